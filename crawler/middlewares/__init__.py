@@ -1,0 +1,1 @@
+"""Downloader middlewares, one per file, each built from settings and switched off by NotConfigured."""

@@ -1,0 +1,1 @@
+"""Spiders: `search` (engines × queries → ranked results and ads) and `site` (bounded site crawls)."""

@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` (run it) and `make test` (test it).
+# Both install what they need first: a virtualenv with pinned Python packages, and Debian's
+# Chromium plus a CJK font (Playwright cannot download its own browser on these machines).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PHARMWATCH_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test install system-deps lint
+
+demo: install
+	$(VENV)/bin/pharmwatch demo run
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+install: $(VENV)/.installed system-deps
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+system-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then :; else \
+	  echo "installing Debian packages: chromium fonts-noto-cjk"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends chromium fonts-noto-cjk >/dev/null; fi

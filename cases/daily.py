@@ -1,0 +1,97 @@
+"""The daily flagged-site list: what monitors review every morning (CLI table/CSV/JSON, later the UI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.blobs import BlobStore
+from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Capture, Case, Finding, Site
+
+TOP_RULES = 3
+
+
+@dataclass
+class RuleSummary:
+    rule_id: str
+    title: str
+    severity: str
+    excerpt: str
+
+
+@dataclass
+class FlaggedSite:
+    domain: str
+    risk: str
+    categories: list[str]
+    top_rules: list[RuleSummary]
+    first_seen: str  # ISO 8601, UTC
+    captures: int  # captures of the site that day
+    screenshot: str | None  # path of the day's latest screenshot
+    case_id: int | None = None
+
+
+@dataclass
+class DailyReport:
+    day: str
+    timezone: str
+    sites: list[FlaggedSite] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """The local calendar day as a naive-UTC [start, end) range, matching how rows store times."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return start, start + timedelta(days=1)
+
+
+def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> DailyReport:
+    start, end = day_bounds(day, timezone)
+    in_day = (Capture.fetched_at >= start, Capture.fetched_at < end)
+    rows = session.execute(
+        select(Finding, Capture)
+        .join(Capture, Finding.capture_id == Capture.id)
+        .where(*in_day, Finding.severity.in_(FLAGGING_SEVERITIES))
+        .order_by(Capture.fetched_at)
+    ).all()
+    by_site: dict[int, list[Finding]] = {}
+    for finding, _capture in rows:
+        by_site.setdefault(finding.site_id, []).append(finding)
+
+    blobs = BlobStore(blob_dir)
+    report = DailyReport(day=day.isoformat(), timezone=timezone)
+    for site_id, findings in by_site.items():
+        site = session.get_one(Site, site_id)
+        findings.sort(key=lambda f: -SEVERITY_ORDER[f.severity])
+        top: dict[str, RuleSummary] = {}
+        for f in findings:
+            if f.rule_id not in top and len(top) < TOP_RULES:
+                top[f.rule_id] = RuleSummary(f.rule_id, f.title, f.severity, f.excerpt)
+        captures = session.scalar(select(func.count()).select_from(Capture)
+                                  .where(Capture.site_id == site_id, *in_day)) or 0
+        shot = session.scalar(
+            select(Capture.screenshot_sha256)
+            .where(Capture.site_id == site_id, Capture.screenshot_sha256.is_not(None), *in_day)
+            .order_by(Capture.fetched_at.desc()).limit(1)
+        )
+        case_id = session.scalar(select(Case.id).where(Case.site_id == site_id, Case.status == "open"))
+        report.sites.append(FlaggedSite(
+            domain=site.domain,
+            risk=findings[0].severity,
+            categories=sorted({f.category for f in findings}),
+            top_rules=list(top.values()),
+            first_seen=site.first_seen.replace(tzinfo=UTC).isoformat(timespec="seconds"),
+            captures=captures,
+            screenshot=str(blobs.path(shot, ".png")) if shot else None,
+            case_id=case_id,
+        ))
+    report.sites.sort(key=lambda s: (-SEVERITY_ORDER[s.risk], s.domain))
+    return report

@@ -1,0 +1,33 @@
+"""Opening cases: every site flagged by a scan gets one open case, updated on later scans."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Case, Finding, utcnow
+
+
+def open_cases_for_scan(session: Session, scan_run_id: int) -> list[Case]:
+    """Create or refresh the open case of each site with flagging findings in this scan."""
+    findings = session.scalars(
+        select(Finding).where(Finding.scan_run_id == scan_run_id, Finding.severity.in_(FLAGGING_SEVERITIES))
+    ).all()
+    by_site: dict[int, list[Finding]] = {}
+    for finding in findings:
+        by_site.setdefault(finding.site_id, []).append(finding)
+    cases = []
+    for site_id, site_findings in by_site.items():
+        risk = max((f.severity for f in site_findings), key=SEVERITY_ORDER.__getitem__)
+        categories = sorted({f.category for f in site_findings})
+        case = session.scalar(select(Case).where(Case.site_id == site_id, Case.status == "open"))
+        if case is None:
+            case = Case(site_id=site_id, risk=risk, categories=categories, opened_by_scan_id=scan_run_id)
+            session.add(case)
+        else:
+            case.risk = max(case.risk, risk, key=SEVERITY_ORDER.__getitem__)
+            case.categories = sorted(set(case.categories) | set(categories))
+            case.updated_at = utcnow()
+        cases.append(case)
+    session.flush()
+    return cases

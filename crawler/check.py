@@ -1,0 +1,88 @@
+"""One-off analysis of saved files or single URLs, without a scan (`pharmwatch check`).
+
+The JSON object per input is a documented contract (README, "check --json"): keep it stable.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from crawler.extract import decode_html, extract_document
+from crawler.middlewares.address_guard import AddressGuardMiddleware
+from rules import RuleSet, TextDocument
+
+MAX_FETCH_BYTES = 10 * 1024 * 1024
+_TEXT_SUFFIXES = {".txt", ".text", ".md"}
+
+
+class CheckError(Exception):
+    """An input that could not be read or fetched; the message says which and why."""
+
+
+def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_private: list[str] | None = None,
+                 timeout: float = 30.0) -> dict[str, Any]:
+    """Analyse one file path or http(s) URL and return the contract object."""
+    if target.startswith(("http://", "https://")):
+        document = _fetch(target, proxy, allow_private or [], timeout)
+    else:
+        document = _read(Path(target))
+    analysis = ruleset.analyse(document)
+    return {
+        "target": target,
+        "flagged": analysis.flagged,
+        "risk": analysis.risk,
+        "findings": [
+            {
+                "rule_id": hit.rule_id,
+                "category": hit.category,
+                "severity": hit.severity,
+                "excerpt": hit.excerpt,
+                "spans": [[start, end] for start, end in hit.spans],
+            }
+            for hit in analysis.findings
+        ],
+        "signals": analysis.signals,
+    }
+
+
+def _read(path: Path) -> TextDocument:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if path.suffix.lower() in _TEXT_SUFFIXES or not _looks_like_html(data):
+        return TextDocument(text=_decode_text(data))
+    return extract_document(decode_html(data))
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:4096].lower()
+    return any(marker in head for marker in (b"<html", b"<!doctype", b"<body", b"<div", b"<p", b"<head", b"<meta"))
+
+
+def _decode_text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> TextDocument:
+    reason = AddressGuardMiddleware(allow=allow_private, resolve_names=not proxy).refusal(url)
+    if reason:
+        raise CheckError(f"{url}: {reason}")
+    handlers = [urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {})]
+    opener = urllib.request.build_opener(*handlers)
+    request = urllib.request.Request(url, headers={"User-Agent": "Mozilla/5.0 PharmWatch-check"})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            body = response.read(MAX_FETCH_BYTES)
+            content_type = response.headers.get("Content-Type")
+            final_url = response.geturl()
+    except Exception as exc:  # noqa: BLE001 - any network failure becomes this input's error
+        raise CheckError(f"{url}: fetch failed: {exc}") from None
+    return extract_document(decode_html(body, url=final_url, content_type=content_type), final_url)

@@ -1,0 +1,52 @@
+"""Page text extraction: from HTML to the `TextDocument` the rules read (title, meta, body, alt)."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+from scrapy.http import HtmlResponse
+
+from rules import TextDocument
+
+_INVISIBLE = ("script", "style", "template", "noscript", "svg", "iframe", "object")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def decode_html(body: bytes, url: str = "http://localhost/", content_type: str | None = None) -> str:
+    """Decode like a browser: BOM, then HTTP charset, then <meta>, then sniffing (GBK-aware)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    return HtmlResponse(url=url, body=body, headers=headers).text
+
+
+def extract_document(html: str, url: str | None = None) -> TextDocument:
+    """Visible text by scope. Text is given BeautifulSoup as str, never bytes (see ENVIRONMENT.md)."""
+    soup = BeautifulSoup(html, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    metas = [
+        tag.get("content", "")
+        for tag in soup.find_all("meta")
+        if (tag.get("name") or tag.get("property") or "").lower()
+        in {"description", "keywords", "og:title", "og:description"}
+    ]
+    alts = [img.get("alt", "").strip() for img in soup.find_all("img") if img.get("alt", "").strip()]
+    for tag in soup(_INVISIBLE):
+        tag.decompose()
+    if soup.title:
+        soup.title.decompose()
+    body = _tidy(soup.get_text("\n"))
+    parts = [("title", title), ("meta", "\n".join(m.strip() for m in metas if m and m.strip())),
+             ("body", body), ("alt", "\n".join(alts))]
+    if url:
+        parts.append(("url", url))
+    return TextDocument.from_parts(parts)
+
+
+def _tidy(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def visible_text_length(html: str) -> int:
+    return len(extract_document(html).text)

@@ -1,0 +1,42 @@
+"""What the spiders hand to the pipelines: one result page of a search, or one captured page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SerpPageItem:
+    """One search-engine result page: its outcome and the results and ads on it."""
+
+    engine: str
+    query: str
+    page: int
+    url: str
+    status: str  # ok | no_results | blocked | parse_error | failed
+    reason: str | None = None
+    body: bytes | None = None
+    results: list[Any] = field(default_factory=list)  # crawler.serp.SerpResult
+
+
+@dataclass
+class CaptureItem:
+    """One fetched page (or a failed fetch with its reason), as evidence and for analysis."""
+
+    url: str
+    site: str
+    rendered: bool = False
+    final_url: str | None = None
+    status_code: int | None = None
+    content_type: str | None = None
+    server_ip: str | None = None
+    body: bytes | None = None
+    html: str | None = None  # decoded body (the DOM after scripts when rendered)
+    screenshot: bytes | None = None
+    truncated: bool = False
+    error: str | None = None
+    # Filled by PageAnalysisPipeline:
+    title: str | None = None
+    text: str | None = None
+    analysis: Any = None  # rules.Analysis

@@ -1,0 +1,1 @@
+"""Item pipelines, in the order of PIPELINES_BASE: analyse, then store."""

@@ -1,0 +1,31 @@
+"""Analysis step: extract a captured page's text and run the rule packs on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+
+from crawler.extract import extract_document
+from crawler.items import CaptureItem
+from rules import RuleSet, load_ruleset
+
+
+class PageAnalysisPipeline:
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageAnalysisPipeline:
+        paths = [Path(p) for p in crawler.settings.getlist("RULES_PATHS")]
+        return cls(load_ruleset(paths or None))
+
+    def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
+        if isinstance(item, CaptureItem) and item.html is not None:
+            document = extract_document(item.html, item.final_url or item.url)
+            item.text = document.text
+            item.title = next(
+                (document.text[s.start:s.end] for s in document.sections if s.scope == "title"), None
+            )
+            item.analysis = self.ruleset.analyse(document)
+        return item

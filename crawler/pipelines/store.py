@@ -1,0 +1,119 @@
+"""Storage step: writes result pages, captures and findings to the database and blob store.
+
+Each item is one transaction, so a killed scan never leaves a capture without its findings.
+Rows are keyed by (scan run, URL, rendered) and (scan run, engine, query, page): storing the
+same thing twice in one scan updates nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.domains import site_of
+from crawler.items import CaptureItem, SerpPageItem
+from storage.blobs import BlobStore
+from storage.db import make_engine, session_factory, transaction
+from storage.models import Capture, Finding, SearchQueryRun, SerpObservation, Site, utcnow
+
+
+class StorePipeline:
+    def __init__(self, database_url: str, blob_dir: Path, scan_run_id: int) -> None:
+        self.engine = make_engine(database_url)
+        self.sessions = session_factory(self.engine)
+        self.blobs = BlobStore(blob_dir)
+        self.scan_run_id = scan_run_id
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        if not settings.get("STORE_DATABASE_URL") or not settings.getint("STORE_SCAN_RUN_ID"):
+            raise NotConfigured("STORE_DATABASE_URL and STORE_SCAN_RUN_ID are set by `pharmwatch scan`")
+        return cls(settings["STORE_DATABASE_URL"], Path(settings["STORE_BLOB_DIR"]),
+                   settings.getint("STORE_SCAN_RUN_ID"))
+
+    def close_spider(self, spider=None) -> None:  # type: ignore[no-untyped-def]
+        self.engine.dispose()
+
+    def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
+        with transaction(self.sessions) as session:
+            if isinstance(item, SerpPageItem):
+                self._store_serp_page(session, item)
+            elif isinstance(item, CaptureItem):
+                self._store_capture(session, item)
+        return item
+
+    def _site(self, session: Session, domain: str) -> Site:
+        site = session.scalar(select(Site).where(Site.domain == domain))
+        if site is None:
+            site = Site(domain=domain)
+            session.add(site)
+            session.flush()
+        site.last_seen = utcnow()
+        return site
+
+    def _store_serp_page(self, session: Session, item: SerpPageItem) -> None:
+        key = (SearchQueryRun.scan_run_id == self.scan_run_id, SearchQueryRun.engine == item.engine,
+               SearchQueryRun.query == item.query, SearchQueryRun.page == item.page)
+        if session.scalar(select(SearchQueryRun.id).where(*key)) is not None:
+            return
+        query_run = SearchQueryRun(
+            scan_run_id=self.scan_run_id, engine=item.engine, query=item.query, page=item.page,
+            url=item.url, status=item.status, reason=item.reason,
+            body_sha256=self.blobs.put(item.body, ".html") if item.body else None,
+        )
+        session.add(query_run)
+        session.flush()
+        for result in item.results:
+            domain = site_of(result.url)
+            session.add(SerpObservation(
+                query_run_id=query_run.id, scan_run_id=self.scan_run_id,
+                site_id=self._site(session, domain).id if domain else None,
+                engine=item.engine, query=item.query, page=item.page, rank=result.rank,
+                is_ad=result.is_ad, ad_label=result.ad_label, advertiser=result.advertiser,
+                title=result.title, snippet=result.snippet, url=result.url,
+                displayed_url=result.displayed_url,
+            ))
+
+    def _store_capture(self, session: Session, item: CaptureItem) -> None:
+        key = (Capture.scan_run_id == self.scan_run_id, Capture.url == item.url,
+               Capture.rendered == item.rendered)
+        if session.scalar(select(Capture.id).where(*key)) is not None:
+            return
+        site = self._site(session, item.site)
+        analysis = item.analysis
+        capture = Capture(
+            scan_run_id=self.scan_run_id, site_id=site.id, url=item.url, final_url=item.final_url,
+            rendered=item.rendered, status_code=item.status_code, content_type=item.content_type,
+            server_ip=item.server_ip, title=item.title, truncated=item.truncated, error=item.error,
+            body_sha256=self.blobs.put(item.body, ".html") if item.body else None,
+            text_sha256=self.blobs.put(item.text.encode("utf-8"), ".txt") if item.text else None,
+            screenshot_sha256=self.blobs.put(item.screenshot, ".png") if item.screenshot else None,
+            risk=analysis.risk if analysis else "none",
+            signals=_jsonable(analysis.signals) if analysis else {},
+        )
+        session.add(capture)
+        session.flush()
+        for hit in analysis.findings if analysis else []:
+            session.add(Finding(
+                capture_id=capture.id, site_id=site.id, scan_run_id=self.scan_run_id,
+                rule_id=hit.rule_id, rule_version=hit.rule_version, rule_sha256=hit.rule_sha256,
+                title=hit.title_zh, category=hit.category, severity=hit.severity,
+                legal_basis=list(hit.legal_basis), spans=[list(s) for s in hit.spans], excerpt=hit.excerpt,
+            ))
+        if analysis:
+            site.risk = analysis.risk
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,89 @@
+"""Every crawler default in one place (Scrapy's settings module; `scrapy.cfg` points here).
+
+Groups by prefix: CAPTURE_* (what a site crawl keeps), GUARD_* (addresses the crawler refuses),
+EGRESS_* (the outgoing proxy), SERP_* (search monitoring), STORE_* (where results go) and
+RULES_* (which rule packs analyse pages). `pharmwatch scan` overrides them from the user's
+settings through `crawler.run.scrapy_settings`; running `scrapy crawl` by hand uses these.
+"""
+
+BOT_NAME = "pharmwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# Enforcement crawling: a seller's robots.txt must not hide evidence from the regulator.
+ROBOTSTXT_OBEY = False
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Safari/537.36"
+)
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+RETRY_TIMES = 1
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Playwright cannot download its own browser here: Debian's Chromium, with the flags it needs as root.
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    ],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+
+DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH = {
+    "crawler.middlewares.egress_proxy.EgressProxyMiddleware": 350,
+    "crawler.middlewares.address_guard.AddressGuardMiddleware": 360,
+}
+DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
+
+# Order is data: a page is analysed before it is stored, so a Capture and its Findings land together.
+PIPELINES_BASE = {
+    "crawler.pipelines.analyse.PageAnalysisPipeline": 300,
+    "crawler.pipelines.store.StorePipeline": 800,
+}
+ITEM_PIPELINES = dict(PIPELINES_BASE)
+EXTENSIONS = {"crawler.extensions.progress.ProgressLog": 500}
+
+# CAPTURE_*: what the site spider fetches and keeps.
+CAPTURE_MAX_PAGES_PER_SITE = 20  # pages requested per registrable domain
+CAPTURE_MAX_DEPTH = 2  # link hops from a site's first page
+CAPTURE_RENDER_FIRST_PAGE = True  # first page of every site through Chromium, with a screenshot
+CAPTURE_RENDER_WAIT_MS = 1500  # time scripts get after load before DOM and screenshot are taken
+CAPTURE_JS_TEXT_THRESHOLD = 200  # a plain page with scripts and less visible text is re-fetched in Chromium
+
+# GUARD_*: the crawler refuses private, loopback and link-local addresses unless allow-listed.
+GUARD_ENABLED = True
+GUARD_ALLOW = []  # CIDRs or host names let through, e.g. ["127.0.0.0/8"] for the demo web
+
+# EGRESS_*: the HTTP proxy every request (Scrapy and Chromium) goes through; empty for direct.
+EGRESS_PROXY = ""
+
+# SERP_*: search monitoring.
+SERP_ENGINES = []  # names of crawler/serp/engines/*.yaml
+SERP_QUERIES = []
+SERP_PAGES_PER_QUERY = 2
+
+# STORE_*: where captures, findings and evidence go.
+STORE_DATABASE_URL = ""  # required to store anything; `pharmwatch scan` sets it
+STORE_BLOB_DIR = ""
+STORE_SCAN_RUN_ID = 0
+
+# RULES_*: which rule packs analyse pages (empty: the bundled packs).
+RULES_PATHS = []

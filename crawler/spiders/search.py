@@ -1,0 +1,73 @@
+"""The `search` spider: runs the configured queries on the configured engines.
+
+Every result page becomes a SerpPageItem with its outcome (ok, no results, blocked, parse
+error, failed) and its ranked results and ads; the scan hands the result URLs to the `site`
+spider. Engines and their markup are data: crawler/serp/engines/*.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.items import SerpPageItem
+from crawler.serp import build_search_url, parse_serp
+
+
+class SearchSpider(scrapy.Spider):
+    name = "search"
+
+    async def start(self) -> AsyncIterator[Any]:
+        settings = self.crawler.settings
+        for engine in settings.getlist("SERP_ENGINES"):
+            for query in settings.getlist("SERP_QUERIES"):
+                yield self._request(engine, query, 1)
+
+    def _request(self, engine: str, query: str, page: int) -> Request:
+        return Request(
+            build_search_url(engine, query, page),
+            callback=self.parse_result_page,
+            errback=self.on_error,
+            meta={"engine": engine, "query": query, "page": page},
+            dont_filter=True,
+        )
+
+    def parse_result_page(self, response: Response) -> Any:
+        meta = response.meta
+        parsed = parse_serp(response.body, url=response.url, engine=meta["engine"],
+                            encoding=getattr(response, "encoding", None))
+        if parsed.blocked:
+            status, reason = "blocked", parsed.block_reason
+        elif parsed.no_results:
+            status, reason = "no_results", None
+        elif parsed.parse_error:
+            status, reason = "parse_error", parsed.parse_error
+        else:
+            status, reason = "ok", None
+        yield SerpPageItem(
+            engine=meta["engine"], query=meta["query"], page=meta["page"], url=response.url,
+            status=status, reason=reason, body=response.body, results=list(parsed.results),
+        )
+        if status == "ok" and parsed.next_url and meta["page"] < self.settings.getint("SERP_PAGES_PER_QUERY"):
+            yield self._request(meta["engine"], meta["query"], meta["page"] + 1)
+
+    def on_error(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        yield SerpPageItem(
+            engine=meta["engine"], query=meta["query"], page=meta["page"], url=request.url,
+            status="failed", reason=describe_failure(failure),
+        )
+
+
+def describe_failure(failure: Failure) -> str:
+    """A short, stable reason for a failed download, e.g. 'HTTP 503' or 'TimeoutError: ...'."""
+    response = getattr(failure.value, "response", None)
+    if response is not None and getattr(response, "status", None):
+        return f"HTTP {response.status}"
+    message = str(failure.value).strip().splitlines()[0] if str(failure.value).strip() else ""
+    return f"{failure.type.__name__}: {message}"[:300] if message else failure.type.__name__

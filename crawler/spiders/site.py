@@ -1,0 +1,123 @@
+"""The `site` spider: crawls each target site within its registrable domain, depth and page budget.
+
+Each site's first page is rendered in Chromium (scrapy-playwright) with a full-page screenshot,
+as evidence and because many sellers build their pages with scripts; other pages are fetched
+plainly and re-fetched in Chromium when they look script-built (scripts, little visible text).
+Every fetch, failed or not, becomes a CaptureItem; a failure is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy_playwright.page import PageMethod
+from twisted.python.failure import Failure
+
+from crawler.domains import site_of
+from crawler.extract import visible_text_length
+from crawler.items import CaptureItem
+from crawler.spiders.search import describe_failure
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, targets: Iterable[str] | str = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # `scrapy crawl site -a targets=url1,url2` passes a string.
+        self.targets = [t for t in (targets.split(",") if isinstance(targets, str) else targets) if t]
+        self.scheduled: Counter[str] = Counter()
+
+    async def start(self) -> AsyncIterator[Any]:
+        seen: set[str] = set()
+        for url in self.targets:
+            if url not in seen:
+                seen.add(url)
+                request = self._request(url, site_of(url), depth=0,
+                                        render=self.settings.getbool("CAPTURE_RENDER_FIRST_PAGE"))
+                if request:
+                    yield request
+
+    def _request(self, url: str, site: str, depth: int, render: bool, force: bool = False) -> Request | None:
+        if not force and self.scheduled[site] >= self.settings.getint("CAPTURE_MAX_PAGES_PER_SITE"):
+            return None
+        if not force:
+            self.scheduled[site] += 1
+        meta: dict[str, Any] = {"site": site, "site_depth": depth, "rendered": render}
+        if render:
+            wait_ms = self.settings.getint("CAPTURE_RENDER_WAIT_MS")
+            meta.update(
+                playwright=True,
+                playwright_page_methods=[
+                    PageMethod("wait_for_timeout", wait_ms),
+                    PageMethod("screenshot", full_page=True, type="png"),
+                ],
+            )
+        return Request(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=force)
+
+    def parse_page(self, response: Response) -> Any:
+        meta = response.meta
+        if not isinstance(response, TextResponse):
+            yield self._capture(response, error=f"not a text page ({_content_type(response) or 'unknown type'})")
+            return
+        if not meta["rendered"] and self._looks_script_built(response):
+            # Keep the plain capture as evidence too, then let Chromium run the scripts.
+            yield self._capture(response)
+            request = self._request(response.url, meta["site"], meta["site_depth"], render=True, force=True)
+            if request:
+                yield request
+            return
+        screenshot = None
+        if meta["rendered"]:
+            screenshot = meta["playwright_page_methods"][1].result
+        yield self._capture(response, screenshot=screenshot)
+        if meta["site_depth"] < self.settings.getint("CAPTURE_MAX_DEPTH"):
+            extractor = LinkExtractor(allow_domains=[meta["site"]], unique=True)
+            for link in extractor.extract_links(response):
+                request = self._request(link.url, meta["site"], meta["site_depth"] + 1, render=False)
+                if request:
+                    yield request
+
+    def _looks_script_built(self, response: TextResponse) -> bool:
+        has_scripts = b"<script" in response.body[:200_000].lower()
+        threshold = self.settings.getint("CAPTURE_JS_TEXT_THRESHOLD")
+        return has_scripts and visible_text_length(response.text) < threshold
+
+    def _capture(self, response: Response, screenshot: bytes | None = None, error: str | None = None) -> CaptureItem:
+        meta = response.meta
+        text_response = isinstance(response, TextResponse)
+        return CaptureItem(
+            url=meta.get("redirect_urls", [response.url])[0],
+            site=meta["site"],
+            rendered=meta["rendered"],
+            final_url=response.url,
+            status_code=response.status,
+            content_type=_content_type(response),
+            server_ip=str(response.ip_address) if response.ip_address else None,
+            body=response.body,
+            html=response.text if text_response and not error else None,
+            screenshot=screenshot,
+            error=error,
+        )
+
+    def on_error(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        response = getattr(failure.value, "response", None)
+        yield CaptureItem(
+            url=request.url,
+            site=request.meta.get("site") or site_of(request.url),
+            rendered=bool(request.meta.get("rendered")),
+            status_code=getattr(response, "status", None),
+            body=getattr(response, "body", None),
+            error=describe_failure(failure),
+        )
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get("Content-Type")
+    return value.decode("latin-1") if value else None

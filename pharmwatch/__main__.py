@@ -1,0 +1,5 @@
+"""`python -m pharmwatch` runs the CLI."""
+
+from pharmwatch.cli import main
+
+main()

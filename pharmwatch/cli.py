@@ -1,0 +1,372 @@
+"""The `pharmwatch` command line: thin commands over the library (crawler, rules, storage, cases).
+
+Errors name the fix and exit with status 2; findings never change the exit status except for
+`check`, which exits 1 when any input is flagged (useful in scripts) unless `--no-fail`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from pharmwatch.config import Settings, SettingsError, load_settings
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "pharmwatch.toml"
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Settings file (TOML). Default: $PHARMWATCH_CONFIG, else $PHARMWATCH_HOME/pharmwatch.toml.")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    """PharmWatch: find illegal online drug sales and false medical advertising."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_file"] = config_file
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config_file"))
+    except SettingsError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def database(settings: Settings, *, upgrade: bool = True):  # type: ignore[no-untyped-def]
+    """An engine on an up-to-date schema: upgrades it (saying so) rather than failing later."""
+    from storage import db
+
+    engine = db.make_engine(settings.db_url)
+    if db.current_revision(engine) != db.head_revision(settings.db_url):
+        if not upgrade:
+            db.ensure_current(engine, settings.db_url)
+        before, after = db.upgrade(settings.db_url)
+        click.echo(f"database schema upgraded from {before or 'empty'} to {after}", err=True)
+    return engine
+
+
+# --- db ---------------------------------------------------------------------------------------
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or migrate the database to the newest schema."""
+    from storage import db
+
+    settings = settings_from(ctx)
+    before, after = db.upgrade(settings.db_url)
+    click.echo(f"database at {after} (was {before or 'empty'}): {_redacted(settings.db_url)}")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- scan -------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--no-search", is_flag=True, help="Skip search-engine monitoring; crawl the watchlist only.")
+@click.option("--site", "extra_sites", multiple=True, help="Also crawl this URL (repeatable).")
+@click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
+@click.pass_context
+def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], verbose: bool) -> None:
+    """One full run: search monitoring, site crawl, rules; prints what it did and met."""
+    from cases.opening import open_cases_for_scan
+    from crawler.run import CrawlParams, crawl
+    from rules import RulePackError, load_ruleset
+    from storage.db import session_factory, transaction
+    from storage.scans import failure_reasons, finish_scan_run, start_scan_run
+
+    settings = settings_from(ctx)
+    try:
+        ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
+    except RulePackError as exc:
+        fail(f"refusing to scan with a broken rule pack:\n{exc}")
+    engines = [] if no_search else settings.search.engines
+    watchlist = [*settings.watchlist, *extra_sites]
+    if not engines and not watchlist:
+        fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source})")
+    sessions = session_factory(database(settings))
+    with transaction(sessions) as session:
+        run_id = start_scan_run(session, ruleset.digest).id
+    click.echo(f"scan {run_id}: {len(engines)} engine(s) x {len(settings.search.queries)} queries, "
+               f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules", err=True)
+    crawl_settings = settings.crawl
+    params = CrawlParams(
+        database_url=settings.db_url, blob_dir=settings.blob_dir, scan_run_id=run_id,
+        watchlist=watchlist, engines=engines, queries=settings.search.queries,
+        pages_per_query=settings.search.pages_per_query, proxy=crawl_settings.proxy,
+        allow_private=crawl_settings.allow_private, max_pages_per_site=crawl_settings.max_pages_per_site,
+        max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
+        download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,
+        render_first_page=crawl_settings.render_first_page, render_wait_ms=crawl_settings.render_wait_ms,
+        chromium_path=crawl_settings.chromium_path, user_agent=crawl_settings.user_agent,
+        obey_robots_txt=crawl_settings.obey_robots_txt, rule_paths=settings.rule_paths,
+        log_level="INFO" if verbose else "WARNING",
+    )
+    error = None
+    try:
+        crawl(params)
+    except Exception as exc:  # noqa: BLE001 - recorded on the scan run, then re-raised as exit status
+        error = f"{type(exc).__name__}: {exc}"
+    with transaction(sessions) as session:
+        run = finish_scan_run(session, run_id, error)
+        cases = open_cases_for_scan(session, run_id)
+        reasons = failure_reasons(session, run_id)
+    click.echo(
+        f"scan {run_id} {run.status}: queries={run.queries} results={run.results} ads={run.ads} "
+        f"pages={run.pages} failures={run.failures} findings={run.findings} "
+        f"flagged_sites={run.flagged_sites} open_cases={len(cases)}"
+    )
+    for what, why in reasons:
+        click.echo(f"  skipped {what}: {why}")
+    if error:
+        fail(f"scan {run_id} stopped: {error}")
+
+
+# --- report -----------------------------------------------------------------------------------
+@cli.group()
+def report() -> None:
+    """Reports."""
+
+
+@report.command("daily")
+@click.option("--date", "day", default=None, help="Day (YYYY-MM-DD) in the report timezone; default today.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
+    """Today's flagged-site list (or another day's)."""
+    from cases.daily import daily_report
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    zone = settings.report.timezone
+    try:
+        the_day = date.fromisoformat(day) if day else datetime.now(ZoneInfo(zone)).date()
+    except ValueError:
+        fail(f"--date {day!r}: expected YYYY-MM-DD")
+    with session_factory(database(settings))() as session:
+        result = daily_report(session, the_day, zone, settings.blob_dir)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["domain", "risk", "categories", "top_rules", "excerpt", "first_seen", "captures",
+                         "screenshot", "case_id"])
+        for s in result.sites:
+            writer.writerow([s.domain, s.risk, ";".join(s.categories), ";".join(r.rule_id for r in s.top_rules),
+                             s.top_rules[0].excerpt if s.top_rules else "", s.first_seen, s.captures,
+                             s.screenshot or "", s.case_id or ""])
+    else:
+        _print_daily_table(result)
+
+
+def _print_daily_table(result) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Flagged sites {result.day} ({result.timezone}): {len(result.sites)}",
+                  show_lines=True)
+    for column in ("domain", "risk", "categories", "top rules / excerpt", "first seen", "captures",
+                   "screenshot"):
+        table.add_column(column, overflow="fold")
+    for s in result.sites:
+        rules = "\n".join(f"{r.rule_id} [{r.severity}]\n  {r.excerpt}" for r in s.top_rules)
+        table.add_row(s.domain, s.risk, "\n".join(s.categories), rules, s.first_seen[:16],
+                      str(s.captures), s.screenshot or "-")
+    Console(width=max(160, Console().width)).print(table)
+
+
+# --- check ------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON array (the documented contract).")
+@click.option("--no-fail", is_flag=True, help="Exit 0 even when an input is flagged.")
+@click.pass_context
+def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, no_fail: bool) -> None:
+    """Analyse saved HTML/text files or URLs without a scan."""
+    from crawler.check import CheckError, check_target
+    from rules import RulePackError, load_ruleset
+
+    settings = settings_from(ctx)
+    try:
+        ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
+    except RulePackError as exc:
+        fail(str(exc))
+    results, errors = [], 0
+    for target in targets:
+        try:
+            results.append(check_target(target, ruleset, proxy=settings.crawl.proxy,
+                                        allow_private=settings.crawl.allow_private,
+                                        timeout=settings.crawl.download_timeout))
+        except CheckError as exc:
+            errors += 1
+            results.append({"target": target, "error": str(exc), "flagged": False, "risk": "none",
+                            "findings": [], "signals": {}})
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    else:
+        for item in results:
+            if "error" in item:
+                click.echo(f"{item['target']}: ERROR {item['error']}")
+                continue
+            click.echo(f"{item['target']}: {'FLAGGED' if item['flagged'] else 'ok'} (risk {item['risk']})")
+            for finding in item["findings"]:
+                click.echo(f"  {finding['rule_id']} [{finding['severity']}] {finding['category']}: "
+                           f"{finding['excerpt']}")
+    if errors:
+        sys.exit(2)
+    if not no_fail and any(item["flagged"] for item in results):
+        sys.exit(1)
+
+
+# --- rules ------------------------------------------------------------------------------------
+@cli.group("rules")
+def rules_group() -> None:
+    """Rule packs."""
+
+
+@rules_group.command("test")
+@click.pass_context
+def rules_test(ctx: click.Context) -> None:
+    """Load every pack and run each rule's embedded match/no_match examples."""
+    from rules import RulePackError, load_ruleset
+    from rules.selftest import run_embedded_tests
+
+    settings = settings_from(ctx)
+    try:
+        ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
+    except RulePackError as exc:
+        fail(str(exc))
+    failures = run_embedded_tests(ruleset)
+    for failure in failures:
+        click.echo(f"FAIL {failure.path} {failure.rule_id} {failure.kind}: {failure.sample!r}: {failure.reason}")
+    click.echo(f"{len(ruleset.rules)} rules, {len(failures)} failing examples")
+    sys.exit(1 if failures else 0)
+
+
+# --- serp -------------------------------------------------------------------------------------
+@cli.group("serp")
+def serp_group() -> None:
+    """Search-engine result pages."""
+
+
+@serp_group.command("parse")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--engine", default=None, help="Engine name (default: detected from each page).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (the documented contract).")
+def serp_parse(files: tuple[Path, ...], engine: str | None, as_json: bool) -> None:
+    """Parse saved result pages offline."""
+    from crawler.serp import SerpParseError, parse_file
+
+    output, errors = [], 0
+    for path in files:
+        try:
+            page = parse_file(path, engine=engine)
+            output.append({"file": str(path), **page.to_json()})
+        except (OSError, SerpParseError) as exc:
+            errors += 1
+            output.append({"file": str(path), "error": str(exc)})
+    if as_json:
+        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+    else:
+        for item in output:
+            if "error" in item:
+                click.echo(f"{item['file']}: ERROR {item['error']}")
+                continue
+            state = "BLOCKED" if item["blocked"] else f"{len(item['results'])} results"
+            click.echo(f"{item['file']}: {item['engine']} {item['query']!r}: {state}")
+            for r in item["results"]:
+                ad = f" [{r['ad_label']}: {r['advertiser'] or '?'}]" if r["is_ad"] else ""
+                click.echo(f"  {r['rank']:>2}{ad} {r['title']} -> {r['url']}")
+    sys.exit(2 if errors else 0)
+
+
+# --- demo -------------------------------------------------------------------------------------
+@cli.group("demo")
+def demo_group() -> None:
+    """The local demo web (fixture sites and a mock search engine on loopback)."""
+
+
+@demo_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, help="0 picks a free port.")
+@click.option("--port-file", type=click.Path(path_type=Path), default=None,
+              help="Write the real port here once listening.")
+def demo_serve(host: str, port: int, port_file: Path | None) -> None:
+    """Serve the demo web until stopped (it is also the HTTP proxy the crawler uses)."""
+    from demo.server import serve
+
+    serve(host, port, port_file)
+
+
+@demo_group.command("run")
+@click.pass_context
+def demo_run(ctx: click.Context) -> None:
+    """Start the demo web, scan it, print today's flagged sites, stop it (what `make demo` runs)."""
+    config = ctx.obj.get("config_file") or DEMO_CONFIG
+    with tempfile.TemporaryDirectory() as tmp, running_demo_web(Path(tmp) / "port") as proxy:
+        env = dict(os.environ, PHARMWATCH_CRAWL__PROXY=json.dumps(proxy))
+        base = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
+        for args in (["db", "upgrade"], ["scan"], ["report", "daily"]):
+            code = subprocess.call([*base, *args], env=env)
+            if code != 0:
+                fail(f"`pharmwatch {' '.join(args)}` exited with {code}")
+
+
+class running_demo_web:  # noqa: N801 - used as a context manager, reads like one
+    """The demo web in a child process, for as long as the `with` block runs."""
+
+    def __init__(self, port_file: Path) -> None:
+        self.port_file = port_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pharmwatch", "demo", "serve", "--port", "0", "--port-file", str(self.port_file)],
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not (self.port_file.exists() and self.port_file.read_text().strip()):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                fail("the demo web did not start (try `pharmwatch demo serve` to see why)")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{int(self.port_file.read_text())}"
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def main() -> None:
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Configuration: one TOML settings file plus environment overrides, validated into `Settings`.
+
+Read once at the top (the CLI) and handed down as plain values; nothing below `pharmwatch/`
+reads configuration itself. Precedence, lowest first: built-in defaults, the settings file
+(`--config`, else `$PHARMWATCH_CONFIG`, else `$PHARMWATCH_HOME/pharmwatch.toml` when present),
+then environment variables: `PHARMWATCH_HOME`, `PHARMWATCH_DATABASE_URL`, and
+`PHARMWATCH_<SECTION>__<KEY>` for any other setting (e.g. `PHARMWATCH_CRAWL__PROXY`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+DEFAULT_HOME = Path("~/.pharmwatch")
+
+# The regulator's plan puts the six focus diseases and the online-sale ban list first.
+DEFAULT_QUERIES = [
+    "降糖药", "根治糖尿病", "高血压 特效药", "降压药 停药", "肾病 偏方", "尿毒症 告别透析",
+    "风湿骨痛 特效", "痛风特效药", "壮阳药", "网上买药 无需处方", "buy viagra online no prescription",
+]
+
+
+class SettingsError(Exception):
+    """A settings file or environment value that cannot be used; the message names the fix."""
+
+
+@dataclass
+class CrawlSettings:
+    proxy: str = ""  # egress HTTP proxy for Scrapy and Chromium, e.g. http://127.0.0.1:8080
+    allow_private: list[str] = field(default_factory=list)  # CIDRs/hosts the address guard lets through
+    max_pages_per_site: int = 20
+    max_depth: int = 2
+    concurrency: int = 8
+    download_timeout: float = 30.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    render_first_page: bool = True  # render each site's first page in Chromium and screenshot it
+    render_wait_ms: int = 1500  # time scripts get after load before the DOM and screenshot are taken
+    chromium_path: str = "/usr/bin/chromium"
+    user_agent: str = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0 Safari/537.36"
+    )
+    obey_robots_txt: bool = False  # enforcement crawling: a seller's robots.txt must not hide evidence
+
+
+@dataclass
+class SearchSettings:
+    engines: list[str] = field(default_factory=list)  # names of crawler/serp/engines/*.yaml
+    queries: list[str] = field(default_factory=lambda: list(DEFAULT_QUERIES))
+    pages_per_query: int = 2
+
+
+@dataclass
+class ReportSettings:
+    timezone: str = "Asia/Shanghai"  # day boundaries of the daily flagged-site list
+
+
+@dataclass
+class Settings:
+    home: Path = DEFAULT_HOME
+    database_url: str = ""  # empty: SQLite at <home>/pharmwatch.db
+    watchlist: list[str] = field(default_factory=list)  # site URLs crawled on every scan
+    rule_paths: list[str] = field(default_factory=list)  # empty: the bundled packs in rules/packs
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    source: str = "defaults"  # where the settings came from, for error messages and /-/settings
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.home / "blobs"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'pharmwatch.db'}"
+
+
+_SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings}
+_TOP_KEYS = {"home", "database_url", "watchlist", "rule_paths"}
+
+
+def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build validated settings; raise SettingsError naming the file, key and fix."""
+    env = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    if config_file is None and env.get("PHARMWATCH_CONFIG"):
+        config_file = Path(env["PHARMWATCH_CONFIG"])
+    home = Path(env.get("PHARMWATCH_HOME") or DEFAULT_HOME).expanduser()
+    if config_file is None and (home / "pharmwatch.toml").is_file():
+        config_file = home / "pharmwatch.toml"
+    if config_file is not None:
+        _apply_file(settings, Path(config_file))
+    _apply_env(settings, env)
+    settings.home = Path(settings.home).expanduser().resolve()
+    _check_values(settings)
+    return settings
+
+
+def _apply_file(settings: Settings, path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    settings.source = str(path)
+    for key, value in data.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise SettingsError(f"{path}: [{key}] must be a table")
+            section = getattr(settings, key)
+            for sub_key, sub_value in value.items():
+                _set(section, sub_key, sub_value, f"{path}: [{key}] {sub_key}")
+        elif key in _TOP_KEYS:
+            _set(settings, key, value, f"{path}: {key}")
+        else:
+            raise SettingsError(f"{path}: unknown setting {key!r}{_suggest(key, [*_TOP_KEYS, *_SECTIONS])}")
+
+
+def _apply_env(settings: Settings, env: dict[str, str]) -> None:
+    if env.get("PHARMWATCH_HOME"):
+        settings.home = Path(env["PHARMWATCH_HOME"])
+    if env.get("PHARMWATCH_DATABASE_URL"):
+        settings.database_url = env["PHARMWATCH_DATABASE_URL"]
+    for name, raw in env.items():
+        if not name.startswith("PHARMWATCH_") or "__" not in name:
+            continue
+        section_name, _, key = name[len("PHARMWATCH_"):].lower().partition("__")
+        if section_name not in _SECTIONS:
+            raise SettingsError(f"environment {name}: unknown section {section_name!r}")
+        _set(getattr(settings, section_name), key, _parse_env_value(raw), f"environment {name}")
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Environment values are TOML literals when they parse as one (numbers, booleans, lists)."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _set(target: Any, key: str, value: Any, where: str) -> None:
+    hints = get_type_hints(type(target))
+    names = [f.name for f in fields(target) if f.name != "source"]
+    if key not in names:
+        raise SettingsError(f"{where}: unknown setting{_suggest(key, names)}")
+    setattr(target, key, _coerce(value, hints[key], where))
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin is list:
+        (item_type,) = get_args(hint)
+        if not isinstance(value, list) or not all(isinstance(v, item_type) for v in value):
+            raise SettingsError(f"{where}: expected a list of {item_type.__name__}, got {value!r}")
+        return list(value)
+    if hint is Path:
+        if not isinstance(value, str):
+            raise SettingsError(f"{where}: expected a path string, got {value!r}")
+        return Path(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is bool and not isinstance(value, bool):
+        raise SettingsError(f"{where}: expected true or false, got {value!r}")
+    if hint is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise SettingsError(f"{where}: expected a whole number, got {value!r}")
+    if not isinstance(value, hint):
+        raise SettingsError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+def _check_values(settings: Settings) -> None:
+    crawl, where = settings.crawl, settings.source
+    problems = [
+        f"[crawl] {name} must be at least 1"
+        for name in ("max_pages_per_site", "concurrency", "max_body_bytes")
+        if getattr(crawl, name) < 1
+    ]
+    if crawl.max_depth < 0 or crawl.render_wait_ms < 0 or crawl.download_timeout <= 0:
+        problems.append("[crawl] max_depth and render_wait_ms must not be negative, download_timeout must be > 0")
+    if crawl.proxy and not crawl.proxy.startswith(("http://", "https://")):
+        problems.append(f"[crawl] proxy must be an http:// URL, got {crawl.proxy!r}")
+    if settings.search.pages_per_query < 1:
+        problems.append("[search] pages_per_query must be at least 1")
+    if problems:
+        raise SettingsError("\n".join(f"{where}: {problem}" for problem in problems))
+
+
+def _suggest(key: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(key, choices, n=1)
+    return f" {key!r}: did you mean {close[0]!r}?" if close else f" {key!r}"

@@ -1,0 +1,228 @@
+"""The rule engine's data types: rules as loaded, findings, analyses and pack errors.
+
+Owns the fixed vocabularies a rule file may use (categories, severities, statuses, diseases,
+scopes) and the result types other layers consume (`RuleHit`, `Analysis`, `RulePackError`).
+Nothing here reads files or matches text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from rules.document import SCOPES
+
+if TYPE_CHECKING:
+    from rules.condition import Node
+
+CATEGORIES: Final[tuple[str, ...]] = (
+    "disease_cure_claim",
+    "forbidden_ad_claim",
+    "non_drug_as_drug",
+    "illegal_additive",
+    "banned_online_sale",
+    "prescription_without_rx",
+    "unlicensed_sale",
+    "forged_or_invalid_licence",
+    "counterfeit_brand",
+    "rogue_pharmacy",
+    "off_platform_sale",
+)
+SEVERITIES: Final[tuple[str, ...]] = ("low", "medium", "high", "critical")
+SEVERITY_RANK: Final[Mapping[str, int]] = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+#: A finding at or above this severity puts a page on the daily flagged list.
+FLAG_THRESHOLD: Final = "medium"
+STATUSES: Final[tuple[str, ...]] = ("stable", "test", "experimental", "deprecated")
+#: Disease areas a rule may name. A closed list so that a typo is an error, not a silent new area.
+DISEASES: Final[tuple[str, ...]] = (
+    "diabetes",
+    "hypertension",
+    "hyperlipidemia",
+    "kidney",
+    "rheumatism",
+    "gout",
+    "sexual_dysfunction",
+    "cardiovascular",
+    "obesity",
+    "cancer",
+    "mental_health",
+    "pain",
+    "infection",
+    "reproductive",
+    "other",
+)
+#: Keys of a rule file, in the order they must appear (the convention test checks the order).
+RULE_KEYS: Final[tuple[str, ...]] = (
+    "title",
+    "id",
+    "version",
+    "related",
+    "status",
+    "description",
+    "category",
+    "severity",
+    "diseases",
+    "legal_basis",
+    "references",
+    "tags",
+    "scope",
+    "detection",
+    "exceptions",
+    "falsepositives",
+    "tests",
+)
+REQUIRED_RULE_KEYS: Final[frozenset[str]] = frozenset(
+    {"title", "id", "version", "status", "description", "category", "severity", "diseases", "legal_basis",
+     "scope", "detection", "tests"}
+)
+RULE_ID_RE: Final = re.compile(r"^pw-[a-z0-9]+(?:-[a-z0-9]+)*-\d{3}$")
+#: Default distance (in normalised characters) within which an exception suppresses a claim.
+DEFAULT_EXCEPTION_WITHIN: Final = 30
+EXCEPTION_SIDES: Final[tuple[str, ...]] = ("any", "before", "after")
+
+Span = tuple[int, int]
+
+__all__ = [
+    "CATEGORIES", "DISEASES", "SCOPES", "SEVERITIES", "STATUSES", "Analysis", "ExceptionSelection",
+    "NearSelection", "Rule", "RuleHit", "RulePackError", "RuleSample", "SignalSelection", "TermSelection",
+]
+
+
+@dataclass(frozen=True)
+class TermSelection:
+    """Literal terms (matched by the shared automaton) and/or regexes over normalised text."""
+
+    name: str
+    terms: tuple[str, ...] = ()
+    regex: tuple[re.Pattern[str], ...] = ()
+    pinyin: bool = False
+    min_distinct: int = 1
+
+
+@dataclass(frozen=True)
+class NearSelection:
+    """Both selections `a` and `b` match, close to each other (and/or in one sentence)."""
+
+    name: str
+    a: str
+    b: str
+    within: int | None = None
+    same_sentence: bool = False
+
+
+@dataclass(frozen=True)
+class SignalSelection:
+    """True when every named page signal equals the expected value (or is in the expected list)."""
+
+    name: str
+    expected: Mapping[str, object]
+
+
+Selection = TermSelection | NearSelection | SignalSelection
+
+
+@dataclass(frozen=True)
+class ExceptionSelection:
+    """Context that suppresses claim matches near it, or the whole rule if it is a signal test.
+
+    A claim match is suppressed when an exception match is within `within` characters (if set) and
+    in the same sentence (if `same_sentence`), and lies on `side` of it: "before" (切勿轻信 "根治…"),
+    "after" ("根治…" 是骗局) or "any".
+    """
+
+    selection: TermSelection | SignalSelection
+    within: int | None = DEFAULT_EXCEPTION_WITHIN
+    same_sentence: bool = False
+    side: str = "any"
+
+
+@dataclass(frozen=True)
+class RuleSample:
+    """An embedded example from a rule's `tests` block."""
+
+    text: str
+    scope: str | None = None
+    signals: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Rule:
+    """One validated rule file."""
+
+    id: str
+    version: int
+    status: str
+    title_zh: str
+    title_en: str
+    description: str
+    category: str
+    severity: str
+    diseases: list[str]
+    legal_basis: list[str]
+    references: list[str]
+    tags: list[str]
+    scope: frozenset[str]
+    selections: dict[str, Selection]
+    condition_text: str
+    condition: Node
+    exceptions: dict[str, ExceptionSelection]
+    falsepositives: list[str]
+    tests_match: list[RuleSample]
+    tests_no_match: list[RuleSample]
+    path: Path
+    sha256: str
+    key_order: list[str] = field(default_factory=list)
+    line: int = 1
+
+
+@dataclass
+class RuleHit:
+    """One rule that fired on a document, with everything a reviewer needs to judge it."""
+
+    rule_id: str
+    rule_version: int
+    rule_sha256: str
+    title_zh: str
+    title_en: str
+    category: str
+    severity: str
+    diseases: list[str]
+    legal_basis: list[str]
+    spans: list[Span]
+    excerpt: str
+
+
+@dataclass
+class Analysis:
+    """All findings for one document, the page signals used, and the overall risk."""
+
+    findings: list[RuleHit]
+    signals: dict[str, object]
+    risk: str
+    flagged: bool
+
+
+class RulePackError(Exception):
+    """A rule pack that cannot be loaded. `errors` lists every problem found, in file order.
+
+    `path`, `line` and `reason` describe the first problem; when there are several, `reason`
+    continues with the others, one per line, so `str(err)` always equals
+    f"{err.path}:{err.line}: {err.reason}" and shows every problem.
+    """
+
+    def __init__(self, path: Path | str, line: int, reason: str, errors: list[RulePackError] | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.errors: list[RulePackError] = errors if errors else [self]
+        if errors and len(errors) > 1:
+            reason = reason + "\n" + "\n".join(str(e) for e in errors[1:])
+        self.reason = reason
+        super().__init__(f"{self.path}:{self.line}: {self.reason}")
+
+    @classmethod
+    def collect(cls, errors: list[RulePackError]) -> RulePackError:
+        first = errors[0]
+        return cls(first.path, first.line, first.reason, errors=list(errors))

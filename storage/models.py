@@ -1,0 +1,160 @@
+"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings and cases.
+
+Evidence bytes (bodies, text, screenshots) never live in rows: rows hold their SHA-256 and the
+blob store (`storage.blobs`) holds the bytes. Times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Site(Base):
+    """A website (by host name) the system has seen, from search results, the watchlist or tips."""
+
+    __tablename__ = "site"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    risk: Mapped[str] = mapped_column(String(16), default="none")  # latest capture's risk
+
+
+class ScanRun(Base):
+    """One scan (search monitoring + site crawl) with what it did and met."""
+
+    __tablename__ = "scan_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    rules_digest: Mapped[str] = mapped_column(String(64), default="")
+    queries: Mapped[int] = mapped_column(default=0)
+    results: Mapped[int] = mapped_column(default=0)
+    ads: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    findings: Mapped[int] = mapped_column(default=0)
+    flagged_sites: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SearchQueryRun(Base):
+    """One result page requested from one engine for one query: ok, blocked or failed, and why."""
+
+    __tablename__ = "search_query_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_run_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    engine: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(String(200))
+    page: Mapped[int]
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # ok|no_results|blocked|parse_error|failed
+    reason: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("scan_run_id", "engine", "query", "page"),)
+
+
+class SerpObservation(Base):
+    """One organic result or paid ad seen on a result page, with its rank."""
+
+    __tablename__ = "serp_observation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_run_id: Mapped[int] = mapped_column(ForeignKey("search_query_run.id"), index=True)
+    scan_run_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    engine: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(String(200))
+    page: Mapped[int]
+    rank: Mapped[int]
+    is_ad: Mapped[bool]
+    ad_label: Mapped[str | None] = mapped_column(String(32))
+    advertiser: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    snippet: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    displayed_url: Mapped[str] = mapped_column(Text)
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Capture(Base):
+    """One fetch of one page: what came back (by hash), how it was fetched, or why it failed."""
+
+    __tablename__ = "capture"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_run_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rendered: Mapped[bool] = mapped_column(default=False)  # fetched through Chromium
+    status_code: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    server_ip: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    screenshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    truncated: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text)  # why the fetch failed; None when it worked
+    risk: Mapped[str] = mapped_column(String(16), default="none")
+    signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    findings: Mapped[list[Finding]] = relationship(back_populates="capture")
+    __table_args__ = (UniqueConstraint("scan_run_id", "url", "rendered"),)
+
+
+class Finding(Base):
+    """One rule hit on one capture, with everything needed to show and justify it."""
+
+    __tablename__ = "finding"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    scan_run_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    rule_version: Mapped[int]
+    rule_sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(16))
+    legal_basis: Mapped[list[Any]] = mapped_column(default=list)
+    spans: Mapped[list[Any]] = mapped_column(default=list)
+    excerpt: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    capture: Mapped[Capture] = relationship(back_populates="findings")
+    __table_args__ = (UniqueConstraint("capture_id", "rule_id"),)
+
+
+class Case(Base):
+    """A flagged site under review: what supervisors decide, refer and export evidence for."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|closed
+    risk: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_by_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    site: Mapped[Site] = relationship()
+
+
+Index("ix_capture_fetched_at", Capture.fetched_at)
+
+SEVERITY_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+# A site is flagged when a finding reaches one of these; "low" findings are context only.
+FLAGGING_SEVERITIES = ("medium", "high", "critical")

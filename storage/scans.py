@@ -1,0 +1,62 @@
+"""Scan-run bookkeeping: open a run, and close it with counts taken from what was stored."""
+
+from __future__ import annotations
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    FLAGGING_SEVERITIES,
+    Capture,
+    Finding,
+    ScanRun,
+    SearchQueryRun,
+    SerpObservation,
+    utcnow,
+)
+
+
+def start_scan_run(session: Session, rules_digest: str) -> ScanRun:
+    run = ScanRun(rules_digest=rules_digest, status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_scan_run(session: Session, run_id: int, error: str | None = None) -> ScanRun:
+    """Counts come from the rows, so they are true even after a crash and a re-run."""
+    run = session.get_one(ScanRun, run_id)
+
+    def count(statement) -> int:  # type: ignore[no-untyped-def]
+        return session.scalar(statement) or 0
+
+    run.queries = count(select(func.count(distinct(SearchQueryRun.query)))
+                        .where(SearchQueryRun.scan_run_id == run_id))
+    run.results = count(select(func.count()).select_from(SerpObservation)
+                        .where(SerpObservation.scan_run_id == run_id, SerpObservation.is_ad.is_(False)))
+    run.ads = count(select(func.count()).select_from(SerpObservation)
+                    .where(SerpObservation.scan_run_id == run_id, SerpObservation.is_ad.is_(True)))
+    run.pages = count(select(func.count()).select_from(Capture)
+                      .where(Capture.scan_run_id == run_id, Capture.error.is_(None)))
+    run.failures = count(select(func.count()).select_from(Capture)
+                         .where(Capture.scan_run_id == run_id, Capture.error.is_not(None))) + count(
+        select(func.count()).select_from(SearchQueryRun)
+        .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(("failed", "blocked", "parse_error"))))
+    run.findings = count(select(func.count()).select_from(Finding).where(Finding.scan_run_id == run_id))
+    run.flagged_sites = count(select(func.count(distinct(Finding.site_id)))
+                              .where(Finding.scan_run_id == run_id, Finding.severity.in_(FLAGGING_SEVERITIES)))
+    run.finished_at = utcnow()
+    run.status = "failed" if error else "finished"
+    run.error = error
+    return run
+
+
+def failure_reasons(session: Session, run_id: int) -> list[tuple[str, str]]:
+    """(what, why) for every failed page and search of a run, for the end-of-scan summary."""
+    pages = session.execute(select(Capture.url, Capture.error)
+                            .where(Capture.scan_run_id == run_id, Capture.error.is_not(None))).all()
+    searches = session.execute(
+        select(SearchQueryRun.url, SearchQueryRun.status, SearchQueryRun.reason)
+        .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(("failed", "blocked", "parse_error")))
+    ).all()
+    return [(url, error) for url, error in pages] + [(url, f"{status}: {reason}") for url, status, reason in searches]

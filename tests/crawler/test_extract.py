@@ -1,0 +1,35 @@
+"""Text extraction from real-looking markup: scopes, invisible content, charsets."""
+
+from __future__ import annotations
+
+from crawler.extract import decode_html, extract_document
+
+PAGE = """<html><head><title>降糖神丸 官方商城</title>
+<meta name="description" content="三天降糖，告别胰岛素">
+<style>.x{color:red}</style><script>var claim = "脚本里的字不算";</script></head>
+<body><div class="nav">首页 | 产品</div><p>根治   糖尿病&nbsp;永不复发</p>
+<img src="a.png" alt="国食健注G20190123"><noscript>请开启JavaScript</noscript></body></html>"""
+
+
+def scope_text(document, scope: str) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(document.text[s.start:s.end] for s in document.sections if s.scope == scope)
+
+
+def test_title_meta_body_and_alt_are_separate_scopes() -> None:
+    document = extract_document(PAGE, "http://js-shop.test/")
+    assert scope_text(document, "title") == "降糖神丸 官方商城"
+    assert scope_text(document, "meta") == "三天降糖，告别胰岛素"
+    assert "根治 糖尿病 永不复发" in scope_text(document, "body")
+    assert scope_text(document, "alt") == "国食健注G20190123"
+    assert scope_text(document, "url") == "http://js-shop.test/"
+
+
+def test_scripts_styles_and_noscript_are_not_page_text() -> None:
+    text = extract_document(PAGE).text
+    assert "脚本里的字不算" not in text and "color:red" not in text and "JavaScript" not in text
+
+
+def test_gbk_bytes_declared_as_gb2312_keep_gbk_only_characters() -> None:
+    body = '<html><head><meta charset="gb2312"></head><body>堃康降压丸 根治高血压</body></html>'.encode("gbk")
+    assert "堃康降压丸" in decode_html(body)
+    assert "堃康降压丸" in decode_html(body, content_type="text/html; charset=gbk")

@@ -1,0 +1,111 @@
+"""End to end: one `pharmwatch scan` of the whole demo web, with real Chromium, checked
+against the verdicts the demo manifest states for every site."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from demo.server import load_manifest
+from storage.blobs import BlobStore
+from storage.db import make_engine, session_factory
+from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def scanned(demo_web: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    home = tmp_path_factory.mktemp("pharmwatch-home")
+    scan = run_cli("scan", home=home, proxy=demo_web)
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    report = run_cli("report", "daily", "--format", "json", home=home)
+    assert report.returncode == 0, report.stderr
+    engine = make_engine(f"sqlite:///{home / 'pharmwatch.db'}")
+    return {"home": home, "scan": scan, "report": json.loads(report.stdout),
+            "session": session_factory(engine)(), "blobs": BlobStore(home / "blobs")}
+
+
+def _flagged_domains(scanned: dict) -> set[str]:
+    return {site["domain"] for site in scanned["report"]["sites"]}
+
+
+@pytest.mark.parametrize("site", load_manifest(), ids=lambda s: s.domain)
+def test_every_demo_site_gets_the_verdict_the_manifest_states(scanned: dict, site) -> None:  # type: ignore[no-untyped-def]
+    flagged = _flagged_domains(scanned)
+    if site.expected == "flagged":
+        assert site.domain in flagged, f"{site.domain} should be flagged\n{scanned['scan'].stdout}"
+        entry = next(s for s in scanned["report"]["sites"] if s["domain"] == site.domain)
+        missing = set(site.expected_categories) - set(entry["categories"])
+        assert not missing, f"{site.domain}: categories {entry['categories']} lack {missing}"
+    else:
+        assert site.domain not in flagged, f"{site.domain} must not be flagged"
+
+
+def _site_texts(scanned: dict, domain: str, rendered: bool | None = None) -> list[str]:
+    session = scanned["session"]
+    query = select(Capture).join(Site).where(Site.domain == domain, Capture.text_sha256.is_not(None))
+    if rendered is not None:
+        query = query.where(Capture.rendered.is_(rendered))
+    return [scanned["blobs"].get(c.text_sha256, ".txt").decode("utf-8") for c in session.scalars(query)]
+
+
+def test_the_js_shop_claim_is_found_only_after_chromium_runs_its_scripts(scanned: dict) -> None:
+    site = next(s for s in load_manifest() if s.domain == "js-shop.test")
+    assert any(site.evidence_phrase in text for text in _site_texts(scanned, site.domain, rendered=True))
+    assert not any(site.evidence_phrase in text for text in _site_texts(scanned, site.domain, rendered=False))
+    session = scanned["session"]
+    excerpts = session.scalars(select(Finding.excerpt).join(Site, Finding.site_id == Site.id)
+                               .where(Site.domain == site.domain)).all()
+    assert excerpts, "the JS shop's rendered claim produced no finding"
+
+
+def test_the_gbk_site_claim_is_decoded_correctly(scanned: dict) -> None:
+    site = next(s for s in load_manifest() if s.domain == "gbk-yaofang.test")
+    assert any(site.evidence_phrase in text for text in _site_texts(scanned, site.domain))
+
+
+def test_every_site_first_page_has_a_valid_png_screenshot(scanned: dict) -> None:
+    session = scanned["session"]
+    for site in load_manifest():
+        shots = session.scalars(select(Capture.screenshot_sha256).join(Site).where(
+            Site.domain == site.domain, Capture.screenshot_sha256.is_not(None))).all()
+        assert shots, f"{site.domain}: no screenshot"
+        data = scanned["blobs"].get(shots[0], ".png")
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+        width, height = struct.unpack(">II", data[16:24])
+        assert width >= 800 and height >= 300, (site.domain, width, height)
+        report_entry = next((s for s in scanned["report"]["sites"] if s["domain"] == site.domain), None)
+        if report_entry:
+            assert Path(report_entry["screenshot"]).is_file()
+
+
+def test_search_monitoring_records_ranked_results_ads_and_blocked_queries(scanned: dict) -> None:
+    session = scanned["session"]
+    run = session.scalars(select(ScanRun)).one()
+    assert run.status == "finished"
+    assert run.queries > 0 and run.results > 0 and run.ads > 0 and run.pages > 0
+    assert run.flagged_sites == len(scanned["report"]["sites"])
+    ads = session.scalars(select(SerpObservation).where(SerpObservation.is_ad.is_(True))).all()
+    assert all(ad.ad_label for ad in ads)
+    assert {o.rank for o in session.scalars(select(SerpObservation))} >= {1, 2, 3}
+    blocked = session.scalars(select(SearchQueryRun).where(SearchQueryRun.status == "blocked")).all()
+    assert [b.query for b in blocked] == ["触发验证"]
+    assert "blocked" in scanned["scan"].stdout
+
+
+def test_findings_carry_rule_version_hash_legal_basis_and_spans(scanned: dict) -> None:
+    session = scanned["session"]
+    findings = session.scalars(select(Finding)).all()
+    assert findings
+    for finding in findings:
+        assert finding.rule_version >= 1 and len(finding.rule_sha256) == 64
+        assert finding.legal_basis and finding.spans and finding.excerpt
+        text = scanned["blobs"].get(finding.capture.text_sha256, ".txt").decode("utf-8")
+        for start, end in finding.spans:
+            assert 0 <= start < end <= len(text)

@@ -1,0 +1,76 @@
+"""Schema migrations and scan bookkeeping on a real SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from storage import db
+from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
+from storage.scans import finish_scan_run, start_scan_run
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pw.db'}"
+
+
+def test_upgrade_creates_every_table_and_is_idempotent(url: str) -> None:
+    assert db.upgrade(url) == (None, "0001")
+    assert db.upgrade(url) == ("0001", "0001")
+    tables = set(inspect(db.make_engine(url)).get_table_names())
+    assert {"site", "scan_run", "capture", "finding", "cases", "serp_observation", "search_query_run"} <= tables
+
+
+def test_an_empty_database_is_reported_as_needing_upgrade(url: str) -> None:
+    with pytest.raises(db.SchemaOutOfDate, match="pharmwatch db upgrade"):
+        db.ensure_current(db.make_engine(url), url)
+
+
+def test_the_models_match_the_migrations(url: str) -> None:
+    """A model change without a migration fails here (alembic's autogenerate finds a diff)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    db.upgrade(url)
+    with db.make_engine(url).connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_scan_counts_come_from_stored_rows(url: str) -> None:
+    db.upgrade(url)
+    sessions = db.session_factory(db.make_engine(url))
+    with db.transaction(sessions) as session:
+        run = start_scan_run(session, "digest")
+        site = Site(domain="tangan-cure.test")
+        session.add(site)
+        session.flush()
+        query = SearchQueryRun(scan_run_id=run.id, engine="mock", query="降糖药", page=1, url="u", status="ok")
+        blocked = SearchQueryRun(scan_run_id=run.id, engine="mock", query="x", page=1, url="u2",
+                                 status="blocked", reason="安全验证")
+        session.add_all([query, blocked])
+        session.flush()
+        for rank, is_ad in ((1, True), (1, False), (2, False)):
+            session.add(SerpObservation(query_run_id=query.id, scan_run_id=run.id, engine="mock", query="降糖药",
+                                        page=1, rank=rank, is_ad=is_ad, title="t", snippet="s", url="u",
+                                        displayed_url="d"))
+        ok = Capture(scan_run_id=run.id, site_id=site.id, url="http://tangan-cure.test/", status_code=200)
+        failed = Capture(scan_run_id=run.id, site_id=site.id, url="http://tangan-cure.test/x", error="HTTP 500")
+        session.add_all([ok, failed])
+        session.flush()
+        session.add(Finding(capture_id=ok.id, site_id=site.id, scan_run_id=run.id, rule_id="r", rule_version=1,
+                            rule_sha256="0" * 64, title="t", category="disease_cure_claim", severity="high",
+                            excerpt="根治糖尿病"))
+        run_id = run.id
+    with db.transaction(sessions) as session:
+        finished = finish_scan_run(session, run_id)
+    assert (finished.queries, finished.results, finished.ads) == (2, 2, 1)
+    assert (finished.pages, finished.failures, finished.findings, finished.flagged_sites) == (1, 2, 1, 1)
+    assert finished.status == "finished"
+    with sessions() as session:
+        assert session.get_one(ScanRun, run_id).finished_at is not None
