@@ -1,0 +1,120 @@
+"""The command line as users and other tools call it: contracts, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.extract import decode_html, extract_document
+from pharmwatch.cli import cli
+
+SITES = Path(__file__).resolve().parent.parent / "demo" / "sites"
+
+
+@pytest.fixture
+def invoke(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        base_env = {"PHARMWATCH_HOME": str(tmp_path / "home"), "PHARMWATCH_CONFIG": ""}
+        return CliRunner().invoke(cli, list(args), env={**base_env, **(env or {})}, obj={})
+    return run
+
+
+def test_check_json_follows_the_documented_contract(invoke) -> None:  # type: ignore[no-untyped-def]
+    claim_page = SITES / "tangan-cure.test" / "index.html"
+    pharmacy = SITES / "kangjian-pharmacy.test" / "index.html"
+    result = invoke("check", str(claim_page), str(pharmacy), "--json")
+    assert result.exit_code == 1, result.output  # something flagged
+    flagged, clean = json.loads(result.output)
+    assert set(flagged) == {"target", "flagged", "risk", "findings", "signals"}
+    assert flagged["target"] == str(claim_page) and flagged["flagged"] is True
+    assert flagged["risk"] in {"medium", "high", "critical"}
+    text = extract_document(decode_html(claim_page.read_bytes())).text
+    for finding in flagged["findings"]:
+        assert set(finding) == {"rule_id", "category", "severity", "excerpt", "spans"}
+        for start, end in finding["spans"]:
+            assert 0 <= start < end <= len(text)
+    highlighted = {text[s:e] for f in flagged["findings"] for s, e in f["spans"]}
+    assert {"根治", "糖尿病"} <= highlighted
+    assert clean["flagged"] is False and clean["signals"]["shows_licence"] is True
+
+
+def test_check_reads_plain_text_files_in_utf8_or_gbk(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    claim = "本品纯中药配方，7天根治痛风，成功率99%，无效退款。"
+    (tmp_path / "utf8.txt").write_text(claim, encoding="utf-8")
+    (tmp_path / "gbk.txt").write_bytes(claim.encode("gbk"))
+    result = invoke("check", str(tmp_path / "utf8.txt"), str(tmp_path / "gbk.txt"), "--json", "--no-fail")
+    assert result.exit_code == 0, result.output
+    utf8, gbk = json.loads(result.output)
+    assert utf8["flagged"] and gbk["flagged"]
+    assert [f["spans"] for f in utf8["findings"]] == [f["spans"] for f in gbk["findings"]]
+
+
+def test_check_reports_an_unreadable_input_and_still_analyses_the_rest(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = SITES / "renmin-hospital.test" / "index.html"
+    result = invoke("check", str(tmp_path / "missing.html"), str(good), "--json")
+    assert result.exit_code == 2
+    missing, analysed = json.loads(result.output)
+    assert "cannot read" in missing["error"] and missing["flagged"] is False
+    assert analysed["flagged"] is False and "error" not in analysed
+
+
+def test_check_fetches_a_url_through_the_configured_proxy(invoke, demo_web: str) -> None:  # type: ignore[no-untyped-def]
+    env = {"PHARMWATCH_CRAWL__PROXY": demo_web, "PHARMWATCH_CRAWL__ALLOW_PRIVATE": '["127.0.0.0/8"]'}
+    result = invoke("check", "http://tongfeng-ling.test/", "--json", env=env)
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.output)[0]["flagged"] is True
+
+
+def test_check_refuses_private_addresses(invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("check", "http://169.254.169.254/latest/meta-data/", "--json")
+    assert result.exit_code == 2
+    assert "private or reserved" in json.loads(result.output)[0]["error"]
+
+
+def test_scan_refuses_to_start_with_a_broken_rule_pack(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "broken.yaml").write_text("title: {zh: 坏规则, en: broken}\nid: [unclosed\n", encoding="utf-8")
+    config = tmp_path / "pharmwatch.toml"
+    config.write_text(f'rule_paths = ["{pack}"]\nwatchlist = ["http://tangan-cure.test/"]\n', encoding="utf-8")
+    result = invoke("--config", str(config), "scan")
+    assert result.exit_code == 2
+    assert "refusing to scan with a broken rule pack" in result.output and "broken.yaml:" in result.output
+    assert not (tmp_path / "home" / "pharmwatch.db").exists() or "scan 1" not in result.output
+
+
+def test_an_unknown_setting_stops_every_command_with_the_fix(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "pharmwatch.toml"
+    config.write_text("[crawl]\nmax_pages = 3\n", encoding="utf-8")
+    result = invoke("--config", str(config), "report", "daily")
+    assert result.exit_code == 2 and "max_pages_per_site" in result.output
+
+
+def test_report_daily_on_a_new_database_upgrades_it_and_lists_nothing(invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("report", "daily", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["sites"] == [] and report["timezone"] == "Asia/Shanghai"
+
+
+def test_report_daily_rejects_a_bad_date(invoke) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("report", "daily", "--date", "28/11/2026")
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_serp_parse_json_reads_a_saved_result_page(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from demo.search_engine import handle
+
+    status, _headers, body = handle("/s?wd=%E9%99%8D%E7%B3%96%E8%8D%AF&pn=0")
+    assert status == 200
+    saved = tmp_path / "serp.html"
+    saved.write_bytes(body)
+    result = invoke("serp", "parse", str(saved), "--json")
+    assert result.exit_code == 0, result.output
+    (page,) = json.loads(result.output)
+    assert page["engine"] == "mock" and page["query"] == "降糖药" and page["blocked"] is False
+    assert any(r["is_ad"] and r["ad_label"] for r in page["results"])
+    assert all(r["url"].startswith("http") for r in page["results"])
