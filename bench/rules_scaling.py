@@ -29,7 +29,8 @@ PACKS = ROOT / "rules" / "packs"
 
 
 def corpus(target_bytes: int = 1_000_000) -> list[str]:
-    pages = [extract_document(decode_html(p.read_bytes())).text for p in sorted((ROOT / "demo" / "sites").rglob("*.html"))]
+    files = sorted((ROOT / "demo" / "sites").rglob("*.html"))
+    pages = [extract_document(decode_html(p.read_bytes())).text for p in files]
     out, size = [], 0
     while size < target_bytes:
         for text in pages:

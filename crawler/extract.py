@@ -10,6 +10,14 @@ from scrapy.http import HtmlResponse
 from rules import TextDocument
 
 _INVISIBLE = ("script", "style", "template", "noscript", "svg", "iframe", "object")
+# Only block elements end a line: `<b>根治</b>糖尿病` must stay one phrase for the rules.
+_BLOCKS = (
+    "address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul", "option",
+    "button", "caption", "title",
+)
+_CELLS = ("td", "th")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -35,7 +43,14 @@ def extract_document(html: str, url: str | None = None) -> TextDocument:
         tag.decompose()
     if soup.title:
         soup.title.decompose()
-    body = _tidy(soup.get_text("\n"))
+    for tag in soup.find_all(_BLOCKS):
+        tag.insert_before("\n")
+        tag.append("\n")
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
+    for tag in soup.find_all(_CELLS):
+        tag.append(" ")
+    body = _tidy(soup.get_text())
     parts = [("title", title), ("meta", "\n".join(m.strip() for m in metas if m and m.strip())),
              ("body", body), ("alt", "\n".join(alts))]
     if url:

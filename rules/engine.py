@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rules.condition import Node
+from rules.condition import And, Node, Not, Or
 from rules.document import TextDocument
 from rules.matcher import TermMatcher
 from rules.model import (
@@ -103,16 +103,20 @@ class _RuleEvaluator:
     """Evaluates one rule's condition on one document."""
 
     def __init__(self, ruleset: RuleSet, index: int, state: _Document):
-        self.ruleset = ruleset
         self.rule = ruleset.rules[index]
         self.uids = ruleset._uids[index]
         self.positive = ruleset._positive[index]
+        self.near_order = ruleset._near_order[index]
         self.state = state
         self.cache: dict[str, tuple[bool, list[Span]]] = {}
+        self.raw: dict[str, list[tuple[Span, object]]] = {}
         self.exception_checks: list[_ExceptionIndex] = []
 
     def _selection_matches(self, sel: TermSelection) -> list[tuple[Span, object]]:
         """(span, key) pairs in the rule's scope, sorted; the key tells distinct terms apart."""
+        cached = self.raw.get(sel.name)
+        if cached is not None:
+            return cached
         state = self.state
         rule_scope = self.rule.scope
         found: list[tuple[Span, object]] = []
@@ -126,10 +130,14 @@ class _RuleEvaluator:
                 if state.scope_of(span) in rule_scope:
                     found.append((span, state.norm.text[span[0] : span[1]]))
         found.sort(key=lambda item: item[0])
+        self.raw[sel.name] = found
         return found
 
-    def prepare_exceptions(self) -> bool:
-        """Collect exception matches. Returns False when a page-level exception suppresses the rule."""
+    def apply_exceptions(self) -> bool:
+        """Collect exception matches for the next evaluation.
+
+        Returns False when a page-level (signals) exception suppresses the whole rule.
+        """
         for exc in self.rule.exceptions.values():
             sel = exc.selection
             if isinstance(sel, SignalSelection):
@@ -139,6 +147,7 @@ class _RuleEvaluator:
             spans = [span for span, _ in self._selection_matches(sel)]
             if spans:
                 self.exception_checks.append(_ExceptionIndex(spans, exc, self.state.norm))
+        self.cache.clear()
         return True
 
     def _suppressed(self, span: Span) -> bool:
@@ -153,9 +162,15 @@ class _RuleEvaluator:
         if isinstance(sel, SignalSelection):
             result = (_signals_match(sel, self.state.signals), [])
         elif isinstance(sel, NearSelection):
-            ok_a, spans_a = self.lookup(sel.a)
-            ok_b, spans_b = self.lookup(sel.b)
-            spans = _near(spans_a, spans_b, sel, self.state.norm) if ok_a and ok_b else []
+            # The side without regexes goes first: when it has no match, the regex never runs.
+            first, second = self.near_order[name]
+            ok_first, spans_first = self.lookup(first)
+            spans: list[Span] = []
+            if ok_first:
+                ok_second, spans_second = self.lookup(second)
+                if ok_second:
+                    spans_a, spans_b = (spans_first, spans_second) if first == sel.a else (spans_second, spans_first)
+                    spans = _near(spans_a, spans_b, sel, self.state.norm)
             result = (bool(spans), spans)
         else:
             found = self._selection_matches(sel)
@@ -210,14 +225,18 @@ def _distance(x: Span, y: Span) -> int:
 def _near(spans_a: list[Span], spans_b: list[Span], sel: NearSelection, norm: NormalisedText) -> list[Span]:
     out: set[Span] = set()
     if sel.within is None:
-        by_sentence: dict[int, list[Span]] = {}
-        for span in spans_b:
-            by_sentence.setdefault(norm.sentence_of(span[0]), []).append(span)
+        # Same sentence only: every match of either side in a sentence that has both qualifies.
+        a_by_sentence: dict[int, list[Span]] = {}
+        b_by_sentence: dict[int, list[Span]] = {}
         for span in spans_a:
-            partners = by_sentence.get(norm.sentence_of(span[0]))
-            if partners:
-                out.add(span)
-                out.update(partners)
+            a_by_sentence.setdefault(norm.sentence_of(span[0]), []).append(span)
+        for span in spans_b:
+            b_by_sentence.setdefault(norm.sentence_of(span[0]), []).append(span)
+        for sentence, a_spans in a_by_sentence.items():
+            b_spans = b_by_sentence.get(sentence)
+            if b_spans:
+                out.update(a_spans)
+                out.update(b_spans)
         return sorted(out)
     b_sorted = sorted(spans_b)
     b_starts = [s[0] for s in b_sorted]
@@ -267,6 +286,46 @@ def _positive_names(rule: Rule) -> frozenset[str]:
     return frozenset(names)
 
 
+def _negated_names(rule: Rule) -> frozenset[str]:
+    """Selections read under a `not`, directly or through near."""
+    names = _under_not(rule.condition)
+    stack = list(names)
+    while stack:
+        sel = rule.selections.get(stack.pop())
+        if isinstance(sel, NearSelection):
+            for side in (sel.a, sel.b):
+                if side not in names:
+                    names.add(side)
+                    stack.append(side)
+    return frozenset(names)
+
+
+def _under_not(node: Node, negated: bool = False) -> set[str]:
+    if isinstance(node, Not):
+        return _under_not(node.child, not negated)
+    if isinstance(node, And | Or):
+        return set().union(*(_under_not(c, negated) for c in node.children))
+    return node.names() if negated else set()
+
+
+def _has_regex(rule: Rule, name: str, seen: frozenset[str] = frozenset()) -> bool:
+    sel = rule.selections[name]
+    if isinstance(sel, TermSelection):
+        return bool(sel.regex)
+    if isinstance(sel, NearSelection) and name not in seen:
+        return any(_has_regex(rule, side, seen | {name}) for side in (sel.a, sel.b))
+    return False
+
+
+def _near_order(rule: Rule) -> dict[str, tuple[str, str]]:
+    order: dict[str, tuple[str, str]] = {}
+    for name, sel in rule.selections.items():
+        if isinstance(sel, NearSelection):
+            regex_first = _has_regex(rule, sel.a) and not _has_regex(rule, sel.b)
+            order[name] = (sel.b, sel.a) if regex_first else (sel.a, sel.b)
+    return order
+
+
 def _needs_evaluation_without_terms(rule: Rule) -> bool:
     """Can the condition be true on a document where no automaton term of this rule matched?"""
     fixed: dict[str, bool] = {}
@@ -309,6 +368,8 @@ class RuleSet:
         self._uid_rule: list[int] = []
         self._detection_uids: list[set[int]] = []
         self._positive: list[frozenset[str]] = []
+        self._monotone: list[bool] = []
+        self._near_order: list[dict[str, tuple[str, str]]] = []
         self._always: list[int] = []
         for index, rule in enumerate(self.rules):
             uids: dict[str, int] = {}
@@ -316,8 +377,9 @@ class RuleSet:
             named: list[tuple[str, TermSelection, bool]] = [
                 (n, s, True) for n, s in rule.selections.items() if isinstance(s, TermSelection)
             ]
-            named += [(n, e.selection, False) for n, e in rule.exceptions.items()
-                      if isinstance(e.selection, TermSelection)]
+            named += [
+                (n, e.selection, False) for n, e in rule.exceptions.items() if isinstance(e.selection, TermSelection)
+            ]
             for name, sel, is_detection in named:
                 uid = len(self._uid_rule)
                 self._uid_rule.append(index)
@@ -328,7 +390,10 @@ class RuleSet:
                     self._matcher.add(term, uid, term_index, pinyin_evasions=sel.pinyin)
             self._uids.append(uids)
             self._detection_uids.append(detection)
-            self._positive.append(_positive_names(rule))
+            positive = _positive_names(rule)
+            self._positive.append(positive)
+            self._monotone.append(not (positive & _negated_names(rule)))
+            self._near_order.append(_near_order(rule))
             if _needs_evaluation_without_terms(rule):
                 self._always.append(index)
         self._matcher.build()
@@ -348,7 +413,7 @@ class RuleSet:
     def analyse(self, doc: TextDocument, signals: Mapping[str, object] | None = None) -> Analysis:
         """Run every rule on `doc`. `signals` (e.g. licence checks) override the computed page signals."""
         norm = normalise(doc.text)
-        page = signals_from_normalised(norm)
+        page = signals_from_normalised(norm, doc)
         if signals:
             page.update(signals)
         state = _Document(doc, norm, page)
@@ -374,12 +439,17 @@ class RuleSet:
 
     def _evaluate(self, index: int, state: _Document) -> RuleHit | None:
         evaluator = _RuleEvaluator(self, index, state)
-        if not evaluator.prepare_exceptions():
+        rule = evaluator.rule
+        if self._monotone[index]:
+            # Exceptions only take evidence away, so a condition that is false without them stays
+            # false with them: most candidate rules stop here, before any exception is looked up.
+            ok, spans = rule.condition.evaluate(evaluator.lookup)
+            if not ok or not rule.exceptions:
+                return _finding(rule, spans, state.norm) if ok else None
+        if rule.exceptions and not evaluator.apply_exceptions():
             return None
-        ok, spans = evaluator.rule.condition.evaluate(evaluator.lookup)
-        if not ok:
-            return None
-        return _finding(evaluator.rule, spans, state.norm)
+        ok, spans = rule.condition.evaluate(evaluator.lookup)
+        return _finding(rule, spans, state.norm) if ok else None
 
 
 def _finding(rule: Rule, spans: list[Span], norm: NormalisedText) -> RuleHit:

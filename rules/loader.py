@@ -212,8 +212,7 @@ class _RuleBuilder:
         if rule_id is None:
             return ""
         if not (isinstance(rule_id, str) and RULE_ID_RE.match(rule_id)):
-            self.error(f"id {rule_id!r} must look like 'pw-zh-diabetes-cure-001' (lower case, ends in 3 digits)",
-                       "id")
+            self.error(f"id {rule_id!r} must look like 'pw-zh-diabetes-cure-001' (lower case, ends in 3 digits)", "id")
             return ""
         return rule_id
 
@@ -223,8 +222,9 @@ class _RuleBuilder:
             self.error(f"{key} {value!r} is not one of: {', '.join(choices)}", key)
         return value if isinstance(value, str) else ""
 
-    def _str_list(self, key: str, value: object, *, allow_empty: bool = False,
-                  choices: Iterable[str] | None = None) -> list[str]:
+    def _str_list(
+        self, key: str, value: object, *, allow_empty: bool = False, choices: Iterable[str] | None = None
+    ) -> list[str]:
         if key not in self.data and value is None:
             return []
         if not isinstance(value, list) or (not value and not allow_empty):
@@ -248,10 +248,18 @@ class _RuleBuilder:
             self.error("related must be a list of {id, type}", "related")
             return
         for i, item in enumerate(related):
-            if not (isinstance(item, dict) and set(item) == {"id", "type"} and item["type"] in _RELATED_TYPES
-                    and isinstance(item["id"], str) and RULE_ID_RE.match(item["id"])):
-                self.error(f"related[{i}] must be {{id: <rule id>, type: one of {', '.join(sorted(_RELATED_TYPES))}}}",
-                           "related", i)
+            if not (
+                isinstance(item, dict)
+                and set(item) == {"id", "type"}
+                and item["type"] in _RELATED_TYPES
+                and isinstance(item["id"], str)
+                and RULE_ID_RE.match(item["id"])
+            ):
+                self.error(
+                    f"related[{i}] must be {{id: <rule id>, type: one of {', '.join(sorted(_RELATED_TYPES))}}}",
+                    "related",
+                    i,
+                )
 
     # -- detection ---------------------------------------------------------------------------------
     def _detection(self, detection: object) -> tuple[dict[str, Selection], str, Any]:
@@ -285,13 +293,17 @@ class _RuleBuilder:
 
     def _check_name(self, name: object, section: str) -> bool:
         if not (isinstance(name, str) and _SELECTION_NAME_RE.match(name)) or name in _RESERVED_NAMES:
-            self.error(f"selection name {name!r} must be an identifier (letters, digits, _) and not a keyword",
-                       section, name if isinstance(name, str) else "")
+            self.error(
+                f"selection name {name!r} must be an identifier (letters, digits, _) and not a keyword",
+                section,
+                name if isinstance(name, str) else "",
+            )
             return False
         return True
 
-    def _selection(self, name: str, raw: object, where: Path_, *, allow_near: bool,
-                   extra_keys: frozenset[str] = frozenset()) -> Selection | None:
+    def _selection(
+        self, name: str, raw: object, where: Path_, *, allow_near: bool, extra_keys: frozenset[str] = frozenset()
+    ) -> Selection | None:
         if not isinstance(raw, dict) or not raw:
             self.error(f"selection {name!r} must be a mapping with terms/regex, near or signals", *where)
             return None
@@ -306,8 +318,9 @@ class _RuleBuilder:
             return self._near(name, raw["near"], (*where, "near"))
         if "signals" in keys:
             if keys != {"signals"}:
-                self.error(f"selection {name!r}: 'signals' cannot be combined with {sorted(keys - {'signals'})}",
-                           *where)
+                self.error(
+                    f"selection {name!r}: 'signals' cannot be combined with {sorted(keys - {'signals'})}", *where
+                )
                 return None
             expected = raw["signals"]
             if not (isinstance(expected, dict) and expected and all(isinstance(k, str) for k in expected)):
@@ -319,8 +332,11 @@ class _RuleBuilder:
             return SignalSelection(name, dict(expected))
         unknown = keys - _TERM_KEYS
         if unknown:
-            self.error(f"selection {name!r}: unknown key(s) {sorted(unknown)}; use terms, regex, pinyin, "
-                       "min_distinct, near or signals", *where)
+            self.error(
+                f"selection {name!r}: unknown key(s) {sorted(unknown)}; use terms, regex, pinyin, "
+                "min_distinct, near or signals",
+                *where,
+            )
             return None
         if "terms" not in keys and "regex" not in keys:
             self.error(f"selection {name!r} needs terms or regex", *where)
@@ -369,8 +385,12 @@ class _RuleBuilder:
                 continue
             # Regexes run on normalised text: traditional or full-width characters can never match.
             if unicodedata.normalize("NFKC", pattern) != pattern or t2s(pattern) != pattern:
-                self.error(f"regex {pattern!r} must be written in simplified Chinese with half-width "
-                           "characters (it runs on normalised text)", *where, i)
+                self.error(
+                    f"regex {pattern!r} must be written in simplified Chinese with half-width "
+                    "characters (it runs on normalised text)",
+                    *where,
+                    i,
+                )
                 continue
             out.append(compiled)
         return out
@@ -422,16 +442,16 @@ class _RuleBuilder:
                     continue
                 for side in (sel.a, sel.b):
                     if side == start:
-                        self.error(f"selection {start!r}: near selections refer to each other in a loop",
-                                   "detection", start)
+                        self.error(
+                            f"selection {start!r}: near selections refer to each other in a loop", "detection", start
+                        )
                         stack.clear()
                         break
                     if side not in seen:
                         seen.add(side)
                         stack.append(side)
 
-    def _check_used(self, used_by_condition: set[str], selections: dict[str, Selection],
-                    declared: list[str]) -> None:
+    def _check_used(self, used_by_condition: set[str], selections: dict[str, Selection], declared: list[str]) -> None:
         used = set(used_by_condition)
         stack = list(used)
         while stack:
@@ -459,14 +479,16 @@ class _RuleBuilder:
             if name in selections:
                 self.error(f"exception {name!r} has the same name as a detection selection", "exceptions", name)
                 continue
-            sel = self._selection(name, raw, ("exceptions", name), allow_near=False,
-                                  extra_keys=_EXCEPTION_EXTRA_KEYS)
+            sel = self._selection(name, raw, ("exceptions", name), allow_near=False, extra_keys=_EXCEPTION_EXTRA_KEYS)
             if sel is None or isinstance(sel, NearSelection):
                 continue
             if isinstance(sel, SignalSelection):
                 if _EXCEPTION_EXTRA_KEYS & set(raw):
-                    self.error("a signals exception applies to the whole page; drop within/same_sentence/side",
-                               "exceptions", name)
+                    self.error(
+                        "a signals exception applies to the whole page; drop within/same_sentence/side",
+                        "exceptions",
+                        name,
+                    )
                     continue
                 out[name] = ExceptionSelection(sel, None, False, "any")
                 continue

@@ -75,8 +75,20 @@ RULE_KEYS: Final[tuple[str, ...]] = (
     "tests",
 )
 REQUIRED_RULE_KEYS: Final[frozenset[str]] = frozenset(
-    {"title", "id", "version", "status", "description", "category", "severity", "diseases", "legal_basis",
-     "scope", "detection", "tests"}
+    {
+        "title",
+        "id",
+        "version",
+        "status",
+        "description",
+        "category",
+        "severity",
+        "diseases",
+        "legal_basis",
+        "scope",
+        "detection",
+        "tests",
+    }
 )
 RULE_ID_RE: Final = re.compile(r"^pw-[a-z0-9]+(?:-[a-z0-9]+)*-\d{3}$")
 #: Default distance (in normalised characters) within which an exception suppresses a claim.
@@ -86,8 +98,20 @@ EXCEPTION_SIDES: Final[tuple[str, ...]] = ("any", "before", "after")
 Span = tuple[int, int]
 
 __all__ = [
-    "CATEGORIES", "DISEASES", "SCOPES", "SEVERITIES", "STATUSES", "Analysis", "ExceptionSelection",
-    "NearSelection", "Rule", "RuleHit", "RulePackError", "RuleSample", "SignalSelection", "TermSelection",
+    "CATEGORIES",
+    "DISEASES",
+    "SCOPES",
+    "SEVERITIES",
+    "STATUSES",
+    "Analysis",
+    "ExceptionSelection",
+    "NearSelection",
+    "Rule",
+    "RuleHit",
+    "RulePackError",
+    "RuleSample",
+    "SignalSelection",
+    "TermSelection",
 ]
 
 

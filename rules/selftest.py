@@ -41,9 +41,11 @@ def run_embedded_tests(ruleset: RuleSet) -> list[TestFailure]:
                 analysis = ruleset.analyse(_document(rule, sample), dict(sample.signals) or None)
                 fired = any(hit.rule_id == rule.id for hit in analysis.findings)
                 if kind == "match" and not fired:
-                    failures.append(TestFailure(rule.id, rule.path, kind, sample.text,
-                                                "expected the rule to match, but it did not"))
+                    failures.append(
+                        TestFailure(rule.id, rule.path, kind, sample.text, "expected the rule to match, but it did not")
+                    )
                 elif kind == "no_match" and fired:
-                    failures.append(TestFailure(rule.id, rule.path, kind, sample.text,
-                                                "expected no match, but the rule matched"))
+                    failures.append(
+                        TestFailure(rule.id, rule.path, kind, sample.text, "expected no match, but the rule matched")
+                    )
     return failures

@@ -3,6 +3,8 @@
 Owns engine auto-detection (URL host, then page markers), block and no-results detection, result
 extraction (organic and ads), tracking-link resolution, pagination, and the rule that a page with
 zero results that is neither blocked nor "no results" is a parse failure, never an empty success.
+Whatever the bytes, parsing raises nothing but SerpParseError (unknown or undetectable engine); a
+page the parser cannot read comes back with ``parse_error`` set.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from parsel import Selector
 
 from .decode import decode_html
 from .models import SerpPage, SerpParseError, SerpResult
-from .selector import all_texts, clean, first_link, first_text, matches, node_text
+from .redirects import as_url, resolve_redirect
+from .selector import all_links, all_texts, clean, first_link, first_text, matches, node_text
 from .spec import EngineSpec, Fields, Marker, get_engine, load_engines
 
 # Browsers' "Save page as" records where a page came from; parse_file uses it to read query and page.
@@ -43,19 +46,42 @@ def parse_serp(
     the query and the page number); without it a browser's "saved from url" comment is used.
     ``engine`` is auto-detected when None; SerpParseError when that fails or the name is unknown.
     """
-    text = decode_html(html, encoding)[1] if isinstance(html, bytes) else html
+    text = _to_text(html, encoding)
     if url is None:
         saved = _SAVED_FROM.search(text[:4096])
         url = saved.group(1) if saved else None
     engines = load_engines()
     spec = get_engine(engine, engines) if engine else detect_engine(text, url, engines)
-    return _Parser(spec, text, url).parse()
+    try:
+        return _Parser(spec, text, url).parse()
+    except Exception as exc:  # a page must never crash a scan: record why it failed, next to the query
+        return SerpPage(
+            engine=spec.name,
+            query=None,
+            page=1,
+            parse_error=f"the page could not be parsed ({type(exc).__name__}: {exc}); edit {spec.source.name}"
+            " or report the page",
+        )
+
+
+def _to_text(html: str | bytes, encoding: str | None) -> str:
+    if isinstance(html, bytes):
+        try:
+            html = decode_html(html, encoding)[1]
+        except (LookupError, ValueError):  # an unusable charset name, a codec that gives up
+            html = html.decode("utf-8", "replace")
+    # Lone surrogates (from str input) cannot reach the HTML parser, which works on UTF-8.
+    try:
+        html.encode("utf-8")
+    except UnicodeEncodeError:
+        html = html.encode("utf-8", "replace").decode("utf-8")
+    return html
 
 
 def detect_engine(text: str, url: str | None, engines: dict[str, EngineSpec]) -> EngineSpec:
     """The engine whose hosts match the URL, else the one with the most markers found in the page."""
     candidates = list(engines.values())
-    host = (urlsplit(url).hostname or "") if url else ""
+    host = _host(url)
     by_host = [s for s in candidates if s.matches_host(host)] if host else []
     if len(by_host) == 1:
         return by_host[0]
@@ -79,10 +105,11 @@ class _Parser:
     def __init__(self, spec: EngineSpec, text: str, url: str | None) -> None:
         self.spec = spec
         self.url = url
-        self.doc = Selector(text=text or "<html></html>")
-        # Relative links on the page resolve against the page, or the engine's own origin for saved files.
-        origin = urlsplit(spec.search_url)
-        self.base = url or f"{origin.scheme}://{origin.netloc}/"
+        self.doc = Selector(text=text if text.strip() else "<html></html>")
+        # Relative links on the page resolve against the page, or for saved files against the engine's
+        # result page (Sogou's pager links are bare "?query=...&page=2").
+        search = urlsplit(spec.search_url)
+        self.base = url or f"{search.scheme}://{search.netloc}{search.path or '/'}"
         self._visible: str | None = None
 
     @property
@@ -99,11 +126,13 @@ class _Parser:
             page.blocked = True
             page.block_reason = block.reason
             return page
-        page.no_results = self._first_match(spec.no_results_markers) is not None
         page.results = self._results(page.page)
+        # "Nothing found" with organic results on the page is a spelling-corrected or widened search:
+        # what the page shows is what counts. Ads alone on a "nothing found" page keep no_results.
+        page.no_results = not page.organic and self._first_match(spec.no_results_markers) is not None
         page.related = all_texts(self.doc, spec.related)
         next_href = first_link(self.doc, spec.next_page)
-        page.next_url = urljoin(self.base, next_href) if next_href else None
+        page.next_url = _join(self.base, next_href) if next_href else None
         if not page.results and not page.no_results:
             page.parse_error = (
                 f"0 results found with selectors of {spec.name}; the markup may have changed "
@@ -138,10 +167,12 @@ class _Parser:
         query = first_text(self.doc, self.spec.query_selectors)
         if query:
             return query
-        for name in self.spec.query_url_params:
-            value = _url_param(self.url, name)
-            if value and value.strip():
-                return clean(value)
+        urls = [self.url, *all_links(self.doc, self.spec.query_from_urls)]
+        for url in urls:
+            for name in self.spec.query_url_params:
+                value = _url_param(url, name)
+                if value and value.strip():
+                    return clean(value)
         return None
 
     def _page_number(self) -> int:
@@ -174,6 +205,9 @@ class _Parser:
             # Several container selectors: restore page order, which ranks depend on.
             order = {id(el): i for i, el in enumerate(self.doc.root.iter())}
             found.sort(key=lambda n: order.get(id(n.root), 0))
+        # A container inside another one is part of it (sitelinks, an ad unit's inner block): the
+        # outermost counts once.
+        found = [n for n in found if not any(id(a) in seen for a in n.root.iterancestors())]
         return [n for n in found if not matches(n, spec.exclude)]
 
     def _results(self, page_number: int) -> list[SerpResult]:
@@ -183,7 +217,10 @@ class _Parser:
         for node in self._containers():
             is_ad = matches(node, spec.ad_marker)
             fields = _merge(spec.ad_fields, spec.fields) if is_ad else spec.fields
-            title = first_text(node, fields.title)
+            # Keep the ignored elements alive while their id()s are in use.
+            ignored = [m.root for sel in fields.ignore for m in sel(node) if not isinstance(m.root, str)]
+            skip = frozenset(id(el) for el in ignored)
+            title = first_text(node, fields.title, skip)
             raw_url = first_link(node, fields.link)
             if not title or not raw_url:
                 # Cards without a title link (answer boxes, "others also searched") are not results.
@@ -200,11 +237,11 @@ class _Parser:
                     page=page_number,
                     title=title,
                     url=self._target(node, fields, raw_url),
-                    displayed_url=first_text(node, fields.displayed_url),
-                    snippet=first_text(node, fields.snippet),
+                    displayed_url=first_text(node, fields.displayed_url, skip),
+                    snippet=first_text(node, fields.snippet, skip),
                     is_ad=is_ad,
                     ad_label=first_text(node, spec.ad_label) if is_ad else None,
-                    advertiser=first_text(node, spec.ad_advertiser) if is_ad else None,
+                    advertiser=first_text(node, spec.ad_advertiser, skip) if is_ad else None,
                     raw_url=raw_url,
                 )
             )
@@ -212,26 +249,21 @@ class _Parser:
         return results
 
     def _target(self, node: Selector, fields: Fields, raw_url: str) -> str:
-        absolute = urljoin(self.base, raw_url)
-        resolved = self._resolve_redirect(absolute)
+        """Where the result leads: the tracking link's own target, else ``target_url``, else the link."""
+        absolute = _join(self.base, raw_url)
+        resolved = resolve_redirect(absolute, self.spec.redirects)
         if resolved:
             return resolved
-        target = first_link(node, fields.target_url)
-        if target and target.startswith(("http://", "https://")):
-            return target
+        for candidate in all_links(node, fields.target_url):
+            # A list "https://a/,https://b/" (Google's data-pcu) gives its first URL; a protocol-relative
+            # URL takes https; a candidate can itself be a tracking link (Sogou's snapshot link).
+            candidate = candidate.split(",http", 1)[0].strip()
+            if candidate.startswith("//"):
+                candidate = "https:" + candidate
+            target = resolve_redirect(candidate, self.spec.redirects) or as_url(candidate)
+            if target:
+                return target
         return absolute
-
-    def _resolve_redirect(self, link: str) -> str | None:
-        parts = urlsplit(link)
-        host = (parts.hostname or "").lower()
-        for rule in self.spec.redirects:
-            if parts.path != rule.path or (rule.hosts and host not in rule.hosts):
-                continue
-            for value in parse_qs(parts.query).get(rule.param, []):
-                # Some engines carry an opaque token here instead of the URL: only take real URLs.
-                if value.startswith(("http://", "https://")):
-                    return value
-        return None
 
 
 def _merge(first: Fields, then: Fields) -> Fields:
@@ -241,6 +273,7 @@ def _merge(first: Fields, then: Fields) -> Fields:
         snippet=first.snippet + then.snippet,
         displayed_url=first.displayed_url + then.displayed_url,
         target_url=first.target_url + then.target_url,
+        ignore=first.ignore + then.ignore,
     )
 
 
@@ -257,12 +290,29 @@ def _set_ad_positions(results: list[SerpResult]) -> None:
             result.ad_position = "middle"
 
 
+def _host(url: str | None) -> str:
+    try:
+        return (urlsplit(url).hostname or "") if url else ""
+    except ValueError:
+        return ""
+
+
+def _join(base: str, link: str) -> str:
+    try:
+        return urljoin(base, link)
+    except ValueError:  # e.g. a malformed IPv6 host in a link
+        return link
+
+
 def _url_param(url: str | None, name: str) -> str | None:
     """A query parameter of ``url``; ``outer>inner`` reads ``inner`` from the URL held in ``outer``."""
     if not url:
         return None
     outer, _, inner = name.partition(">")
-    values = parse_qs(urlsplit(url).query).get(outer)
+    try:
+        values = parse_qs(urlsplit(url).query).get(outer)
+    except ValueError:
+        return None
     if not values:
         return None
     return _url_param(values[0], inner) if inner else values[0]

@@ -58,11 +58,29 @@ def clean(text: str | None) -> str:
     return _SPACES.sub(" ", text or "").strip()
 
 
-def node_text(node: Selector) -> str:
-    """Text of a selected node: an element's full text (<em> flattened), or an attribute/text value."""
-    if isinstance(node.root, str):
-        return clean(node.root)
-    return clean(node.xpath("string()").get())
+def node_text(node: Selector, skip: frozenset[int] = frozenset()) -> str:
+    """Text of a selected node: an element's full text (<em> flattened), or an attribute/text value.
+
+    ``skip`` holds ``id()``s of elements whose text (not their tail) is left out.
+    """
+    root = node.root
+    if isinstance(root, str):
+        return clean(root)
+    if not skip:
+        return clean(node.xpath("string()").get())
+    if id(root) in skip:
+        return ""
+    return clean(_text_without(root, skip))
+
+
+def _text_without(element: object, skip: frozenset[int]) -> str:
+    parts = [getattr(element, "text", None) or ""]
+    for child in element:  # type: ignore[attr-defined]
+        # Comments and processing instructions have a non-string tag: only their tail is text.
+        if isinstance(child.tag, str) and id(child) not in skip:
+            parts.append(_text_without(child, skip))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def node_link(node: Selector) -> str:
@@ -72,11 +90,11 @@ def node_link(node: Selector) -> str:
     return (node.attrib.get("href") or "").strip()
 
 
-def first_text(node: Selector, sels: tuple[Sel, ...]) -> str | None:
+def first_text(node: Selector, sels: tuple[Sel, ...], skip: frozenset[int] = frozenset()) -> str | None:
     """First non-empty text any of the selectors yields, in the order they are listed."""
     for sel in sels:
         for match in sel(node):
-            text = node_text(match)
+            text = node_text(match, skip)
             if text:
                 return text
     return None
@@ -89,6 +107,11 @@ def first_link(node: Selector, sels: tuple[Sel, ...]) -> str | None:
             if link:
                 return link
     return None
+
+
+def all_links(node: Selector, sels: tuple[Sel, ...]) -> list[str]:
+    """Every non-empty link the selectors yield, in the order they are listed."""
+    return [link for sel in sels for match in sel(node) if (link := node_link(match))]
 
 
 def all_texts(node: Selector, sels: tuple[Sel, ...]) -> list[str]:

@@ -15,6 +15,7 @@ from urllib.parse import quote_plus
 import yaml
 
 from .models import EngineSpecError, SerpParseError
+from .redirects import DECODERS, RedirectRule, host_matches
 from .selector import Sel, compile_selector, is_absolute
 
 ENGINES_DIR = Path(__file__).with_name("engines")
@@ -37,21 +38,14 @@ class Marker:
 
 
 @dataclass(frozen=True)
-class RedirectRule:
-    """A click-tracking link ``<hosts><path>?<param>=<target>`` whose target can be read offline."""
-
-    path: str
-    param: str
-    hosts: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Fields:
     title: Sels
     link: Sels
     snippet: Sels
     displayed_url: Sels
     target_url: Sels
+    # Elements whose text is left out of title, snippet, displayed URL and advertiser (e.g. Bing's "网页" slug).
+    ignore: Sels = ()
 
 
 @dataclass(frozen=True)
@@ -61,12 +55,15 @@ class EngineSpec:
     name: str
     title: str
     source: Path
+    aliases: tuple[str, ...]
     hosts: tuple[str, ...]
     markers: tuple[str, ...]
     search_url: str
     results_per_page: int
     query_selectors: Sels
     query_url_params: tuple[str, ...]
+    # URLs on the page (a block page's "continue" link) whose query_url_params also give the query.
+    query_from_urls: Sels
     page_selectors: Sels
     page_url_param: str | None
     page_param_is_offset: bool
@@ -85,14 +82,7 @@ class EngineSpec:
     related: Sels
 
     def matches_host(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        for pattern in self.hosts:
-            if pattern.startswith("*."):
-                if host == pattern[2:] or host.endswith(pattern[1:]):
-                    return True
-            elif host == pattern:
-                return True
-        return False
+        return host_matches(host, self.hosts)
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -100,6 +90,7 @@ class EngineSpec:
 _TOP_KEYS = {
     "name",
     "title",
+    "aliases",
     "detect",
     "search_url",
     "results_per_page",
@@ -122,7 +113,8 @@ _REQUIRED = (
     "block_markers",
     "no_results_markers",
 )
-_FIELD_KEYS = ("title", "link", "snippet", "displayed_url", "target_url")
+_FIELD_KEYS = ("title", "link", "snippet", "displayed_url", "target_url", "ignore")
+_PLACEHOLDERS = ("query", "page", "offset", "first")
 
 _cache: dict[tuple[tuple[str, int, int], ...], dict[str, EngineSpec]] = {}
 
@@ -150,6 +142,13 @@ def load_engines(directory: str | Path | None = None) -> dict[str, EngineSpec]:
             problems.append(f"{path}: name: {spec.name!r} is already used by {engines[spec.name].source}")
             continue
         engines[spec.name] = spec
+    claimed: dict[str, EngineSpec] = {}
+    for spec in engines.values():
+        for alias in spec.aliases:
+            other = engines.get(alias) or claimed.get(alias)
+            if other is not None and other is not spec:
+                problems.append(f"{spec.source}: aliases: {alias!r} is already used by {other.source}")
+            claimed[alias] = spec
     if problems:
         raise EngineSpecError("broken engine spec(s):\n  " + "\n  ".join(problems))
     _cache.clear()
@@ -158,12 +157,15 @@ def load_engines(directory: str | Path | None = None) -> dict[str, EngineSpec]:
 
 
 def get_engine(name: str, engines: dict[str, EngineSpec] | None = None) -> EngineSpec:
+    """The engine called ``name`` or one of its ``aliases`` (e.g. ``360`` for ``so360``)."""
     engines = engines if engines is not None else load_engines()
-    try:
+    if name in engines:
         return engines[name]
-    except KeyError:
-        known = ", ".join(sorted(engines)) or "none"
-        raise SerpParseError(f"unknown search engine {name!r}; known engines: {known}") from None
+    for spec in engines.values():
+        if name in spec.aliases:
+            return spec
+    known = ", ".join(sorted(engines)) or "none"
+    raise SerpParseError(f"unknown search engine {name!r}; known engines: {known}")
 
 
 def build_search_url(engine: str, query: str, page: int) -> str:
@@ -171,9 +173,8 @@ def build_search_url(engine: str, query: str, page: int) -> str:
     if page < 1:
         raise ValueError(f"page is 1-based, got {page}")
     spec = get_engine(engine)
-    return spec.search_url.format(
-        query=quote_plus(query), page=page, offset=(page - 1) * spec.results_per_page
-    )
+    offset = (page - 1) * spec.results_per_page
+    return spec.search_url.format(query=quote_plus(query), page=page, offset=offset, first=offset + 1)
 
 
 class _Reader:
@@ -304,7 +305,8 @@ def _load_file(path: Path, problems: list[str]) -> EngineSpec | None:
         r.fail("results_per_page", f"must be a positive integer, got {rpp!r}")
         rpp = None
 
-    query = r.mapping(raw.get("query"), "query", ("selectors", "url_params"))
+    aliases = r.texts(raw.get("aliases"), "aliases")
+    query = r.mapping(raw.get("query"), "query", ("selectors", "url_params", "from_urls"))
     page = r.mapping(raw.get("page"), "page", ("selectors", "url_param", "param_is_offset"))
     offset_flag = page.get("param_is_offset", False)
     if not isinstance(offset_flag, bool):
@@ -318,29 +320,36 @@ def _load_file(path: Path, problems: list[str]) -> EngineSpec | None:
     redirects: list[RedirectRule] = []
     raw_redirects = raw.get("redirect_params") or []
     if not isinstance(raw_redirects, list):
-        r.fail("redirect_params", "must be a list of {path, param, hosts}")
+        r.fail("redirect_params", "must be a list of {path, param, hosts, decode, strip_prefix}")
         raw_redirects = []
     for i, item in enumerate(raw_redirects):
         where = f"redirect_params[{i}]"
-        item = r.mapping(item, where, ("path", "param", "hosts"))
+        item = r.mapping(item, where, ("path", "param", "hosts", "decode", "strip_prefix"))
         rpath = r.text(item.get("path"), f"{where}.path", required=True)
         param = r.text(item.get("param"), f"{where}.param", required=True)
         if rpath and not rpath.startswith("/"):
             r.fail(f"{where}.path", f"{rpath!r} must start with '/'")
+        decode = r.text(item.get("decode"), f"{where}.decode") or "plain"
+        if decode not in DECODERS:
+            r.fail(f"{where}.decode", f"unknown decoder {decode!r}; use one of: {', '.join(DECODERS)}")
+            decode = "plain"
+        prefix = r.text(item.get("strip_prefix"), f"{where}.strip_prefix")
         if rpath and param:
             rule_hosts = tuple(h.lower() for h in r.texts(item.get("hosts"), f"{where}.hosts"))
-            redirects.append(RedirectRule(rpath, param, rule_hosts))
+            redirects.append(RedirectRule(rpath, param, rule_hosts, decode, prefix))
 
     spec = EngineSpec(
         name=name,
         title=r.text(raw.get("title"), "title") or name,
         source=path,
+        aliases=aliases,
         hosts=hosts,
         markers=markers,
         search_url=search_url,
         results_per_page=rpp or 10,
         query_selectors=r.selectors(query.get("selectors"), "query.selectors"),
         query_url_params=r.texts(query.get("url_params"), "query.url_params"),
+        query_from_urls=r.selectors(query.get("from_urls"), "query.from_urls"),
         page_selectors=r.selectors(page.get("selectors"), "page.selectors"),
         page_url_param=r.text(page.get("url_param"), "page.url_param"),
         page_param_is_offset=bool(offset_flag),
@@ -368,8 +377,9 @@ def _check_template(r: _Reader, template: str) -> None:
     except ValueError as exc:
         r.fail("search_url", f"bad template: {exc}")
         return
-    unknown = names - {"query", "page", "offset"}
+    unknown = names - set(_PLACEHOLDERS)
     if unknown:
-        r.fail("search_url", f"unknown placeholder(s) {sorted(unknown)}; use {{query}}, {{page}}, {{offset}}")
+        known = ", ".join(f"{{{p}}}" for p in _PLACEHOLDERS)
+        r.fail("search_url", f"unknown placeholder(s) {sorted(unknown)}; use {known}")
     if "query" not in names:
         r.fail("search_url", "must contain {query}")

@@ -33,3 +33,12 @@ def test_gbk_bytes_declared_as_gb2312_keep_gbk_only_characters() -> None:
     body = '<html><head><meta charset="gb2312"></head><body>堃康降压丸 根治高血压</body></html>'.encode("gbk")
     assert "堃康降压丸" in decode_html(body)
     assert "堃康降压丸" in decode_html(body, content_type="text/html; charset=gbk")
+
+
+def test_inline_tags_do_not_split_a_claim_but_blocks_and_breaks_do() -> None:
+    html = ("<div><b>根治</b>糖尿病，<span>告别</span><em>胰岛素</em></div><p>第二段</p>第三<br>行"
+            "<table><tr><td>价格</td><td>¥68</td></tr></table>")
+    lines = extract_document(html).text.split("\n")
+    assert "根治糖尿病，告别胰岛素" in lines
+    assert "第二段" in lines and "第三" in lines and "行" in lines
+    assert "价格 ¥68" in lines

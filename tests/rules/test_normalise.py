@@ -1,0 +1,108 @@
+"""Normalisation defeats evasions and keeps a map back to the original characters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rules import TextDocument
+from rules.engine import RuleSet
+from rules.normalise import normalise, normalise_term
+
+
+@pytest.mark.parametrize(
+    ("original", "normalised"),
+    [
+        ("ＡＢＣ１２３％", "abc123%"),  # full-width → half-width, case folded
+        ("根治糖尿病！", "根治糖尿病!"),
+        ("藥品療效", "药品疗效"),  # traditional → simplified
+        ("痛風腎病", "痛风肾病"),
+        ("根.治.糖.尿.病", "根治糖尿病"),  # fillers between CJK characters
+        ("降 糖", "降糖"),
+        ("根*治", "根治"),
+        ("根 · 治", "根治"),
+        ("根❤治", "根治"),
+        ("糖\u200b尿\u200d病\ufeff", "糖尿病"),  # zero-width characters
+        ("降　糖", "降糖"),  # ideographic space
+        ("①天见效", "1天见效"),
+    ],
+)
+def test_evasions_normalise_to_the_plain_term(original: str, normalised: str) -> None:
+    assert normalise(original).text == normalised
+
+
+def test_fillers_are_kept_where_they_separate_words() -> None:
+    # Sentence and list punctuation separate words; removing it would fuse 痛 and 风湿 into 痛风.
+    assert normalise("头痛、风湿").text == "头痛、风湿"
+    assert normalise("降糖。血压").text == "降糖。血压"
+    # Spaces between Latin words are not touched.
+    assert normalise("no  prescription").text == "no  prescription"
+    # Long runs of symbols are a real gap, not an evasion.
+    assert normalise("根....治").text == "根....治"
+
+
+def test_every_normalised_character_maps_back_to_its_original_characters() -> None:
+    original = "本品根.治ＴＡＮＧ尿病，藥到病除"
+    norm = normalise(original)
+    assert norm.text == "本品根治tang尿病,药到病除"
+    assert len(norm.starts) == len(norm.ends) == len(norm.text)
+    start = norm.text.index("根治")
+    assert norm.to_original(start, start + 2) == (2, 5)
+    assert original[slice(*norm.to_original(start, start + 2))] == "根.治"
+    start = norm.text.index("tang")
+    assert original[slice(*norm.to_original(start, start + 4))] == "ＴＡＮＧ"
+    start = norm.text.index("药到病除")
+    assert original[slice(*norm.to_original(start, start + 4))] == "藥到病除"
+
+
+def test_a_character_that_expands_maps_every_piece_to_itself() -> None:
+    norm = normalise("a㎎b")  # ㎎ → "mg"
+    assert norm.text == "amgb"
+    assert [norm.to_original(i, i + 1) for i in range(4)] == [(0, 1), (1, 2), (1, 2), (2, 3)]
+
+
+def test_terms_are_normalised_like_text() -> None:
+    assert normalise_term(" 根治糖尿病 ") == "根治糖尿病"
+    assert normalise_term("無效退款") == "无效退款"
+    assert normalise_term("ＦＤＡ認證") == "fda认证"
+
+
+def test_sentence_ids_split_on_sentence_ends_and_line_breaks() -> None:
+    norm = normalise("第一句，还是第一句。第二句！第三句\n第四句")
+    first = norm.sentence_of(0)
+    assert norm.sentence_of(norm.text.index("还是")) == first
+    ids = [norm.sentence_of(norm.text.index(w)) for w in ("第二句", "第三句", "第四句")]
+    assert len({first, *ids}) == 4
+
+
+def test_hit_spans_point_at_the_original_characters(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path: Path = write_rule(
+        """
+        claim:
+          terms: [根治糖尿病, 药到病除]
+        condition: claim
+        """
+    )
+    from rules import load_ruleset
+
+    ruleset: RuleSet = load_ruleset([path])
+    text = "好消息：根 . 治 糖\u200b尿 病，藥到病除"
+    (hit,) = ruleset.analyse(TextDocument(text)).findings
+    assert [text[a:b] for a, b in hit.spans] == ["根 . 治 糖\u200b尿 病", "藥到病除"]
+    assert "根 . 治" in hit.excerpt
+
+
+def test_the_fast_path_only_copies_characters_normalisation_leaves_alone() -> None:
+    # normalise() copies runs matching _PLAIN_RE without looking at them; that is only correct if
+    # NFKC + case folding would leave every such character unchanged.
+    import unicodedata
+
+    from rules.normalise import _PLAIN_RE
+
+    changed = [
+        ch
+        for ch in map(chr, range(0x20, 0xA000))
+        if _PLAIN_RE.fullmatch(ch) and unicodedata.normalize("NFKC", ch).casefold() != ch
+    ]
+    assert changed == []
