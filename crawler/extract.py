@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from scrapy.http import HtmlResponse
 
 from rules import TextDocument
 
-_INVISIBLE = ("script", "style", "template", "noscript", "svg", "iframe", "object")
+_INVISIBLE = ("head", "title", "script", "style", "template", "noscript", "svg", "iframe", "object")
 # Only block elements end a line: `<b>根治</b>糖尿病` must stay one phrase for the rules.
 _BLOCKS = (
     "address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
     "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul", "option",
-    "button", "caption", "title",
+    "button", "caption",
 )
 _CELLS = ("td", "th")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -39,23 +40,42 @@ def extract_document(html: str, url: str | None = None) -> TextDocument:
         in {"description", "keywords", "og:title", "og:description"}
     ]
     alts = [img.get("alt", "").strip() for img in soup.find_all("img") if img.get("alt", "").strip()]
-    for tag in soup(_INVISIBLE):
-        tag.decompose()
-    if soup.title:
-        soup.title.decompose()
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n")
-        tag.append("\n")
-    for tag in soup.find_all("br"):
-        tag.replace_with("\n")
-    for tag in soup.find_all(_CELLS):
-        tag.append(" ")
-    body = _tidy(soup.get_text())
+    body = _tidy(_visible_text(soup.body or soup))
     parts = [("title", title), ("meta", "\n".join(m.strip() for m in metas if m and m.strip())),
              ("body", body), ("alt", "\n".join(alts))]
     if url:
         parts.append(("url", url))
     return TextDocument.from_parts(parts)
+
+
+def _visible_text(root: Tag) -> str:
+    """Text of the visible tree with line breaks at block boundaries only.
+
+    One iterative pass: linear in the page size and safe for 10,000-deep nesting (no recursion).
+    """
+    out: list[str] = []
+    stack: list[tuple[Tag, Iterator[PageElement]]] = [(root, iter(root.children))]
+    while stack:
+        node, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if node.name in _BLOCKS:
+                out.append("\n")
+            elif node.name in _CELLS:
+                out.append(" ")
+            continue
+        if isinstance(child, NavigableString):
+            if type(child) is NavigableString:  # not a comment, doctype or CDATA
+                out.append(str(child))
+        elif isinstance(child, Tag) and child.name not in _INVISIBLE:
+            if child.name == "br":
+                out.append("\n")
+                continue
+            if child.name in _BLOCKS:
+                out.append("\n")
+            stack.append((child, iter(child.children)))
+    return "".join(out)
 
 
 def _tidy(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -36,6 +37,9 @@ class CaptureItem:
     screenshot: bytes | None = None
     truncated: bool = False
     error: str | None = None
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Filled by PageAnalysisPipeline:
     title: str | None = None
     text: str | None = None

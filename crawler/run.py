@@ -66,7 +66,7 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "CONCURRENT_REQUESTS": params.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, params.concurrency // 2),
         "DOWNLOAD_TIMEOUT": params.download_timeout,
-        "DOWNLOAD_MAXSIZE": params.max_body_bytes,
+        "CAPTURE_MAX_BODY_BYTES": params.max_body_bytes,
         "USER_AGENT": params.user_agent,
         "ROBOTSTXT_OBEY": params.obey_robots_txt,
         "LOG_LEVEL": params.log_level,
@@ -94,7 +94,7 @@ def crawl(params: CrawlParams) -> int:
 
     settings = scrapy_settings(params)
     install_reactor(settings["TWISTED_REACTOR"])
-    configure_logging(settings, install_root_handler=True)
+    configure_logging(settings)
     runner = AsyncCrawlerRunner(settings)
 
     async def run_spiders() -> None:

@@ -21,7 +21,7 @@ CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 0  # off: BodyLimitMiddleware truncates at CAPTURE_MAX_BODY_BYTES instead of dropping
 RETRY_TIMES = 1
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
@@ -50,6 +50,8 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH = {
     "crawler.middlewares.egress_proxy.EgressProxyMiddleware": 350,
     "crawler.middlewares.address_guard.AddressGuardMiddleware": 360,
+    # process_response runs from high to low: before HttpCompressionMiddleware (590) decompresses.
+    "crawler.middlewares.body_limit.BodyLimitMiddleware": 595,
 }
 DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
 
@@ -66,6 +68,7 @@ CAPTURE_MAX_PAGES_PER_SITE = 20  # pages requested per registrable domain
 CAPTURE_MAX_DEPTH = 2  # link hops from a site's first page
 CAPTURE_RENDER_FIRST_PAGE = True  # first page of every site through Chromium, with a screenshot
 CAPTURE_RENDER_WAIT_MS = 1500  # time scripts get after load before DOM and screenshot are taken
+CAPTURE_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are truncated here, kept, and marked truncated
 CAPTURE_JS_TEXT_THRESHOLD = 200  # a plain page with scripts and less visible text is re-fetched in Chromium
 
 # GUARD_*: the crawler refuses private, loopback and link-local addresses unless allow-listed.

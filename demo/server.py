@@ -50,6 +50,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from demo import hostile
 from demo.manifest import DemoSite, load_manifest  # re-exported: callers import them from here
 
 __all__ = ["DemoSite", "DemoWeb", "load_manifest", "serve", "main"]
@@ -308,6 +309,10 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         self._send(_plain(501, "CONNECT not supported: the demo web serves http:// only"), send_body=True)
 
     def _dispatch(self, send_body: bool) -> None:
+        authority, path_and_query = split_target(self.path, self.headers.get("Host"))
+        if authority.split(":")[0].lower().rstrip(".") == hostile.HOST:
+            hostile.respond(self, path_and_query)
+            return
         try:
             reply = self._route()
         except Exception:  # a broken fixture or search engine must not kill the connection silently

@@ -140,7 +140,7 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], verb
         f"flagged_sites={run.flagged_sites} open_cases={len(cases)}"
     )
     for what, why in reasons:
-        click.echo(f"  skipped {what}: {why}")
+        click.echo(f"  not captured: {what}: {why}")
     if error:
         fail(f"scan {run_id} stopped: {error}")
 

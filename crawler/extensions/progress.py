@@ -26,7 +26,7 @@ class ProgressLog:
         self.count += 1
         if isinstance(item, SerpPageItem):
             ads = sum(1 for r in item.results if r.is_ad)
-            detail = f"{len(item.results)} results, {ads} ads" if item.status == "ok" else (
+            detail = f"{len(item.results) - ads} results + {ads} ads" if item.status == "ok" else (
                 f"{item.status}: {item.reason or ''}".strip())
             line = f"[search {item.engine}] {item.query} p{item.page}: {detail}"
         elif isinstance(item, CaptureItem):

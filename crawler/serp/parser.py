@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from parsel import Selector
 
@@ -167,7 +167,9 @@ class _Parser:
         query = first_text(self.doc, self.spec.query_selectors)
         if query:
             return query
-        urls = [self.url, *all_links(self.doc, self.spec.query_from_urls)]
+        # A URL kept percent-encoded in a form field ("%2Fweb%3Fquery%3D...") is unquoted once.
+        found = [link if "?" in link else unquote(link) for link in all_links(self.doc, self.spec.query_from_urls)]
+        urls = [self.url, *found]
         for url in urls:
             for name in self.spec.query_url_params:
                 value = _url_param(url, name)
@@ -254,6 +256,8 @@ class _Parser:
         resolved = resolve_redirect(absolute, self.spec.redirects)
         if resolved:
             return resolved
+        if not self._is_tracking(absolute):
+            return absolute  # a link off the engine already is the destination (Google's ad hrefs)
         for candidate in all_links(node, fields.target_url):
             # A list "https://a/,https://b/" (Google's data-pcu) gives its first URL; a protocol-relative
             # URL takes https; a candidate can itself be a tracking link (Sogou's snapshot link).
@@ -264,6 +268,11 @@ class _Parser:
             if target:
                 return target
         return absolute
+
+
+    def _is_tracking(self, link: str) -> bool:
+        """A link back to the engine itself, or to a known click tracker (an unreadable one)."""
+        return self.spec.matches_host(_host(link)) or any(rule.applies_to(link) for rule in self.spec.redirects)
 
 
 def _merge(first: Fields, then: Fields) -> Fields:

@@ -74,15 +74,20 @@ class RedirectRule:
     decode: str = "plain"
     strip_prefix: str | None = None
 
-    def target(self, link: str) -> str | None:
-        """The URL this rule reads from ``link``, or None when the rule does not apply."""
+    def applies_to(self, link: str) -> bool:
+        """``link`` is this kind of tracking link (whether or not it carries a readable target)."""
         try:
             parts = urlsplit(link)
             host = parts.hostname or ""
         except ValueError:
+            return False
+        return parts.path == self.path and (not self.hosts or host_matches(host, self.hosts))
+
+    def target(self, link: str) -> str | None:
+        """The URL this rule reads from ``link``, or None when the rule does not apply."""
+        if not self.applies_to(link):
             return None
-        if parts.path != self.path or (self.hosts and not host_matches(host, self.hosts)):
-            return None
+        parts = urlsplit(link)
         for value in parse_qs(parts.query).get(self.param, []):
             # A real URL is taken as it is whatever the encoding; otherwise decode it.
             found = as_url(value)

@@ -1,9 +1,11 @@
 """The `site` spider: crawls each target site within its registrable domain, depth and page budget.
 
-Each site's first page is rendered in Chromium (scrapy-playwright) with a full-page screenshot,
-as evidence and because many sellers build their pages with scripts; other pages are fetched
-plainly and re-fetched in Chromium when they look script-built (scripts, little visible text).
-Every fetch, failed or not, becomes a CaptureItem; a failure is recorded with its reason.
+Every page is first fetched plainly: that response, as received, is the evidentiary copy. Each
+site's first page is then also rendered in Chromium (scrapy-playwright) with a full-page
+screenshot, as evidence and because many sellers build their pages with scripts; other pages are
+rendered when they look script-built (scripts, little visible text). Links are followed from the
+rendered page when there is one. Every fetch, failed or not, becomes a CaptureItem; a failure is
+recorded with its reason.
 """
 
 from __future__ import annotations
@@ -32,21 +34,19 @@ class SiteSpider(scrapy.Spider):
         # `scrapy crawl site -a targets=url1,url2` passes a string.
         self.targets = [t for t in (targets.split(",") if isinstance(targets, str) else targets) if t]
         self.scheduled: Counter[str] = Counter()
+        self.seen: set[str] = set()
 
     async def start(self) -> AsyncIterator[Any]:
-        seen: set[str] = set()
         for url in self.targets:
-            if url not in seen:
-                seen.add(url)
-                request = self._request(url, site_of(url), depth=0,
-                                        render=self.settings.getbool("CAPTURE_RENDER_FIRST_PAGE"))
-                if request:
-                    yield request
+            request = self._request(url, site_of(url), depth=0, render=False)
+            if request:
+                yield request
 
     def _request(self, url: str, site: str, depth: int, render: bool, force: bool = False) -> Request | None:
-        if not force and self.scheduled[site] >= self.settings.getint("CAPTURE_MAX_PAGES_PER_SITE"):
-            return None
         if not force:
+            if url in self.seen or self.scheduled[site] >= self.settings.getint("CAPTURE_MAX_PAGES_PER_SITE"):
+                return None
+            self.seen.add(url)
             self.scheduled[site] += 1
         meta: dict[str, Any] = {"site": site, "site_depth": depth, "rendered": render}
         if render:
@@ -58,15 +58,18 @@ class SiteSpider(scrapy.Spider):
                     PageMethod("screenshot", full_page=True, type="png"),
                 ],
             )
-        return Request(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=force)
+        # The spider keeps its own seen-set: Scrapy's duplicate filter would silently drop a
+        # redirect back to a seen URL (a redirect loop) instead of letting it fail with a reason.
+        return Request(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True)
 
     def parse_page(self, response: Response) -> Any:
         meta = response.meta
         if not isinstance(response, TextResponse):
             yield self._capture(response, error=f"not a text page ({_content_type(response) or 'unknown type'})")
             return
-        if not meta["rendered"] and self._looks_script_built(response):
-            # Keep the plain capture as evidence too, then let Chromium run the scripts.
+        first_page = meta["site_depth"] == 0 and self.settings.getbool("CAPTURE_RENDER_FIRST_PAGE")
+        if not meta["rendered"] and (first_page or self._looks_script_built(response)):
+            # Keep the plain capture as evidence, then let Chromium run the scripts.
             yield self._capture(response)
             request = self._request(response.url, meta["site"], meta["site_depth"], render=True, force=True)
             if request:
@@ -103,19 +106,28 @@ class SiteSpider(scrapy.Spider):
             html=response.text if text_response and not error else None,
             screenshot=screenshot,
             error=error,
+            truncated="truncated" in response.flags,
+            request_headers=_header_pairs(response.request.headers) if response.request else [],
+            response_headers=_header_pairs(response.headers),
         )
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request  # type: ignore[attr-defined]
         response = getattr(failure.value, "response", None)
         yield CaptureItem(
-            url=request.url,
+            url=request.meta.get("redirect_urls", [request.url])[0],
+            final_url=request.url,
             site=request.meta.get("site") or site_of(request.url),
             rendered=bool(request.meta.get("rendered")),
             status_code=getattr(response, "status", None),
             body=getattr(response, "body", None),
             error=describe_failure(failure),
         )
+
+
+def _header_pairs(headers) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in headers.items() for value in values]
 
 
 def _content_type(response: Response) -> str | None:

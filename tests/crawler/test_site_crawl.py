@@ -30,7 +30,7 @@ def test_a_site_crawl_keeps_its_budget_and_records_every_failure_with_its_reason
     )
     result = run_cli("scan", home=tmp_path / "home", proxy=demo_web, config=config)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "skipped http://10.0.0.1/admin: AddressRefused: refused: 10.0.0.1 is a private" in result.stdout
+    assert "not captured: http://10.0.0.1/admin: AddressRefused: refused: 10.0.0.1 is a private" in result.stdout
 
     with session_factory(make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
         captures = session.scalars(select(Capture)).all()

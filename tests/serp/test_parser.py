@@ -1,13 +1,17 @@
-"""Tests of crawler.serp's parser on the mock engine's live pages and on Baidu fixtures."""
+"""Tests of crawler.serp's parser: the mock engine's live pages, Baidu fixtures, every engine's fixtures, fuzzing."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crawler.serp import SerpPage, SerpParseError, build_search_url, parse_file, parse_serp
+from crawler.serp.parser import _SAVED_FROM
 from demo.search_engine import handle, load_results, normalize_query
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -338,7 +342,8 @@ def test_undetectable_page_raises() -> None:
 
 
 def test_unknown_engine_name_raises() -> None:
-    with pytest.raises(SerpParseError, match="unknown search engine 'altavista'; known engines: baidu, mock"):
+    known = "baidu, bing, google, mock, so360, sogou"
+    with pytest.raises(SerpParseError, match=f"unknown search engine 'altavista'; known engines: {known}"):
         parse_serp("<html></html>", engine="altavista")
 
 
@@ -415,3 +420,140 @@ def test_baidu_fixtures_parse_cleanly(name: str) -> None:
 def test_quote_helper_matches_engine_encoding() -> None:
     # The mock engine and build_search_url must agree on how a query with spaces is written.
     assert handle("/s?wd=" + quote("肾病 偏方"))[2] == handle(build_search_url("mock", "肾病 偏方", 1))[2]
+
+
+# --- every engine's fixtures ------------------------------------------------------------------------
+
+ENGINE_FIXTURES = sorted(p for p in FIXTURES.glob("*/*.html"))
+REAL_ENGINES = ["baidu", "sogou", "so360", "bing", "google"]
+
+
+@pytest.mark.parametrize("path", ENGINE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_fixture_is_detected_without_its_url(path: Path) -> None:
+    saved = re.compile(_SAVED_FROM.pattern.encode(), re.IGNORECASE)
+    raw = saved.sub(b"", path.read_bytes())  # no "saved from url" comment either: markers alone
+    assert parse_serp(raw).engine == path.parent.name
+
+
+@pytest.mark.parametrize("path", ENGINE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_fixture_is_trustworthy(path: Path) -> None:
+    # Exactly one of: blocked, "no results", results; never a parse error on a real engine's page.
+    page = parse_file(path)
+    assert page.parse_error is None
+    assert [page.blocked, page.no_results, bool(page.results)].count(True) == 1
+    assert page.blocked == (page.block_reason is not None)
+    for result in page.results:
+        assert result.url.startswith(("http://", "https://")) and " " not in result.url
+        assert result.title == " ".join(result.title.split())
+        assert result.is_ad == (result.ad_label is not None)
+    if page.results:
+        assert [r.rank for r in page.organic] == list(range(1, len(page.organic) + 1))
+        assert [r.rank for r in page.ads] == list(range(1, len(page.ads) + 1))
+
+
+@pytest.mark.parametrize("path", ENGINE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_bytes_and_decoded_text_give_the_same_page(path: Path) -> None:
+    raw = path.read_bytes()
+    from crawler.serp.decode import decode_html
+
+    assert parse_serp(raw).to_json() == parse_serp(decode_html(raw)[1]).to_json()
+
+
+@pytest.mark.parametrize("engine", REAL_ENGINES)
+def test_cloudflare_challenge_blocks_every_real_engine(engine: str) -> None:
+    raw = (FIXTURES / "cloudflare_challenge.html").read_bytes()
+    page = parse_serp(raw, engine=engine)
+    assert page.blocked and page.block_reason == "Cloudflare challenge (Just a moment...)"
+    # From a proxy in front of the engine: the URL's host names the engine.
+    url = build_search_url(engine, "降糖药", 1)
+    page = parse_serp(raw.replace(b"Just a moment...", b""), url=url)
+    assert (page.engine, page.blocked, page.query) == (engine, True, "降糖药")
+    assert page.block_reason == "Cloudflare challenge (cf-chl)"
+
+
+@pytest.mark.parametrize(
+    ("url", "engine"),
+    [
+        ("https://www.sogou.com/web?query=x", "sogou"),
+        ("http://www.sogou.com/antispider/?from=%2Fweb%3Fquery%3Dx", "sogou"),
+        ("https://www.so.com/s?q=x&pn=2", "so360"),
+        ("https://cn.bing.com/search?q=x", "bing"),
+        ("https://www.bing.com/search?q=x&first=11", "bing"),
+        ("https://www.google.com/search?q=x", "google"),
+        ("https://www.google.com.hk/search?q=x", "google"),
+        ("https://ipv4.google.com/sorry/index?continue=x", "google"),
+        ("https://www.baidu.com/s?wd=x", "baidu"),
+    ],
+)
+def test_engine_detected_from_each_engines_hosts(url: str, engine: str) -> None:
+    assert parse_serp("<html><body></body></html>", url=url).engine == engine
+
+
+def test_engine_aliases() -> None:
+    page = parse_file(FIXTURES / "bing" / "no_results.html", engine="cn_bing")
+    assert page.engine == "bing"
+
+
+def test_no_results_text_next_to_results_is_a_corrected_search() -> None:
+    html = (BAIDU / "ads_top_bottom.html").read_text(encoding="utf-8")
+    html = html.replace('<div id="content_left">', '<div id="content_left"><div class="nors">很抱歉，没有找到与“降唐药”相关的网页。</div>')
+    page = parse_serp(html)
+    assert not page.no_results and len(page.organic) == 5
+
+
+def test_an_unexpected_failure_is_a_parse_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.serp import parser
+
+    def broken(self: object, page_number: int) -> list:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(parser._Parser, "_results", broken)
+    page = parse_file(BAIDU / "ads_top_bottom.html")
+    assert page.engine == "baidu" and page.results == []
+    assert page.parse_error.startswith("the page could not be parsed (ValueError: boom); edit baidu.yaml")
+
+
+# --- never raises ---------------------------------------------------------------------------------
+
+_FRAGMENTS = [
+    '<div class="vrwrap"><h3 class="vr-title"><a href="/link?url=',
+    '<li class="b_algo"><h2><a href="https://cn.bing.com/ck/a?u=a1',
+    '<div class="g"><a href="/url?q=http://[::1',
+    '<div data-text-ad="1"><a data-pcu="," href="//',
+    '<ul class="result"><li class="res-list"><h3 class="res-title"><a data-mdurl="',
+    '<div class="c-container" mu="http://%zz"><h3><a href="http://www.baidu.com/link?url=',
+    "<title>百度安全验证</title>",
+    "<!-- saved from url=(0010)http://[x -->",
+    '<meta charset="x-unknown">',
+    "\x00\ud800",
+    "</div></li></ol>",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    html=st.one_of(
+        st.binary(max_size=2000),
+        st.text(max_size=2000),
+        st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=40), max_size=30).map("".join),
+    ),
+    engine=st.sampled_from([*REAL_ENGINES, "mock"]),
+    url=st.one_of(st.none(), st.text(max_size=60), st.just("https://www.google.com/sorry/index?continue=%")),
+    encoding=st.one_of(st.none(), st.sampled_from(["gbk", "utf-8", "big5", "no-such-charset", "utf-16"])),
+)
+def test_parse_serp_never_raises_with_engine_given(html: str | bytes, engine: str, url: str | None,
+                                                   encoding: str | None) -> None:
+    try:
+        page = parse_serp(html, url=url, engine=engine, encoding=encoding)
+    except SerpParseError:
+        return
+    assert page.engine == engine
+    page.to_json()
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=st.sampled_from(ENGINE_FIXTURES), cut=st.floats(min_value=0, max_value=1))
+def test_truncated_real_pages_never_raise(path: Path, cut: float) -> None:
+    raw = path.read_bytes()
+    page = parse_serp(raw[: int(len(raw) * cut)], engine=path.parent.name)
+    assert page.blocked or page.no_results or page.results or page.parse_error

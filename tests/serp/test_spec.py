@@ -100,3 +100,61 @@ def test_a_repaired_file_is_picked_up_without_restart(tmp_path: Path) -> None:
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert load_engines(tmp_path)["mock"].results_per_page == 20
+
+
+# --- fields added for the real engines ------------------------------------------------------------
+
+
+def test_real_engines_load_with_their_aliases() -> None:
+    engines = load_engines()
+    assert set(engines) == {"baidu", "bing", "google", "mock", "so360", "sogou"}
+    assert "360" in engines["so360"].aliases
+    assert engines["bing"].redirects[0].decode == "base64url"
+    assert engines["bing"].redirects[0].strip_prefix == "a1"
+
+
+def test_new_fields_are_validated(tmp_path: Path) -> None:
+    spec = mock_spec()
+    spec["aliases"] = ["mock2"]
+    spec["search_url"] = "http://search.test/s?wd={query}&first={first}"
+    spec["query"]["from_urls"] = ["input[name=continue]::attr(value)"]
+    spec["results"]["ignore"] = [".label"]
+    spec["redirect_params"] = [{"path": "/ck/a", "param": "u", "decode": "base64url", "strip_prefix": "a1"}]
+    write(tmp_path, "mock", spec)
+    other = mock_spec()
+    other["name"] = "other"
+    other["aliases"] = ["mock2", "mock"]
+    write(tmp_path, "other", other)
+    third = mock_spec()
+    third["name"] = "third"
+    third["redirect_params"] = [{"path": "/x", "param": "u", "decode": "rot13"}]
+    write(tmp_path, "third", third)
+    with pytest.raises(EngineSpecError) as caught:
+        load_engines(tmp_path)
+    message = str(caught.value)
+    assert "third.yaml: redirect_params[0].decode: unknown decoder 'rot13'; use one of: plain, base64url" in message
+    assert "other.yaml: aliases: 'mock2' is already used by" in message
+    assert "other.yaml: aliases: 'mock' is already used by" in message
+    assert f"{tmp_path / 'mock.yaml'}:" not in message  # {first}, from_urls, ignore, decode, strip_prefix: valid
+
+
+def test_unknown_placeholder_names_the_known_ones(tmp_path: Path) -> None:
+    spec = mock_spec()
+    spec["search_url"] = "http://search.test/s?q={query}&s={start}"
+    write(tmp_path, "mock", spec)
+    with pytest.raises(EngineSpecError, match=r"use \{query\}, \{page\}, \{offset\}, \{first\}"):
+        load_engines(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["baidu", "sogou", "so360", "bing", "google"])
+def test_search_urls_are_real_engine_urls_that_detection_maps_back(name: str) -> None:
+    from urllib.parse import urlsplit
+
+    from crawler.serp import build_search_url
+    from crawler.serp.parser import detect_engine
+
+    engines = load_engines()
+    url = build_search_url(name, "降糖药 特效", 2)
+    assert urlsplit(url).scheme == "https"
+    assert detect_engine("<html></html>", url, engines).name == name
+    assert "%E9%99%8D%E7%B3%96%E8%8D%AF+%E7%89%B9%E6%95%88" in url

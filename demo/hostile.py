@@ -1,0 +1,140 @@
+"""The hostile corner of the demo web: `hostile.test`, endpoints named by behaviour.
+
+Illegal sellers' servers are slow, broken or deliberately hostile; the crawler must survive each
+of these and record what happened. Unlike the static sites, these endpoints write to the socket
+themselves (dripping, stalling, resetting), so they get the request handler, not a Reply.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+import zlib
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+HOST = "hostile.test"
+CLAIM_HTML = "<p>降糖神丸，根治糖尿病，永不复发，无效退款。</p>\n".encode()
+
+ENDPOINTS = {
+    "/huge": "a page of ?mb= megabytes (default 30), full of claims",
+    "/gzip-bomb": "a gzip body that inflates to 1 GB",
+    "/redirect-loop": "redirects to itself",
+    "/redirect-chain": "30 hops (?hop=N)",
+    "/redirect-private": "redirects to a private address",
+    "/slow": "drips one byte a second (a tarpit)",
+    "/never": "accepts the request and never answers",
+    "/reset": "sends half a body, then resets the connection",
+    "/binary": "an executable served as text/html",
+}
+
+
+def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
+    parts = urlsplit(path_and_query)
+    query = parse_qs(parts.query)
+    path = parts.path
+    if path == "/huge":
+        megabytes = int(query.get("mb", ["30"])[0])
+        _stream(handler, CLAIM_HTML, megabytes * 1024 * 1024)
+    elif path == "/gzip-bomb":
+        _send(handler, 200, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], _bomb())
+    elif path == "/redirect-loop":
+        _send(handler, 302, [("Location", "/redirect-loop")], b"")
+    elif path == "/redirect-chain":
+        hop = int(query.get("hop", ["0"])[0])
+        if hop >= 30:
+            _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], b"<p>end of chain</p>")
+        else:
+            _send(handler, 302, [("Location", f"/redirect-chain?hop={hop + 1}")], b"")
+    elif path == "/redirect-private":
+        _send(handler, 302, [("Location", "http://10.0.0.1/admin")], b"")
+    elif path == "/slow":
+        _drip(handler, seconds=120)
+    elif path == "/never":
+        _stall(handler, seconds=120)
+    elif path == "/reset":
+        _reset(handler)
+    elif path == "/binary":
+        _send(handler, 200, [("Content-Type", "text/html")], b"MZ\x90\x00" + bytes(range(256)) * 64)
+    else:
+        links = "".join(f'<li><a href="{p}">{p}</a> {d}</li>' for p, d in ENDPOINTS.items())
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")],
+              f"<html><head><title>hostile.test</title></head><body><ul>{links}</ul></body></html>".encode())
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    handler.send_response(status)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _stream(handler: BaseHTTPRequestHandler, chunk: bytes, total: int) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(total))
+    handler.end_headers()
+    block = chunk * (65536 // len(chunk) + 1)
+    sent = 0
+    try:
+        while sent < total:
+            piece = block[: min(len(block), total - sent)]
+            handler.wfile.write(piece)
+            sent += len(piece)
+    except OSError:
+        handler.close_connection = True  # the crawler stopped reading: that is the point
+
+
+@lru_cache(maxsize=1)
+def _bomb() -> bytes:
+    """~1 MB of gzip that inflates to 1 GB, built in chunks so the server never holds the 1 GB."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+    zeros = b"\0" * (1024 * 1024)
+    return b"".join(compressor.compress(zeros) for _ in range(1024)) + compressor.flush()
+
+
+def _drip(handler: BaseHTTPRequestHandler, seconds: int) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(seconds))
+    handler.end_headers()
+    handler.close_connection = True
+    try:
+        for _ in range(seconds):
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+            time.sleep(1)
+    except OSError:
+        pass
+
+
+def _stall(handler: BaseHTTPRequestHandler, seconds: int) -> None:
+    handler.close_connection = True
+    deadline = time.monotonic() + seconds
+    handler.connection.settimeout(1)
+    while time.monotonic() < deadline:
+        try:
+            if handler.connection.recv(1, socket.MSG_PEEK) == b"":
+                return  # the client gave up
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        time.sleep(1)
+
+
+def _reset(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    handler.wfile.write(CLAIM_HTML * 10)
+    handler.wfile.flush()
+    handler.close_connection = True
+    # SO_LINGER 0: close() sends RST instead of FIN, a reset mid-body.
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
