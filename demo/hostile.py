@@ -28,6 +28,17 @@ ENDPOINTS = {
     "/never": "accepts the request and never answers",
     "/reset": "sends half a body, then resets the connection",
     "/binary": "an executable served as text/html",
+    "/js-loop": "JavaScript that never stops running",
+    "/js-popups": "JavaScript that opens endless popups and dialogs",
+    "/js-busy": "JavaScript that keeps the network busy forever (the claim is in the page)",
+}
+
+_JS_PAGES = {
+    "/js-loop": "<p>加载中</p><script>while (true) {}</script>",
+    "/js-popups": ("<p>降糖神丸，根治糖尿病</p><script>setInterval(function () { window.open('/js-popups');"
+                   " alert('限时优惠'); confirm('立即购买?'); }, 50);</script>"),
+    "/js-busy": ("<p>降糖神丸，根治糖尿病，永不复发</p><script>(function poll() {"
+                 " fetch('/js-busy-poll?' + Math.random()).finally(poll); })();</script>"),
 }
 
 
@@ -56,6 +67,12 @@ def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
         _stall(handler, seconds=120)
     elif path == "/reset":
         _reset(handler)
+    elif path in _JS_PAGES:
+        page = f"<html><head><meta charset='utf-8'><title>{path}</title></head><body>{_JS_PAGES[path]}</body></html>"
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], page.encode())
+    elif path == "/js-busy-poll":
+        time.sleep(0.2)
+        _send(handler, 200, [("Content-Type", "text/plain")], b"ok")
     elif path == "/binary":
         _send(handler, 200, [("Content-Type", "text/html")], b"MZ\x90\x00" + bytes(range(256)) * 64)
     else:

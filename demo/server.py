@@ -311,7 +311,10 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, send_body: bool) -> None:
         authority, path_and_query = split_target(self.path, self.headers.get("Host"))
         if authority.split(":")[0].lower().rstrip(".") == hostile.HOST:
-            hostile.respond(self, path_and_query)
+            try:
+                hostile.respond(self, path_and_query)
+            except OSError:
+                self.close_connection = True  # the client hung up on a hostile endpoint: expected
             return
         try:
             reply = self._route()

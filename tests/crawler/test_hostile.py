@@ -47,3 +47,22 @@ def test_a_scan_of_the_hostile_endpoints_finishes_and_records_each_outcome(demo_
     assert "timeout" in reasons["/slow"].lower() and "timeout" in reasons["/never"].lower()
     assert reasons["/reset"], "a connection reset mid-body must be recorded as a failure"
     assert captures["/binary"].status_code == 200  # captured; nothing to flag, nothing crashed
+
+
+def test_pages_whose_scripts_loop_pop_up_or_poll_forever_do_not_stall_the_scan(
+        demo_web: str, tmp_path: Path) -> None:
+    config = tmp_path / "pharmwatch.toml"
+    config.write_text(
+        'watchlist = ["http://hostile.test/js-loop", "http://hostile.test/js-popups", "http://hostile.test/js-busy",'
+        ' "http://tangan-cure.test/"]\n'
+        '[crawl]\nallow_private = ["127.0.0.0/8"]\nmax_depth = 0\ndownload_timeout = 8\n',
+        encoding="utf-8",
+    )
+    result = run_cli("scan", home=tmp_path / "home", proxy=demo_web, config=config, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with session_factory(make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+        rendered = {c.url: c for c in session.scalars(select(Capture).where(Capture.rendered.is_(True)))}
+    assert "Timeout" in rendered["http://hostile.test/js-loop"].error
+    for url in ("http://hostile.test/js-popups", "http://hostile.test/js-busy", "http://tangan-cure.test/"):
+        assert rendered[url].error is None and rendered[url].screenshot_sha256, url
+        assert rendered[url].risk == "high", url  # the claim in a hostile page is still found

@@ -496,7 +496,8 @@ def test_engine_aliases() -> None:
 
 def test_no_results_text_next_to_results_is_a_corrected_search() -> None:
     html = (BAIDU / "ads_top_bottom.html").read_text(encoding="utf-8")
-    html = html.replace('<div id="content_left">', '<div id="content_left"><div class="nors">很抱歉，没有找到与“降唐药”相关的网页。</div>')
+    notice = '<div class="nors">很抱歉，没有找到与“降唐药”相关的网页。</div>'
+    html = html.replace('<div id="content_left">', '<div id="content_left">' + notice)
     page = parse_serp(html)
     assert not page.no_results and len(page.organic) == 5
 

@@ -54,6 +54,17 @@ def test_ads_top_and_bottom_and_organic() -> None:
     assert page.next_url == "https://www.sogou.com/web?query=%E9%99%8D%E7%B3%96%E8%8D%AF&page=2&ie=utf8"
 
 
+def test_ad_cards_with_new_class_names_are_still_found_in_the_ad_zones() -> None:
+    html = (SOGOU / "ads_top_bottom.html").read_text(encoding="utf-8").replace('class="biz_rb "', 'class="ad-card-v9"')
+    page = parse_serp(html)
+    assert [(a.ad_position, a.ad_label, a.title) for a in page.ads] == [
+        ("top", "推广", "降糖新药 三天见效 告别胰岛素 无效退款"),
+        ("top", "广告", "糖尿病根治 纯中药配方 不打针不吃西药"),
+        ("bottom", "推广", "祖传降糖秘方 一个疗程血糖降到正常"),
+    ]
+    assert len(page.organic) == 6
+
+
 def test_organic_only_saved_page_two() -> None:
     page = parse_file(SOGOU / "organic_only.html")
     assert (page.engine, page.query, page.page) == ("sogou", "二甲双胍 副作用", 2)
