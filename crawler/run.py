@@ -36,6 +36,7 @@ class CrawlParams:
     engines: list[str] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
     pages_per_query: int = 2
+    done_search_pages: list[tuple[str, str, int]] = field(default_factory=list)  # resumed scans skip these
     proxy: str = ""
     allow_private: list[str] = field(default_factory=list)
     max_pages_per_site: int = 20
@@ -79,6 +80,7 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "SERP_ENGINES": params.engines,
         "SERP_QUERIES": params.queries,
         "SERP_PAGES_PER_QUERY": params.pages_per_query,
+        "SERP_DONE_PAGES": [list(done) for done in params.done_search_pages],
         "STORE_DATABASE_URL": params.database_url,
         "STORE_BLOB_DIR": str(params.blob_dir),
         "STORE_SCAN_RUN_ID": params.scan_run_id,

@@ -82,6 +82,7 @@ EGRESS_PROXY = ""
 SERP_ENGINES = []  # names of crawler/serp/engines/*.yaml
 SERP_QUERIES = []
 SERP_PAGES_PER_QUERY = 2
+SERP_DONE_PAGES = []  # [engine, query, page] already stored for this scan run (a resumed scan)
 
 # STORE_*: where captures, findings and evidence go.
 STORE_DATABASE_URL = ""  # required to store anything; `pharmwatch scan` sets it

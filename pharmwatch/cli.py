@@ -88,61 +88,37 @@ def _redacted(url: str) -> str:
 @cli.command()
 @click.option("--no-search", is_flag=True, help="Skip search-engine monitoring; crawl the watchlist only.")
 @click.option("--site", "extra_sites", multiple=True, help="Also crawl this URL (repeatable).")
+@click.option("--new", is_flag=True, help="Abandon an interrupted scan instead of resuming it.")
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
-def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], verbose: bool) -> None:
-    """One full run: search monitoring, site crawl, rules; prints what it did and met."""
-    from cases.opening import open_cases_for_scan
-    from crawler.run import CrawlParams, crawl
+def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], new: bool, verbose: bool) -> None:
+    """One full run: search monitoring, site crawl, rules; resumes an interrupted run."""
+    from pharmwatch.scan import run_scan
+    from pharmwatch.scan_lock import ScanAlreadyRunning
     from rules import RulePackError, load_ruleset
-    from storage.db import session_factory, transaction
-    from storage.scans import failure_reasons, finish_scan_run, start_scan_run
 
     settings = settings_from(ctx)
     try:
         ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
     except RulePackError as exc:
         fail(f"refusing to scan with a broken rule pack:\n{exc}")
-    engines = [] if no_search else settings.search.engines
-    watchlist = [*settings.watchlist, *extra_sites]
-    if not engines and not watchlist:
+    if not (settings.search.engines and not no_search) and not (settings.watchlist or extra_sites):
         fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source})")
-    sessions = session_factory(database(settings))
-    with transaction(sessions) as session:
-        run_id = start_scan_run(session, ruleset.digest).id
-    click.echo(f"scan {run_id}: {len(engines)} engine(s) x {len(settings.search.queries)} queries, "
-               f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules", err=True)
-    crawl_settings = settings.crawl
-    params = CrawlParams(
-        database_url=settings.db_url, blob_dir=settings.blob_dir, scan_run_id=run_id,
-        watchlist=watchlist, engines=engines, queries=settings.search.queries,
-        pages_per_query=settings.search.pages_per_query, proxy=crawl_settings.proxy,
-        allow_private=crawl_settings.allow_private, max_pages_per_site=crawl_settings.max_pages_per_site,
-        max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
-        download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,
-        render_first_page=crawl_settings.render_first_page, render_wait_ms=crawl_settings.render_wait_ms,
-        chromium_path=crawl_settings.chromium_path, user_agent=crawl_settings.user_agent,
-        obey_robots_txt=crawl_settings.obey_robots_txt, rule_paths=settings.rule_paths,
-        log_level="INFO" if verbose else "WARNING",
-    )
-    error = None
     try:
-        crawl(params)
-    except Exception as exc:  # noqa: BLE001 - recorded on the scan run, then re-raised as exit status
-        error = f"{type(exc).__name__}: {exc}"
-    with transaction(sessions) as session:
-        run = finish_scan_run(session, run_id, error)
-        cases = open_cases_for_scan(session, run_id)
-        reasons = failure_reasons(session, run_id)
+        outcome = run_scan(settings, database(settings), ruleset, search=not no_search, extra_sites=extra_sites,
+                           new=new, verbose=verbose, announce=lambda line: click.echo(line, err=True))
+    except ScanAlreadyRunning as exc:
+        fail(str(exc))
+    run = outcome.run
     click.echo(
-        f"scan {run_id} {run.status}: queries={run.queries} results={run.results} ads={run.ads} "
+        f"scan {run.id} {run.status}: queries={run.queries} results={run.results} ads={run.ads} "
         f"pages={run.pages} failures={run.failures} findings={run.findings} "
-        f"flagged_sites={run.flagged_sites} open_cases={len(cases)}"
+        f"flagged_sites={run.flagged_sites} open_cases={outcome.open_cases}"
     )
-    for what, why in reasons:
+    for what, why in outcome.problems:
         click.echo(f"  not captured: {what}: {why}")
-    if error:
-        fail(f"scan {run_id} stopped: {error}")
+    if outcome.error:
+        fail(f"scan {run.id} stopped: {outcome.error}")
 
 
 # --- report -----------------------------------------------------------------------------------

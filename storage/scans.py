@@ -23,6 +23,23 @@ def start_scan_run(session: Session, rules_digest: str) -> ScanRun:
     return run
 
 
+def interrupted_scan_run(session: Session) -> ScanRun | None:
+    """The newest run still marked running. Call only while holding the scan lock: then no live
+    process owns it, so it was interrupted (killed, crashed) and can be resumed."""
+    return session.scalars(select(ScanRun).where(ScanRun.status == "running").order_by(ScanRun.id.desc())).first()
+
+
+def abandon_scan_run(session: Session, run_id: int) -> None:
+    finish_scan_run(session, run_id, error="interrupted; abandoned by `pharmwatch scan --new`")
+
+
+def done_search_pages(session: Session, run_id: int) -> list[tuple[str, str, int]]:
+    """(engine, query, page) already stored for a run: a resumed scan does not ask again."""
+    rows = session.execute(select(SearchQueryRun.engine, SearchQueryRun.query, SearchQueryRun.page)
+                           .where(SearchQueryRun.scan_run_id == run_id)).all()
+    return [(engine, query, page) for engine, query, page in rows]
+
+
 def finish_scan_run(session: Session, run_id: int, error: str | None = None) -> ScanRun:
     """Counts come from the rows, so they are true even after a crash and a re-run."""
     run = session.get_one(ScanRun, run_id)

@@ -269,7 +269,6 @@ class _Parser:
                 return target
         return absolute
 
-
     def _is_tracking(self, link: str) -> bool:
         """A link back to the engine itself, or to a known click tracker (an unreadable one)."""
         return self.spec.matches_host(_host(link)) or any(rule.applies_to(link) for rule in self.spec.redirects)

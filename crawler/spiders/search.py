@@ -15,7 +15,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.items import SerpPageItem
-from crawler.serp import build_search_url, parse_serp
+from crawler.serp import SerpParseError, build_search_url, parse_serp
 
 
 class SearchSpider(scrapy.Spider):
@@ -23,9 +23,15 @@ class SearchSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         settings = self.crawler.settings
+        done: dict[tuple[str, str], int] = {}
+        for engine, query, page in settings.getlist("SERP_DONE_PAGES"):
+            done[(engine, query)] = max(page, done.get((engine, query), 0))
         for engine in settings.getlist("SERP_ENGINES"):
             for query in settings.getlist("SERP_QUERIES"):
-                yield self._request(engine, query, 1)
+                # A resumed scan continues after the last page it stored for this query.
+                next_page = done.get((engine, query), 0) + 1
+                if next_page <= settings.getint("SERP_PAGES_PER_QUERY"):
+                    yield self._request(engine, query, next_page)
 
     def _request(self, engine: str, query: str, page: int) -> Request:
         return Request(
@@ -38,8 +44,13 @@ class SearchSpider(scrapy.Spider):
 
     def parse_result_page(self, response: Response) -> Any:
         meta = response.meta
-        parsed = parse_serp(response.body, url=response.url, engine=meta["engine"],
-                            encoding=getattr(response, "encoding", None))
+        try:
+            parsed = parse_serp(response.body, url=response.url, engine=meta["engine"],
+                                encoding=getattr(response, "encoding", None))
+        except SerpParseError as exc:  # a broken engine spec: recorded per page, the scan goes on
+            yield SerpPageItem(engine=meta["engine"], query=meta["query"], page=meta["page"], url=response.url,
+                               status="parse_error", reason=str(exc), body=response.body)
+            return
         if parsed.blocked:
             status, reason = "blocked", parsed.block_reason
         elif parsed.no_results:

@@ -1,0 +1,83 @@
+"""One scan, wired from the top: lock, resume or start a ScanRun, crawl, count, open cases.
+
+An interrupted scan (killed, crashed) is resumed by the next `pharmwatch scan`: the same run id,
+search pages already stored are not asked again, and pages are re-fetched only where no capture
+was stored; storage keys make the rest idempotent, so nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cases.opening import open_cases_for_scan
+from crawler.run import CrawlParams, crawl
+from pharmwatch.config import Settings
+from pharmwatch.scan_lock import ScanLock
+from rules import RuleSet
+from storage.db import session_factory, transaction
+from storage.models import ScanRun
+from storage.scans import (
+    abandon_scan_run,
+    done_search_pages,
+    failure_reasons,
+    finish_scan_run,
+    interrupted_scan_run,
+    start_scan_run,
+)
+
+
+@dataclass
+class ScanOutcome:
+    run: ScanRun
+    resumed: bool
+    open_cases: int
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def run_scan(settings: Settings, engine, ruleset: RuleSet, *, search: bool = True,  # type: ignore[no-untyped-def]
+             extra_sites: tuple[str, ...] = (), new: bool = False, verbose: bool = False,
+             announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
+    sessions = session_factory(engine)
+    with ScanLock(settings.home):
+        with transaction(sessions) as session:
+            interrupted = interrupted_scan_run(session)
+            if interrupted and new:
+                abandon_scan_run(session, interrupted.id)
+                interrupted = None
+            run = interrupted or start_scan_run(session, ruleset.digest)
+            run_id, resumed = run.id, interrupted is not None
+            done = done_search_pages(session, run_id) if resumed else []
+        engines = settings.search.engines if search else []
+        watchlist = [*settings.watchlist, *extra_sites]
+        verb = "resuming interrupted" if resumed else "starting"
+        announce(f"{verb} scan {run_id}: {len(engines)} engine(s) x {len(settings.search.queries)} queries, "
+                 f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules")
+        error = None
+        try:
+            crawl(crawl_params(settings, run_id, engines, watchlist, done, verbose))
+        except Exception as exc:  # noqa: BLE001 - recorded on the scan run and reported
+            error = f"{type(exc).__name__}: {exc}"
+        with transaction(sessions) as session:
+            run = finish_scan_run(session, run_id, error)
+            cases = open_cases_for_scan(session, run_id)
+            problems = failure_reasons(session, run_id)
+    return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=error)
+
+
+def crawl_params(settings: Settings, run_id: int, engines: list[str], watchlist: list[str],
+                 done: list[tuple[str, str, int]], verbose: bool) -> CrawlParams:
+    crawl_settings = settings.crawl
+    return CrawlParams(
+        database_url=settings.db_url, blob_dir=Path(settings.blob_dir), scan_run_id=run_id,
+        watchlist=watchlist, engines=engines, queries=settings.search.queries,
+        pages_per_query=settings.search.pages_per_query, done_search_pages=done, proxy=crawl_settings.proxy,
+        allow_private=crawl_settings.allow_private, max_pages_per_site=crawl_settings.max_pages_per_site,
+        max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
+        download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,
+        render_first_page=crawl_settings.render_first_page, render_wait_ms=crawl_settings.render_wait_ms,
+        chromium_path=crawl_settings.chromium_path, user_agent=crawl_settings.user_agent,
+        obey_robots_txt=crawl_settings.obey_robots_txt, rule_paths=settings.rule_paths,
+        log_level="INFO" if verbose else "WARNING",
+    )
