@@ -33,9 +33,7 @@ class CrawlParams:
     blob_dir: Path
     scan_run_id: int
     watchlist: list[str] = field(default_factory=list)
-    engines: list[str] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)
-    pages_per_query: int = 2
+    search_plan: list[tuple[str, str, int]] = field(default_factory=list)  # (engine, query, pages)
     done_search_pages: list[tuple[str, str, int]] = field(default_factory=list)  # resumed scans skip these
     proxy: str = ""
     allow_private: list[str] = field(default_factory=list)
@@ -77,9 +75,7 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "CAPTURE_MAX_DEPTH": params.max_depth,
         "CAPTURE_RENDER_FIRST_PAGE": params.render_first_page,
         "CAPTURE_RENDER_WAIT_MS": params.render_wait_ms,
-        "SERP_ENGINES": params.engines,
-        "SERP_QUERIES": params.queries,
-        "SERP_PAGES_PER_QUERY": params.pages_per_query,
+        "SERP_PLAN": [list(entry) for entry in params.search_plan],
         "SERP_DONE_PAGES": [list(done) for done in params.done_search_pages],
         "STORE_DATABASE_URL": params.database_url,
         "STORE_BLOB_DIR": str(params.blob_dir),
@@ -100,7 +96,7 @@ def crawl(params: CrawlParams) -> int:
     runner = AsyncCrawlerRunner(settings)
 
     async def run_spiders() -> None:
-        if params.engines and params.queries:
+        if params.search_plan:
             await runner.crawl(SearchSpider)
         targets = list(dict.fromkeys([*params.watchlist, *search_result_urls(params)]))
         if targets:

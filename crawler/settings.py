@@ -79,9 +79,7 @@ GUARD_ALLOW = []  # CIDRs or host names let through, e.g. ["127.0.0.0/8"] for th
 EGRESS_PROXY = ""
 
 # SERP_*: search monitoring.
-SERP_ENGINES = []  # names of crawler/serp/engines/*.yaml
-SERP_QUERIES = []
-SERP_PAGES_PER_QUERY = 2
+SERP_PLAN = []  # [engine, query, pages]: engine names are crawler/serp/engines/*.yaml
 SERP_DONE_PAGES = []  # [engine, query, page] already stored for this scan run (a resumed scan)
 
 # STORE_*: where captures, findings and evidence go.

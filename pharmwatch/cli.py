@@ -102,7 +102,7 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], new:
         ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
     except RulePackError as exc:
         fail(f"refusing to scan with a broken rule pack:\n{exc}")
-    if not (settings.search.engines and not no_search) and not (settings.watchlist or extra_sites):
+    if not (settings.search.plan() and not no_search) and not (settings.watchlist or extra_sites):
         fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source})")
     try:
         outcome = run_scan(settings, database(settings), ruleset, search=not no_search, extra_sites=extra_sites,

@@ -19,10 +19,17 @@ from typing import Any, get_args, get_origin, get_type_hints
 DEFAULT_HOME = Path("~/.pharmwatch")
 
 # The regulator's plan puts the six focus diseases and the online-sale ban list first.
-DEFAULT_QUERIES = [
-    "降糖药", "根治糖尿病", "高血压 特效药", "降压药 停药", "肾病 偏方", "尿毒症 告别透析",
-    "风湿骨痛 特效", "痛风特效药", "壮阳药", "网上买药 无需处方", "buy viagra online no prescription",
-]
+DEFAULT_QUERY_SETS: dict[str, list[str]] = {
+    "diabetes": ["降糖药", "根治糖尿病", "糖尿病特效药", "告别胰岛素", "降糖 纯中药"],
+    "hypertension": ["高血压特效药", "根治高血压", "降压药 停药", "降压 纯中药"],
+    "kidney": ["肾病 偏方", "尿毒症 告别透析", "降肌酐 特效药", "肾衰竭 治愈"],
+    "rheumatism": ["风湿骨痛 特效药", "根治类风湿", "骨质增生 特效"],
+    "gout": ["痛风特效药", "根治痛风", "降尿酸 特效"],
+    "sexual_dysfunction": ["壮阳药", "阳痿早泄 根治", "伟哥 哪里买", "西地那非 网购"],
+    "online_sale_ban": ["网上买药 无需处方", "处方药 免处方 购买", "秋水仙碱 网购", "华法林 网上购买", "米非司酮 网购"],
+    "rogue_pharmacy_en": ["buy viagra online no prescription", "cheap cialis without prescription",
+                          "buy xanax online overnight"],
+}
 
 
 class SettingsError(Exception):
@@ -49,10 +56,32 @@ class CrawlSettings:
 
 
 @dataclass
+class QuerySet:
+    """Queries watched together (a disease area, a product category), on chosen engines."""
+
+    name: str
+    queries: list[str]
+    engines: list[str] = field(default_factory=list)  # empty: [search] engines
+    pages: int = 0  # result pages per query; 0: [search] pages_per_query
+
+
+@dataclass
 class SearchSettings:
     engines: list[str] = field(default_factory=list)  # names of crawler/serp/engines/*.yaml
-    queries: list[str] = field(default_factory=lambda: list(DEFAULT_QUERIES))
+    queries: list[str] = field(default_factory=list)  # extra queries, on every engine
     pages_per_query: int = 2
+    query_sets: list[QuerySet] = field(
+        default_factory=lambda: [QuerySet(name, list(qs)) for name, qs in DEFAULT_QUERY_SETS.items()])
+
+    def plan(self) -> list[tuple[str, str, int]]:
+        """(engine, query, pages) for every query on every engine it is watched on, without repeats."""
+        entries = [QuerySet("queries", self.queries), *self.query_sets]
+        plan: dict[tuple[str, str], int] = {}
+        for entry in entries:
+            for engine in entry.engines or self.engines:
+                for query in entry.queries:
+                    plan[(engine, query)] = max(plan.get((engine, query), 0), entry.pages or self.pages_per_query)
+        return [(engine, query, pages) for (engine, query), pages in plan.items()]
 
 
 @dataclass
@@ -149,7 +178,26 @@ def _set(target: Any, key: str, value: Any, where: str) -> None:
     names = [f.name for f in fields(target) if f.name != "source"]
     if key not in names:
         raise SettingsError(f"{where}: unknown setting{_suggest(key, names)}")
+    if hints[key] == list[QuerySet]:
+        setattr(target, key, _query_sets(value, where))
+        return
     setattr(target, key, _coerce(value, hints[key], where))
+
+
+def _query_sets(value: Any, where: str) -> list[QuerySet]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SettingsError(f"{where}: expected [[search.query_sets]] tables")
+    sets = []
+    for i, table in enumerate(value):
+        entry = QuerySet(name=f"set{i + 1}", queries=[])
+        for key, item in table.items():
+            _set(entry, key, item, f"{where}[{i}]")
+        if not entry.queries:
+            raise SettingsError(f"{where}[{i}] ({entry.name}): queries must not be empty")
+        if entry.pages < 0:
+            raise SettingsError(f"{where}[{i}] ({entry.name}): pages must not be negative")
+        sets.append(entry)
+    return sets
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

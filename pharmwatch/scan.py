@@ -49,14 +49,14 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *, search: bool = Tru
             run = interrupted or start_scan_run(session, ruleset.digest)
             run_id, resumed = run.id, interrupted is not None
             done = done_search_pages(session, run_id) if resumed else []
-        engines = settings.search.engines if search else []
+        plan = settings.search.plan() if search else []
         watchlist = [*settings.watchlist, *extra_sites]
         verb = "resuming interrupted" if resumed else "starting"
-        announce(f"{verb} scan {run_id}: {len(engines)} engine(s) x {len(settings.search.queries)} queries, "
+        announce(f"{verb} scan {run_id}: {len(plan)} searches (engine x query), "
                  f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules")
         error = None
         try:
-            crawl(crawl_params(settings, run_id, engines, watchlist, done, verbose))
+            crawl(crawl_params(settings, run_id, plan, watchlist, done, verbose))
         except Exception as exc:  # noqa: BLE001 - recorded on the scan run and reported
             error = f"{type(exc).__name__}: {exc}"
         with transaction(sessions) as session:
@@ -66,13 +66,12 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *, search: bool = Tru
     return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=error)
 
 
-def crawl_params(settings: Settings, run_id: int, engines: list[str], watchlist: list[str],
+def crawl_params(settings: Settings, run_id: int, plan: list[tuple[str, str, int]], watchlist: list[str],
                  done: list[tuple[str, str, int]], verbose: bool) -> CrawlParams:
     crawl_settings = settings.crawl
     return CrawlParams(
         database_url=settings.db_url, blob_dir=Path(settings.blob_dir), scan_run_id=run_id,
-        watchlist=watchlist, engines=engines, queries=settings.search.queries,
-        pages_per_query=settings.search.pages_per_query, done_search_pages=done, proxy=crawl_settings.proxy,
+        watchlist=watchlist, search_plan=plan, done_search_pages=done, proxy=crawl_settings.proxy,
         allow_private=crawl_settings.allow_private, max_pages_per_site=crawl_settings.max_pages_per_site,
         max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
         download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,

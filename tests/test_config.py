@@ -19,7 +19,7 @@ def test_defaults_give_sqlite_under_the_data_folder(tmp_path: Path) -> None:
     settings = load_settings(environ={"PHARMWATCH_HOME": str(tmp_path)})
     assert settings.db_url == f"sqlite:///{tmp_path.resolve() / 'pharmwatch.db'}"
     assert settings.blob_dir == tmp_path.resolve() / "blobs"
-    assert settings.crawl.obey_robots_txt is False and settings.search.queries
+    assert settings.crawl.obey_robots_txt is False and settings.search.query_sets
 
 
 def test_the_settings_file_in_the_data_folder_is_read_without_being_named(tmp_path: Path) -> None:
@@ -70,3 +70,35 @@ def test_the_demo_settings_file_is_valid_and_watches_every_demo_site() -> None:
 
     settings = load_settings(Path("demo/pharmwatch.toml"), environ={})
     assert {f"http://{s.domain}/" for s in load_manifest()} <= set(settings.watchlist)
+
+
+def test_query_sets_give_a_search_plan_per_engine_without_repeats(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[search]
+engines = ["baidu", "sogou"]
+pages_per_query = 2
+queries = ["降糖药"]
+query_sets = [
+  {name = "diabetes", queries = ["降糖药", "根治糖尿病"], pages = 3},
+  {name = "rogue_en", queries = ["buy viagra online"], engines = ["bing"]},
+]
+""")
+    plan = load_settings(path, environ={}).search.plan()
+    assert sorted(plan) == sorted([
+        ("baidu", "降糖药", 3), ("sogou", "降糖药", 3), ("baidu", "根治糖尿病", 3), ("sogou", "根治糖尿病", 3),
+        ("bing", "buy viagra online", 2),
+    ])
+
+
+def test_the_default_plan_covers_the_six_focus_diseases_and_the_ban_list(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[search]\nengines = ["baidu"]\n'), environ={})
+    names = {s.name for s in settings.search.query_sets}
+    assert {"diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction",
+            "online_sale_ban"} <= names
+    assert len(settings.search.plan()) == sum(len(s.queries) for s in settings.search.query_sets)
+
+
+def test_a_bad_query_set_names_the_table_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[search]\nquery_sets = [{name = "x", querys = ["a"]}]\n')
+    with pytest.raises(SettingsError, match=r"query_sets\[0\].*did you mean 'queries'"):
+        load_settings(path, environ={})

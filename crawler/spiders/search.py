@@ -26,19 +26,18 @@ class SearchSpider(scrapy.Spider):
         done: dict[tuple[str, str], int] = {}
         for engine, query, page in settings.getlist("SERP_DONE_PAGES"):
             done[(engine, query)] = max(page, done.get((engine, query), 0))
-        for engine in settings.getlist("SERP_ENGINES"):
-            for query in settings.getlist("SERP_QUERIES"):
-                # A resumed scan continues after the last page it stored for this query.
-                next_page = done.get((engine, query), 0) + 1
-                if next_page <= settings.getint("SERP_PAGES_PER_QUERY"):
-                    yield self._request(engine, query, next_page)
+        for engine, query, pages in settings.getlist("SERP_PLAN"):
+            # A resumed scan continues after the last page it stored for this query.
+            next_page = done.get((engine, query), 0) + 1
+            if next_page <= pages:
+                yield self._request(engine, query, next_page, pages)
 
-    def _request(self, engine: str, query: str, page: int) -> Request:
+    def _request(self, engine: str, query: str, page: int, pages: int) -> Request:
         return Request(
             build_search_url(engine, query, page),
             callback=self.parse_result_page,
             errback=self.on_error,
-            meta={"engine": engine, "query": query, "page": page},
+            meta={"engine": engine, "query": query, "page": page, "pages": pages},
             dont_filter=True,
         )
 
@@ -63,8 +62,8 @@ class SearchSpider(scrapy.Spider):
             engine=meta["engine"], query=meta["query"], page=meta["page"], url=response.url,
             status=status, reason=reason, body=response.body, results=list(parsed.results),
         )
-        if status == "ok" and parsed.next_url and meta["page"] < self.settings.getint("SERP_PAGES_PER_QUERY"):
-            yield self._request(meta["engine"], meta["query"], meta["page"] + 1)
+        if status == "ok" and parsed.next_url and meta["page"] < meta["pages"]:
+            yield self._request(meta["engine"], meta["query"], meta["page"] + 1, meta["pages"])
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request  # type: ignore[attr-defined]

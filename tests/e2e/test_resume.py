@@ -79,3 +79,25 @@ def test_a_second_scan_cannot_start_while_one_is_running(demo_web: str, tmp_path
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def test_a_scan_waits_for_a_concurrent_writer_that_holds_the_database(demo_web: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    home = tmp_path / "home"
+    assert run_cli("db", "upgrade", home=home).returncode == 0
+    process = _start_scan(home, demo_web)
+    try:
+        time.sleep(2.0)
+        blocker = sqlite3.connect(home / "pharmwatch.db", timeout=60)
+        blocker.execute("BEGIN EXCLUSIVE")  # another writer (the UI, a second tool) holds the database
+        time.sleep(5.0)
+        blocker.commit()
+        blocker.close()
+        assert process.wait(timeout=300) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+        run = session.scalars(select(ScanRun)).one()
+        assert run.status == "finished" and run.pages > 0 and run.flagged_sites > 0
