@@ -56,14 +56,14 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
 def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> DailyReport:
     start, end = day_bounds(day, timezone)
     in_day = (Capture.fetched_at >= start, Capture.fetched_at < end)
-    rows = session.execute(
-        select(Finding, Capture)
-        .join(Capture, Finding.capture_id == Capture.id)
-        .where(*in_day, Finding.severity.in_(FLAGGING_SEVERITIES))
-        .order_by(Capture.fetched_at)
+    # Findings on pages and on search ads' own text alike (an ad is an advertisement in itself).
+    findings_of_day = session.scalars(
+        select(Finding)
+        .where(Finding.created_at >= start, Finding.created_at < end, Finding.severity.in_(FLAGGING_SEVERITIES))
+        .order_by(Finding.id)
     ).all()
     by_site: dict[int, list[Finding]] = {}
-    for finding, _capture in rows:
+    for finding in findings_of_day:
         by_site.setdefault(finding.site_id, []).append(finding)
 
     blobs = BlobStore(blob_dir)

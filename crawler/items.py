@@ -19,6 +19,7 @@ class SerpPageItem:
     reason: str | None = None
     body: bytes | None = None
     results: list[Any] = field(default_factory=list)  # crawler.serp.SerpResult
+    ad_analyses: dict[int, Any] = field(default_factory=dict)  # index in results → rules.Analysis
 
 
 @dataclass

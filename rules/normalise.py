@@ -1,10 +1,15 @@
 """Text normalisation that defeats common evasions, with a map back to the original offsets.
 
-Owns `normalise()` and `NormalisedText`. The steps, in order: per-character NFKC + case folding
-(full-width → half-width, ① → 1), removal of zero-width/format characters, traditional →
-simplified Chinese (OpenCC `t2s`), and removal of filler symbols or spaces placed between two CJK
-characters (根.治.糖.尿.病, 降 糖, 根*治). Every normalised character remembers the original
-characters it came from, so a match can be reported and highlighted in the page as captured.
+Owns `normalise()`, `NormalisedText` and `rewrite()`. The steps, in order: per-character NFKC + case
+folding (full-width → half-width, ① → 1, ㎎ → mg), removal of zero-width/format characters,
+traditional → simplified Chinese (OpenCC `t2s`), and removal of filler symbols or spaces placed
+between two CJK characters (根.治.糖.尿.病, 降 糖, 根*治). `rewrite()` then replaces evasive spellings
+(tang尿病, 高血丫, TNB; see `rules.evasions`) by the canonical term. Every normalised character
+remembers the original characters it came from, so a match is reported in the page as captured.
+
+Speed: every step is a C-level pass (regex, `str.translate`-like substitution, OpenCC) that only
+does work where there is something to change; the offset map is a short list of segments, not an
+array per character, so plain text costs almost nothing beyond one scan per step.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 import threading
 import unicodedata
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -23,11 +28,6 @@ import opencc
 CJK_CLASS: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE: Final = re.compile(f"[{CJK_CLASS}]")
 
-# Runs of characters that NFKC + casefold leave untouched and that are never fillers on their own
-# are copied in one slice; everything else goes through the per-character path. This keeps the
-# common case (plain Chinese and lower-case ASCII) out of the Python-level loop.
-_PLAIN_RE: Final = re.compile("[a-z0-9 \n\u4e00-\u9fff。、“”‘’《》【】]+")
-
 # Symbols that evaders put between characters. Sentence and list punctuation (。，、！？；：) and
 # brackets are deliberately absent: they separate words, and removing them would fuse neighbours
 # ("痛、风湿" must not become "痛风湿").
@@ -36,8 +36,12 @@ _FILLER_CLASS: Final = (
     r"|[.*·•・‧∙⋅#@$%^&_~|/\\\-+='\"`“”‘’～〜‐‑‒–—―]"
     r"|[\u2600-\u27bf\u2b00-\u2bff\U0001f300-\U0001faff]"  # dingbats, stars, hearts, emoji
 )
-# At most three filler characters: longer gaps are real separations, not a trick.
-_FILLER_RUN_RE: Final = re.compile(f"(?<=[{CJK_CLASS}])(?:{_FILLER_CLASS}){{1,3}}(?=[{CJK_CLASS}])")
+# At most three filler characters: longer gaps are real separations, not a trick. The leading CJK
+# character is consumed (not a look-behind): the regex engine then only tries positions holding a
+# CJK character, which is much faster than testing a look-behind at every position.
+_FILLER_RUN_RE: Final = re.compile(f"[{CJK_CLASS}]((?:{_FILLER_CLASS}){{1,3}})(?=[{CJK_CLASS}])")
+# Cheap pre-check: no filler character next to a CJK character means nothing to remove.
+_FILLER_NEXT_TO_CJK_RE: Final = re.compile(f"[{CJK_CLASS}](?:{_FILLER_CLASS})")
 
 # Sentence ends after normalisation (full-width ！？； have become ASCII). A line break ends a
 # sentence too: `TextDocument.from_parts` joins page parts with one.
@@ -46,6 +50,8 @@ _SENTENCE_END_RE: Final = re.compile(r"[。!?;\n]|\.(?=\s|$)")
 _CHAR_CACHE: dict[str, str] = {}
 _CONVERTER_LOCK = threading.Lock()
 _converter: opencc.OpenCC | None = None
+_TABLES_LOCK = threading.Lock()
+_tables: _Tables | None = None
 
 
 def t2s(text: str) -> str:
@@ -85,22 +91,118 @@ def _map_char(ch: str) -> str:
     return out
 
 
+def _char_class(code_points: list[int]) -> str:
+    """A regex character class body for sorted code points, as ranges."""
+    parts: list[str] = []
+    i = 0
+    while i < len(code_points):
+        j = i
+        while j + 1 < len(code_points) and code_points[j + 1] == code_points[j] + 1:
+            j += 1
+        lo, hi = chr(code_points[i]), chr(code_points[j])
+        parts.append(re.escape(lo) if i == j else f"{re.escape(lo)}-{re.escape(hi)}")
+        i = j + 1
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Per-character facts computed once from `_map_char` and OpenCC (about 0.2 s, on first use)."""
+
+    fold: dict[str, str]  # characters that map to one different character
+    fold_re: re.Pattern[str]  # runs of A-Z, or one character of `fold`
+    special_re: re.Pattern[str]  # characters that vanish or expand (and every astral character)
+    trad_re: re.Pattern[str]  # characters OpenCC t2s changes on their own
+
+
+def _build_tables() -> _Tables:
+    fold: dict[str, str] = {}
+    special: list[int] = []
+    for cp in range(0x10000):
+        ch = chr(cp)
+        out = _map_char(ch)
+        if out == ch:
+            continue
+        if len(out) == 1:
+            if not "A" <= ch <= "Z":
+                fold[ch] = out
+        else:
+            special.append(cp)
+    fold_re = re.compile(f"[A-Z]+|[{_char_class(sorted(map(ord, fold)))}]")
+    special_re = re.compile(f"[{_char_class(special)}\U00010000-\U0010ffff]")
+    han = [cp for cp in range(0x3400, 0xA000) if unicodedata.category(chr(cp)) == "Lo"]
+    converted = t2s("\n".join(map(chr, han))).split("\n")
+    trad = [cp for cp, conv in zip(han, converted, strict=False) if conv != chr(cp)]
+    return _Tables(fold=fold, fold_re=fold_re, special_re=special_re, trad_re=re.compile(f"[{_char_class(trad)}]"))
+
+
+def _get_tables() -> _Tables:
+    global _tables
+    if _tables is None:
+        with _TABLES_LOCK:
+            if _tables is None:
+                _tables = _build_tables()
+    return _tables
+
+
 @dataclass
 class NormalisedText:
-    """Normalised text plus, for each of its characters, the original span it came from."""
+    """Normalised text plus, for each of its characters, the original span it came from.
+
+    The map is a list of segments starting at normalised offsets `seg_norm`: a linear segment
+    (`seg_width` 0) maps character i of the segment to original character `seg_orig + i`; a block
+    segment (`seg_width` w > 0: an expansion such as ㎎ → mg, or a rewritten evasion) maps each of
+    its characters to the whole original span `[seg_orig, seg_orig + w)`.
+    """
 
     original: str
     text: str
-    starts: array
-    ends: array
+    seg_norm: list[int] = field(default_factory=lambda: [0])
+    seg_orig: list[int] = field(default_factory=lambda: [0])
+    seg_width: list[int] = field(default_factory=lambda: [0])
     _sentence_ends: list[int] | None = field(default=None, repr=False)
+    _arrays: tuple[array, array] | None = field(default=None, repr=False)
+
+    def orig_start(self, pos: int) -> int:
+        k = bisect_right(self.seg_norm, pos) - 1
+        return self.seg_orig[k] + (pos - self.seg_norm[k] if self.seg_width[k] == 0 else 0)
+
+    def orig_end(self, pos: int) -> int:
+        """End (exclusive) in the original text of normalised character `pos`."""
+        k = bisect_right(self.seg_norm, pos) - 1
+        width = self.seg_width[k]
+        return self.seg_orig[k] + (pos - self.seg_norm[k] + 1 if width == 0 else width)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalised span `[start, end)` to the original text."""
         if end <= start:
-            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            pos = self.orig_start(start) if start < len(self.text) else len(self.original)
             return (pos, pos)
-        return (self.starts[start], self.ends[end - 1])
+        return (self.orig_start(start), self.orig_end(end - 1))
+
+    def _materialise(self) -> tuple[array, array]:
+        if self._arrays is None:
+            starts, ends = array("q"), array("q")
+            bounds = [*self.seg_norm[1:], len(self.text)]
+            for n0, n1, o, w in zip(self.seg_norm, bounds, self.seg_orig, self.seg_width, strict=True):
+                if w == 0:
+                    starts.extend(range(o, o + n1 - n0))
+                    ends.extend(range(o + 1, o + 1 + n1 - n0))
+                else:
+                    starts.extend([o] * (n1 - n0))
+                    ends.extend([o + w] * (n1 - n0))
+            self._arrays = (starts, ends)
+        return self._arrays
+
+    @property
+    def starts(self) -> array:
+        """Original start of every normalised character (built on demand; prefer `orig_start`)."""
+        return self._materialise()[0]
+
+    @property
+    def ends(self) -> array:
+        """Original end of every normalised character (built on demand; prefer `orig_end`)."""
+        return self._materialise()[1]
 
     def sentence_of(self, pos: int) -> int:
         """An id that is equal for two positions exactly when no sentence end lies between them."""
@@ -109,32 +211,94 @@ class NormalisedText:
         return bisect_left(self._sentence_ends, pos)
 
 
-def _per_char(text: str, lo: int, hi: int, out: list[str], starts: array, ends: array) -> None:
-    for i in range(lo, hi):
-        mapped = _map_char(text[i])
-        if not mapped:
-            continue
-        out.append(mapped)
-        starts.extend([i] * len(mapped))
-        ends.extend([i + 1] * len(mapped))
+class _Segments:
+    """Builds a segment list, merging a linear segment into the previous one when it continues it."""
+
+    def __init__(self) -> None:
+        self.norm: list[int] = []
+        self.orig: list[int] = []
+        self.width: list[int] = []
+
+    def add(self, n: int, o: int, w: int) -> None:
+        if self.norm:
+            if self.norm[-1] == n:  # the previous segment turned out empty
+                self.norm.pop()
+                self.orig.pop()
+                self.width.pop()
+            elif w == 0 and self.width[-1] == 0 and o - self.orig[-1] == n - self.norm[-1]:
+                return
+        self.norm.append(n)
+        self.orig.append(o)
+        self.width.append(w)
+
+    def done(self) -> tuple[list[int], list[int], list[int]]:
+        if not self.norm:
+            return ([0], [0], [0])
+        return (self.norm, self.orig, self.width)
 
 
-def _fold(text: str) -> tuple[str, array, array]:
-    out: list[str] = []
-    starts = array("q")
-    ends = array("q")
+def rewrite(norm: NormalisedText, edits: list[tuple[int, int, str]]) -> NormalisedText:
+    """Replace normalised spans `[a, b)` by new text, keeping the map to the original exact.
+
+    `edits` are sorted and do not overlap. Each replacement maps, as a whole, to the original span
+    of what it replaced (an empty replacement deletes). Other characters keep their mapping.
+    """
+    if not edits:
+        return norm
+    text = norm.text
+    segs = _Segments()
+    pieces: list[str] = []
+    ns, os_, ws = norm.seg_norm, norm.seg_orig, norm.seg_width
+
+    def copy(lo: int, hi: int, shift: int) -> None:
+        k = bisect_right(ns, lo) - 1
+        while k < len(ns) and ns[k] < hi:
+            seg_lo = max(lo, ns[k])
+            segs.add(seg_lo + shift, os_[k] + (seg_lo - ns[k] if ws[k] == 0 else 0), ws[k])
+            k += 1
+
     pos = 0
-    for m in _PLAIN_RE.finditer(text):
-        a, b = m.span()
+    shift = 0
+    for a, b, replacement in edits:
         if a > pos:
-            _per_char(text, pos, a, out, starts, ends)
-        out.append(m.group())
-        starts.extend(range(a, b))
-        ends.extend(range(a + 1, b + 1))
+            copy(pos, a, shift)
+            pieces.append(text[pos:a])
+        if replacement:
+            o0, o1 = norm.orig_start(a), norm.orig_end(b - 1)
+            segs.add(a + shift, o0, max(1, o1 - o0))
+            pieces.append(replacement)
+        shift += len(replacement) - (b - a)
         pos = b
     if pos < len(text):
-        _per_char(text, pos, len(text), out, starts, ends)
-    return "".join(out), starts, ends
+        copy(pos, len(text), shift)
+        pieces.append(text[pos:])
+    seg_norm, seg_orig, seg_width = segs.done()
+    return NormalisedText(norm.original, "".join(pieces), seg_norm, seg_orig, seg_width)
+
+
+def _fold_special(text: str, tables: _Tables) -> NormalisedText:
+    """Characters that vanish or expand, one by one (rare: zero-width, ㎎, ligatures, astral)."""
+    pieces: list[str] = []
+    segs = _Segments()
+    pos = npos = 0
+    for m in tables.special_re.finditer(text):
+        i = m.start()
+        out = _map_char(text[i])
+        if out == text[i]:
+            continue
+        if i > pos:
+            segs.add(npos, pos, 0)
+            pieces.append(text[pos:i])
+            npos += i - pos
+        if out:
+            segs.add(npos, i, 0 if len(out) == 1 else 1)
+            pieces.append(out)
+            npos += len(out)
+        pos = i + 1
+    if pos < len(text):
+        segs.add(npos, pos, 0)
+        pieces.append(text[pos:])
+    return NormalisedText(text, "".join(pieces), *segs.done())
 
 
 def _to_simplified(text: str) -> str:
@@ -144,14 +308,11 @@ def _to_simplified(text: str) -> str:
     length, that line is converted character by character, and a character whose conversion would
     change length is kept as it was (conservative: a missed conversion, never a wrong offset).
     """
-    if not _CJK_RE.search(text):
-        return text
     converted = t2s(text)
     if len(converted) == len(text):
         return converted
-    lines = text.split("\n")
     fixed: list[str] = []
-    for line in lines:
+    for line in text.split("\n"):
         conv = t2s(line)
         if len(conv) != len(line):
             conv = "".join(c2 if len(c2 := t2s(c)) == 1 else c for c in line)
@@ -159,31 +320,24 @@ def _to_simplified(text: str) -> str:
     return "\n".join(fixed)
 
 
-def _drop_fillers(text: str, starts: array, ends: array) -> tuple[str, array, array]:
-    runs = [m.span() for m in _FILLER_RUN_RE.finditer(text)]
-    if not runs:
-        return text, starts, ends
-    pieces: list[str] = []
-    new_starts = array("q")
-    new_ends = array("q")
-    pos = 0
-    for a, b in runs:
-        pieces.append(text[pos:a])
-        new_starts.extend(starts[pos:a])
-        new_ends.extend(ends[pos:a])
-        pos = b
-    pieces.append(text[pos:])
-    new_starts.extend(starts[pos:])
-    new_ends.extend(ends[pos:])
-    return "".join(pieces), new_starts, new_ends
-
-
 def normalise(text: str) -> NormalisedText:
     """Normalise `text` for matching; see the module docstring for the steps."""
-    folded, starts, ends = _fold(text)
-    simplified = _to_simplified(folded)
-    final, starts, ends = _drop_fillers(simplified, starts, ends)
-    return NormalisedText(original=text, text=final, starts=starts, ends=ends)
+    tables = _get_tables()
+    if tables.special_re.search(text) is not None:
+        norm = _fold_special(text, tables)
+    else:
+        norm = NormalisedText(text, text)
+    folded = norm.text
+    if tables.fold_re.search(folded) is not None:
+        fold = tables.fold
+        folded = tables.fold_re.sub(lambda m: fold[s] if len(s := m.group()) == 1 and s in fold else s.lower(), folded)
+    if tables.trad_re.search(folded) is not None:
+        folded = _to_simplified(folded)
+    norm.text = folded
+    if _FILLER_NEXT_TO_CJK_RE.search(folded) is not None:
+        edits = [(m.start(1), m.end(1), "") for m in _FILLER_RUN_RE.finditer(folded)]
+        norm = rewrite(norm, edits)
+    return norm
 
 
 def normalise_term(term: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -108,6 +108,7 @@ class Capture(Base):
     body_sha256: Mapped[str | None] = mapped_column(String(64))
     text_sha256: Mapped[str | None] = mapped_column(String(64))
     screenshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    warc_sha256: Mapped[str | None] = mapped_column(String(64))  # the capture's WARC records (.warc.gz)
     truncated: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)  # why the fetch failed; None when it worked
     risk: Mapped[str] = mapped_column(String(16), default="none")
@@ -117,11 +118,12 @@ class Capture(Base):
 
 
 class Finding(Base):
-    """One rule hit on one capture, with everything needed to show and justify it."""
+    """One rule hit on a captured page or on a search ad's text, with what shows and justifies it."""
 
     __tablename__ = "finding"
     id: Mapped[int] = mapped_column(primary_key=True)
-    capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id"), index=True)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"), index=True)
+    serp_observation_id: Mapped[int | None] = mapped_column(ForeignKey("serp_observation.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     scan_run_id: Mapped[int] = mapped_column(ForeignKey("scan_run.id"), index=True)
     rule_id: Mapped[str] = mapped_column(String(100))
@@ -134,8 +136,12 @@ class Finding(Base):
     spans: Mapped[list[Any]] = mapped_column(default=list)
     excerpt: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    capture: Mapped[Capture] = relationship(back_populates="findings")
-    __table_args__ = (UniqueConstraint("capture_id", "rule_id"),)
+    capture: Mapped[Capture | None] = relationship(back_populates="findings")
+    __table_args__ = (
+        UniqueConstraint("capture_id", "rule_id"),
+        UniqueConstraint("serp_observation_id", "rule_id"),
+        CheckConstraint("(capture_id IS NULL) <> (serp_observation_id IS NULL)", name="finding_has_one_source"),
+    )
 
 
 class Case(Base):
@@ -151,6 +157,24 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
     site: Mapped[Site] = relationship()
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit log: who did what to which thing, when.
+
+    `hash` = SHA-256 over the previous entry's hash and this entry's canonical JSON, so changing or
+    removing any past entry breaks every later hash (see storage.audit).
+    """
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))  # a user name, or "crawler", "scheduler"
+    action: Mapped[str] = mapped_column(String(50))  # captured, exported, case_opened, ...
+    subject: Mapped[str] = mapped_column(String(100), index=True)  # e.g. "capture:12", "case:3"
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 Index("ix_capture_fetched_at", Capture.fetched_at)

@@ -1,4 +1,4 @@
-"""Analysis step: extract a captured page's text and run the rule packs on it."""
+"""Analysis step: run the rule packs on a captured page's text, and on the text of search ads."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 
 from crawler.extract import extract_document
-from crawler.items import CaptureItem
-from rules import RuleSet, load_ruleset
+from crawler.items import CaptureItem, SerpPageItem
+from rules import RuleSet, TextDocument, load_ruleset
 
 
 class PageAnalysisPipeline:
@@ -28,4 +28,10 @@ class PageAnalysisPipeline:
                 (document.text[s.start:s.end] for s in document.sections if s.scope == "title"), None
             )
             item.analysis = self.ruleset.analyse(document)
+        elif isinstance(item, SerpPageItem):
+            # Ad copy is an advertisement in its own right (广告法): analysed in scope "ad".
+            item.ad_analyses = {
+                index: self.ruleset.analyse(TextDocument.from_parts([("ad", f"{result.title}\n{result.snippet}")]))
+                for index, result in enumerate(item.results) if result.is_ad
+            }
         return item

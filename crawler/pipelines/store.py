@@ -1,12 +1,14 @@
 """Storage step: writes result pages, captures and findings to the database and blob store.
 
-Each item is one transaction, so a killed scan never leaves a capture without its findings.
+Each item is one transaction, so a killed scan never leaves a capture without its findings, its
+WARC record or its audit event ("captured", chained in the audit log).
 Rows are keyed by (scan run, URL, rendered) and (scan run, engine, query, page): storing the
 same thing twice in one scan updates nothing and duplicates nothing.
 """
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 from scrapy.crawler import Crawler
@@ -16,17 +18,22 @@ from sqlalchemy.orm import Session
 
 from crawler.domains import site_of
 from crawler.items import CaptureItem, SerpPageItem
+from crawler.warc import capture_warc
+from storage.audit import record_event
 from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory, transaction
 from storage.models import Capture, Finding, SearchQueryRun, SerpObservation, Site, utcnow
 
 
 class StorePipeline:
-    def __init__(self, database_url: str, blob_dir: Path, scan_run_id: int) -> None:
+    def __init__(self, database_url: str, blob_dir: Path, scan_run_id: int, user_agent: str = "",
+                 proxy: str = "") -> None:
         self.engine = make_engine(database_url)
         self.sessions = session_factory(self.engine)
         self.blobs = BlobStore(blob_dir)
         self.scan_run_id = scan_run_id
+        self.user_agent = user_agent
+        self.proxy = proxy
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -34,7 +41,8 @@ class StorePipeline:
         if not settings.get("STORE_DATABASE_URL") or not settings.getint("STORE_SCAN_RUN_ID"):
             raise NotConfigured("STORE_DATABASE_URL and STORE_SCAN_RUN_ID are set by `pharmwatch scan`")
         return cls(settings["STORE_DATABASE_URL"], Path(settings["STORE_BLOB_DIR"]),
-                   settings.getint("STORE_SCAN_RUN_ID"))
+                   settings.getint("STORE_SCAN_RUN_ID"), settings.get("USER_AGENT", ""),
+                   settings.get("EGRESS_PROXY", ""))
 
     def close_spider(self, spider=None) -> None:  # type: ignore[no-untyped-def]
         self.engine.dispose()
@@ -68,16 +76,24 @@ class StorePipeline:
         )
         session.add(query_run)
         session.flush()
-        for result in item.results:
+        for index, result in enumerate(item.results):
             domain = site_of(result.url)
-            session.add(SerpObservation(
+            site = self._site(session, domain) if domain else None
+            observation = SerpObservation(
                 query_run_id=query_run.id, scan_run_id=self.scan_run_id,
-                site_id=self._site(session, domain).id if domain else None,
+                site_id=site.id if site else None,
                 engine=item.engine, query=item.query, page=item.page, rank=result.rank,
                 is_ad=result.is_ad, ad_label=result.ad_label, advertiser=result.advertiser,
                 title=result.title, snippet=result.snippet, url=result.url,
                 displayed_url=result.displayed_url,
-            ))
+            )
+            session.add(observation)
+            analysis = item.ad_analyses.get(index)
+            if analysis and analysis.findings and site:
+                session.flush()
+                for hit in analysis.findings:
+                    session.add(_finding(hit, site_id=site.id, scan_run_id=self.scan_run_id,
+                                         serp_observation_id=observation.id))
 
     def _store_capture(self, session: Session, item: CaptureItem) -> None:
         key = (Capture.scan_run_id == self.scan_run_id, Capture.url == item.url,
@@ -86,6 +102,7 @@ class StorePipeline:
             return
         site = self._site(session, item.site)
         analysis = item.analysis
+        warc = capture_warc(item, user_agent=self.user_agent, proxy=self.proxy)
         capture = Capture(
             scan_run_id=self.scan_run_id, site_id=site.id, url=item.url, final_url=item.final_url,
             rendered=item.rendered, status_code=item.status_code, content_type=item.content_type,
@@ -93,20 +110,31 @@ class StorePipeline:
             body_sha256=self.blobs.put(item.body, ".html") if item.body else None,
             text_sha256=self.blobs.put(item.text.encode("utf-8"), ".txt") if item.text else None,
             screenshot_sha256=self.blobs.put(item.screenshot, ".png") if item.screenshot else None,
+            warc_sha256=self.blobs.put(warc, ".warc.gz") if warc else None,
+            fetched_at=item.fetched_at.astimezone(UTC).replace(tzinfo=None),
             risk=analysis.risk if analysis else "none",
             signals=_jsonable(analysis.signals) if analysis else {},
         )
         session.add(capture)
         session.flush()
         for hit in analysis.findings if analysis else []:
-            session.add(Finding(
-                capture_id=capture.id, site_id=site.id, scan_run_id=self.scan_run_id,
-                rule_id=hit.rule_id, rule_version=hit.rule_version, rule_sha256=hit.rule_sha256,
-                title=hit.title_zh, category=hit.category, severity=hit.severity,
-                legal_basis=list(hit.legal_basis), spans=[list(s) for s in hit.spans], excerpt=hit.excerpt,
-            ))
+            session.add(_finding(hit, site_id=site.id, scan_run_id=self.scan_run_id, capture_id=capture.id))
         if analysis:
             site.risk = analysis.risk
+        record_event(session, actor="crawler", action="captured", subject=f"capture:{capture.id}", details={
+            "url": item.url, "final_url": item.final_url, "server_ip": item.server_ip,
+            "fetched_at": capture.fetched_at.isoformat(), "error": item.error, "body_sha256": capture.body_sha256,
+            "text_sha256": capture.text_sha256, "screenshot_sha256": capture.screenshot_sha256,
+            "warc_sha256": capture.warc_sha256,
+        })
+
+
+def _finding(hit, **where: int) -> Finding:  # type: ignore[no-untyped-def]
+    return Finding(
+        **where, rule_id=hit.rule_id, rule_version=hit.rule_version, rule_sha256=hit.rule_sha256,
+        title=hit.title_zh, category=hit.category, severity=hit.severity, legal_basis=list(hit.legal_basis),
+        spans=[list(span) for span in hit.spans], excerpt=hit.excerpt,
+    )
 
 
 def _jsonable(value: object) -> object:

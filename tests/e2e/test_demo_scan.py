@@ -106,6 +106,37 @@ def test_findings_carry_rule_version_hash_legal_basis_and_spans(scanned: dict) -
     for finding in findings:
         assert finding.rule_version >= 1 and len(finding.rule_sha256) == 64
         assert finding.legal_basis and finding.spans and finding.excerpt
-        text = scanned["blobs"].get(finding.capture.text_sha256, ".txt").decode("utf-8")
+        if finding.capture:
+            text = scanned["blobs"].get(finding.capture.text_sha256, ".txt").decode("utf-8")
+        else:
+            ad = session.get_one(SerpObservation, finding.serp_observation_id)
+            text = f"{ad.title}\n{ad.snippet}"
         for start, end in finding.spans:
             assert 0 <= start < end <= len(text)
+
+
+def test_search_ad_copy_is_analysed_as_an_advertisement(scanned: dict) -> None:
+    session = scanned["session"]
+    ad_findings = session.scalars(select(Finding).where(Finding.serp_observation_id.is_not(None))).all()
+    assert ad_findings, "the demo engine's illegal ad copy produced no finding"
+    for finding in ad_findings:
+        ad = session.get_one(SerpObservation, finding.serp_observation_id)
+        assert ad.is_ad and ad.site_id == finding.site_id
+
+
+def test_every_capture_has_a_warc_and_a_chained_audit_event(scanned: dict) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from storage.audit import verify_chain
+    from storage.models import AuditEvent
+
+    session = scanned["session"]
+    captures = session.scalars(select(Capture).where(Capture.error.is_(None))).all()
+    for capture in captures:
+        data = scanned["blobs"].get(capture.warc_sha256, ".warc.gz")
+        types = [record.rec_type for record in ArchiveIterator(__import__("io").BytesIO(data))]
+        assert types == (["resource", "resource", "metadata"] if capture.rendered
+                         else ["request", "response", "metadata"]), capture.url
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "captured")).all()
+    assert {e.subject for e in events} >= {f"capture:{c.id}" for c in captures}
+    assert verify_chain(session) == []
