@@ -35,6 +35,8 @@ class CrawlParams:
     watchlist: list[str] = field(default_factory=list)
     search_plan: list[tuple[str, str, int]] = field(default_factory=list)  # (engine, query, pages)
     done_search_pages: list[tuple[str, str, int]] = field(default_factory=list)  # resumed scans skip these
+    block_retries: int = 2
+    block_backoff_seconds: float = 60.0
     proxy: str = ""
     allow_private: list[str] = field(default_factory=list)
     max_pages_per_site: int = 20
@@ -77,6 +79,8 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "CAPTURE_RENDER_WAIT_MS": params.render_wait_ms,
         "SERP_PLAN": [list(entry) for entry in params.search_plan],
         "SERP_DONE_PAGES": [list(done) for done in params.done_search_pages],
+        "SERP_BLOCK_RETRIES": params.block_retries,
+        "SERP_BLOCK_BACKOFF_SECONDS": params.block_backoff_seconds,
         "STORE_DATABASE_URL": params.database_url,
         "STORE_BLOB_DIR": str(params.blob_dir),
         "STORE_SCAN_RUN_ID": params.scan_run_id,

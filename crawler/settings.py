@@ -80,6 +80,8 @@ EGRESS_PROXY = ""
 
 # SERP_*: search monitoring.
 SERP_PLAN = []  # [engine, query, pages]: engine names are crawler/serp/engines/*.yaml
+SERP_BLOCK_RETRIES = 2  # a blocked result page is asked again this many times, later in the run
+SERP_BLOCK_BACKOFF_SECONDS = 60.0  # first wait; doubles on each further block
 SERP_DONE_PAGES = []  # [engine, query, page] already stored for this scan run (a resumed scan)
 
 # STORE_*: where captures, findings and evidence go.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +25,11 @@ ORIGIN = f"http://{HOST}"
 RESULTS_PER_PAGE = 10
 # Any query containing this word gets the verification (block) page, so scans can exercise it.
 BLOCK_TRIGGER = "触发验证"
+# A query containing this word is blocked the first time it is asked (per server process), then
+# answered as the query without it: an engine that rate-limits and recovers, to exercise back-off.
+FLAKY_TRIGGER = "偶发验证"
+_flaky_seen: set[str] = set()
+_flaky_lock = threading.Lock()
 DATA_PATH = Path(__file__).with_name("search") / "results.yaml"
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -110,6 +116,13 @@ def _search(raw_query: str) -> Response:
     if BLOCK_TRIGGER in query:
         # Baidu answers its verification page with status 200, not 403: detection must read the page.
         return _html(200, _render_block(query), out_encoding)
+    if FLAKY_TRIGGER in query:
+        with _flaky_lock:
+            first_time = raw_query not in _flaky_seen
+            _flaky_seen.add(raw_query)
+        if first_time:
+            return _html(200, _render_block(query), out_encoding)
+        query = " ".join(query.replace(FLAKY_TRIGGER, " ").split())
     data = load_results().get(normalize_query(query))
     if data is None:
         return _html(200, _render_no_results(query, out_encoding), out_encoding)

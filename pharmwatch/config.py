@@ -70,6 +70,8 @@ class SearchSettings:
     engines: list[str] = field(default_factory=list)  # names of crawler/serp/engines/*.yaml
     queries: list[str] = field(default_factory=list)  # extra queries, on every engine
     pages_per_query: int = 2
+    block_retries: int = 2  # a blocked result page is asked again this many times in the run
+    block_backoff_seconds: float = 60.0  # first wait before asking again; doubles each time
     query_sets: list[QuerySet] = field(
         default_factory=lambda: [QuerySet(name, list(qs)) for name, qs in DEFAULT_QUERY_SETS.items()])
 
@@ -235,6 +237,8 @@ def _check_values(settings: Settings) -> None:
         problems.append(f"[crawl] proxy must be an http:// URL, got {crawl.proxy!r}")
     if settings.search.pages_per_query < 1:
         problems.append("[search] pages_per_query must be at least 1")
+    if settings.search.block_retries < 0 or settings.search.block_backoff_seconds < 0:
+        problems.append("[search] block_retries and block_backoff_seconds must not be negative")
     if problems:
         raise SettingsError("\n".join(f"{where}: {problem}" for problem in problems))
 

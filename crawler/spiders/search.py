@@ -1,12 +1,14 @@
-"""The `search` spider: runs the configured queries on the configured engines.
+"""The `search` spider: runs the search plan (engine x query x pages).
 
 Every result page becomes a SerpPageItem with its outcome (ok, no results, blocked, parse
 error, failed) and its ranked results and ads; the scan hands the result URLs to the `site`
-spider. Engines and their markup are data: crawler/serp/engines/*.yaml.
+spider. A blocked page (CAPTCHA, verification) is asked again after an exponential back-off,
+SERP_BLOCK_RETRIES times, and recorded as blocked with the number of attempts if it stays so. Engines and their markup are data: crawler/serp/engines/*.yaml.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,7 +43,7 @@ class SearchSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def parse_result_page(self, response: Response) -> Any:
+    async def parse_result_page(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         try:
             parsed = parse_serp(response.body, url=response.url, engine=meta["engine"],
@@ -50,14 +52,23 @@ class SearchSpider(scrapy.Spider):
             yield SerpPageItem(engine=meta["engine"], query=meta["query"], page=meta["page"], url=response.url,
                                status="parse_error", reason=str(exc), body=response.body)
             return
+        attempt = meta.get("block_attempt", 0)
+        if parsed.blocked and attempt < self.settings.getint("SERP_BLOCK_RETRIES"):
+            # Back off, then ask again later in the run: a blocked engine must never pass for
+            # "no illegal results", and blocks are often lifted after a pause.
+            await asyncio.sleep(self.settings.getfloat("SERP_BLOCK_BACKOFF_SECONDS") * 2**attempt)
+            retry = self._request(meta["engine"], meta["query"], meta["page"], meta["pages"])
+            retry.meta["block_attempt"] = attempt + 1
+            yield retry
+            return
         if parsed.blocked:
-            status, reason = "blocked", parsed.block_reason
+            status, reason = "blocked", f"{parsed.block_reason} ({attempt + 1} attempts)"
         elif parsed.no_results:
             status, reason = "no_results", None
         elif parsed.parse_error:
             status, reason = "parse_error", parsed.parse_error
         else:
-            status, reason = "ok", None
+            status, reason = "ok", f"blocked {attempt} time(s) before" if attempt else None
         yield SerpPageItem(
             engine=meta["engine"], query=meta["query"], page=meta["page"], url=response.url,
             status=status, reason=reason, body=response.body, results=list(parsed.results),

@@ -95,7 +95,9 @@ def test_search_monitoring_records_ranked_results_ads_and_blocked_queries(scanne
     assert all(ad.ad_label for ad in ads)
     assert {o.rank for o in session.scalars(select(SerpObservation))} >= {1, 2, 3}
     blocked = session.scalars(select(SearchQueryRun).where(SearchQueryRun.status == "blocked")).all()
-    assert [b.query for b in blocked] == ["触发验证"]
+    assert [(b.query, b.reason.endswith("(3 attempts)")) for b in blocked] == [("触发验证", True)]
+    recovered = session.scalars(select(SearchQueryRun).where(SearchQueryRun.query == "偶发验证 降糖药")).one()
+    assert (recovered.status, recovered.reason) == ("ok", "blocked 1 time(s) before")
     assert "blocked" in scanned["scan"].stdout
 
 
