@@ -3,7 +3,8 @@
 Every result page becomes a SerpPageItem with its outcome (ok, no results, blocked, parse
 error, failed) and its ranked results and ads; the scan hands the result URLs to the `site`
 spider. A blocked page (CAPTCHA, verification) is asked again after an exponential back-off,
-SERP_BLOCK_RETRIES times, and recorded as blocked with the number of attempts if it stays so. Engines and their markup are data: crawler/serp/engines/*.yaml.
+SERP_BLOCK_RETRIES times, and recorded as blocked with the number of attempts if it stays so.
+Engines and their markup are data: crawler/serp/engines/*.yaml.
 """
 
 from __future__ import annotations
