@@ -174,6 +174,32 @@ def _print_daily_table(result) -> None:  # type: ignore[no-untyped-def]
     Console(width=max(160, Console().width)).print(table)
 
 
+@report.command("ads")
+@click.option("--advertiser", default=None, help="Only advertisers whose name contains this.")
+@click.option("--domain", default=None, help="Only ads landing on this site.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, fmt: str) -> None:
+    """Advertiser history across scans: queries, times seen, ad texts, landing sites, rules hit."""
+    from cases.advertisers import advertiser_history
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        histories = advertiser_history(session, advertiser=advertiser, domain=domain)
+    if fmt == "json":
+        click.echo(json.dumps([h.to_json() for h in histories], ensure_ascii=False, indent=2))
+        return
+    for h in histories:
+        click.echo(f"{h.advertiser}: seen {h.times_seen}x on {', '.join(h.engines)} "
+                   f"from {h.first_seen} to {h.last_seen}; lands on {', '.join(h.landing_sites) or '?'}")
+        click.echo(f"  queries: {', '.join(f'{q} ({n})' for q, n in h.queries.items())}")
+        if h.rules_hit:
+            click.echo(f"  ad copy hits: {', '.join(h.rules_hit)}")
+        for text in h.texts[:3]:
+            click.echo(f"  [{text.times}x] {text.title} — {text.snippet}")
+
+
 # --- check ------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("targets", nargs=-1, required=True)

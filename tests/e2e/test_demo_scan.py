@@ -142,3 +142,14 @@ def test_every_capture_has_a_warc_and_a_chained_audit_event(scanned: dict) -> No
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "captured")).all()
     assert {e.subject for e in events} >= {f"capture:{c.id}" for c in captures}
     assert verify_chain(session) == []
+
+
+def test_advertiser_history_shows_queries_texts_landing_sites_and_rules(scanned: dict) -> None:
+    result = run_cli("report", "ads", "--format", "json", home=scanned["home"])
+    assert result.returncode == 0, result.stderr
+    histories = json.loads(result.stdout)
+    assert histories and all(h["times_seen"] >= 1 and h["texts"] and h["queries"] for h in histories)
+    illegal = [h for h in histories if h["rules_hit"]]
+    assert illegal, "some demo ad copy is illegal in itself"
+    assert all(h["landing_sites"] for h in illegal)
+    assert "kangjian-pharmacy.test" not in {site for h in illegal for site in h["landing_sites"]}
