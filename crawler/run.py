@@ -37,6 +37,9 @@ class CrawlParams:
     done_search_pages: list[tuple[str, str, int]] = field(default_factory=list)  # resumed scans skip these
     block_retries: int = 2
     block_backoff_seconds: float = 60.0
+    engine_proxies: dict[str, str] = field(default_factory=dict)
+    engine_delays: dict[str, float] = field(default_factory=dict)
+    render_engines: list[str] = field(default_factory=list)
     proxy: str = ""
     allow_private: list[str] = field(default_factory=list)
     max_pages_per_site: int = 20
@@ -80,6 +83,19 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "SERP_PLAN": [list(entry) for entry in params.search_plan],
         "SERP_DONE_PAGES": [list(done) for done in params.done_search_pages],
         "SERP_BLOCK_RETRIES": params.block_retries,
+        "SERP_PROXIES": params.engine_proxies,
+        "SERP_DELAYS": params.engine_delays,
+        "SERP_RENDER": params.render_engines,
+        # Chromium takes proxies per context: one context per engine that has its own proxy.
+        "PLAYWRIGHT_CONTEXTS": {
+            f"serp-{engine}": {"proxy": {"server": proxy, "bypass": "localhost,127.0.0.1"}}
+            for engine, proxy in params.engine_proxies.items()
+        },
+        # Per-engine rate limits: every engine's requests share one download slot with its delay.
+        "DOWNLOAD_SLOTS": {
+            f"serp-{engine}": {"delay": delay, "concurrency": 1, "jitter": 0.5}
+            for engine, delay in params.engine_delays.items()
+        },
         "SERP_BLOCK_BACKOFF_SECONDS": params.block_backoff_seconds,
         "STORE_DATABASE_URL": params.database_url,
         "STORE_BLOB_DIR": str(params.blob_dir),

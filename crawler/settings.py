@@ -82,6 +82,9 @@ EGRESS_PROXY = ""
 SERP_PLAN = []  # [engine, query, pages]: engine names are crawler/serp/engines/*.yaml
 SERP_BLOCK_RETRIES = 2  # a blocked result page is asked again this many times, later in the run
 SERP_BLOCK_BACKOFF_SECONDS = 60.0  # first wait; doubles on each further block
+SERP_PROXIES = {}  # engine → HTTP proxy for its result pages (else EGRESS_PROXY)
+SERP_DELAYS = {}  # engine → seconds between its requests; its requests share one download slot
+SERP_RENDER = []  # engines whose result pages are fetched through Chromium (scripts, anti-bot checks)
 SERP_DONE_PAGES = []  # [engine, query, page] already stored for this scan run (a resumed scan)
 
 # STORE_*: where captures, findings and evidence go.

@@ -40,6 +40,7 @@ import socketserver
 import sys
 import threading
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -248,6 +249,7 @@ class DemoHTTPServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.sites = sites
         self.verbose = verbose
+        self.hits: Counter[str] = Counter()  # requests answered per host, for tests of routing
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, DemoRequestHandler)
@@ -310,6 +312,7 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, send_body: bool) -> None:
         authority, path_and_query = split_target(self.path, self.headers.get("Host"))
+        self.server.hits[authority.split(":")[0].lower()] += 1
         if authority.split(":")[0].lower().rstrip(".") == hostile.HOST:
             try:
                 hostile.respond(self, path_and_query)
@@ -417,6 +420,10 @@ class DemoWeb:
         server.close_connections()
         if thread is not None:
             thread.join(timeout=5)
+
+    def hits(self, host: str) -> int:
+        """Requests this server has answered for `host` (tests check which proxy a request took)."""
+        return self._server.hits[host] if self._server else 0
 
     @property
     def running(self) -> bool:

@@ -72,6 +72,9 @@ class SearchSettings:
     pages_per_query: int = 2
     block_retries: int = 2  # a blocked result page is asked again this many times in the run
     block_backoff_seconds: float = 60.0  # first wait before asking again; doubles each time
+    proxies: dict[str, str] = field(default_factory=dict)  # engine → its own HTTP proxy (else [crawl] proxy)
+    delays: dict[str, float] = field(default_factory=dict)  # engine → seconds between its requests (rate limit)
+    render: list[str] = field(default_factory=list)  # engines whose result pages are fetched through Chromium
     query_sets: list[QuerySet] = field(
         default_factory=lambda: [QuerySet(name, list(qs)) for name, qs in DEFAULT_QUERY_SETS.items()])
 
@@ -204,6 +207,11 @@ def _query_sets(value: Any, where: str) -> list[QuerySet]:
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     origin = get_origin(hint)
+    if origin is dict:
+        key_type, value_type = get_args(hint)
+        if not isinstance(value, dict):
+            raise SettingsError(f"{where}: expected a table of {value_type.__name__} values, got {value!r}")
+        return {str(k): _coerce(v, value_type, f"{where}.{k}") for k, v in value.items()}
     if origin is list:
         (item_type,) = get_args(hint)
         if not isinstance(value, list) or not all(isinstance(v, item_type) for v in value):
@@ -237,6 +245,11 @@ def _check_values(settings: Settings) -> None:
         problems.append(f"[crawl] proxy must be an http:// URL, got {crawl.proxy!r}")
     if settings.search.pages_per_query < 1:
         problems.append("[search] pages_per_query must be at least 1")
+    for engine, proxy in settings.search.proxies.items():
+        if not proxy.startswith(("http://", "https://")):
+            problems.append(f"[search] proxies.{engine} must be an http:// URL, got {proxy!r}")
+    if any(delay < 0 for delay in settings.search.delays.values()):
+        problems.append("[search] delays must not be negative")
     if settings.search.block_retries < 0 or settings.search.block_backoff_seconds < 0:
         problems.append("[search] block_retries and block_backoff_seconds must not be negative")
     if problems:

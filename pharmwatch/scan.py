@@ -73,6 +73,8 @@ def crawl_params(settings: Settings, run_id: int, plan: list[tuple[str, str, int
         database_url=settings.db_url, blob_dir=Path(settings.blob_dir), scan_run_id=run_id,
         watchlist=watchlist, search_plan=plan, done_search_pages=done, proxy=crawl_settings.proxy,
         block_retries=settings.search.block_retries, block_backoff_seconds=settings.search.block_backoff_seconds,
+        engine_proxies=settings.search.proxies, engine_delays=settings.search.delays,
+        render_engines=settings.search.render,
         allow_private=crawl_settings.allow_private, max_pages_per_site=crawl_settings.max_pages_per_site,
         max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
         download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,

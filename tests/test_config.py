@@ -102,3 +102,17 @@ def test_a_bad_query_set_names_the_table_and_key(tmp_path: Path) -> None:
     path = write(tmp_path, '[search]\nquery_sets = [{name = "x", querys = ["a"]}]\n')
     with pytest.raises(SettingsError, match=r"query_sets\[0\].*did you mean 'queries'"):
         load_settings(path, environ={})
+
+
+def test_per_engine_proxies_delays_and_rendering(tmp_path: Path) -> None:
+    path = write(tmp_path, '[search]\nproxies = {baidu = "http://10.1.1.1:3128"}\ndelays = {baidu = 2, google = 5.5}\n'
+                           'render = ["google"]\n')
+    search = load_settings(path, environ={}).search
+    assert search.proxies == {"baidu": "http://10.1.1.1:3128"}
+    assert search.delays == {"baidu": 2.0, "google": 5.5} and search.render == ["google"]
+    bad = write(tmp_path, '[search]\nproxies = {baidu = "socks5://x"}\n')
+    with pytest.raises(SettingsError, match="proxies.baidu must be an http:// URL"):
+        load_settings(bad, environ={})
+    bad = write(tmp_path, '[search]\ndelays = {baidu = "slow"}\n')
+    with pytest.raises(SettingsError, match=r"delays.baidu: expected float"):
+        load_settings(bad, environ={})

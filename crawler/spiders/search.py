@@ -36,13 +36,19 @@ class SearchSpider(scrapy.Spider):
                 yield self._request(engine, query, next_page, pages)
 
     def _request(self, engine: str, query: str, page: int, pages: int) -> Request:
-        return Request(
-            build_search_url(engine, query, page),
-            callback=self.parse_result_page,
-            errback=self.on_error,
-            meta={"engine": engine, "query": query, "page": page, "pages": pages},
-            dont_filter=True,
-        )
+        settings = self.crawler.settings
+        meta: dict[str, Any] = {"engine": engine, "query": query, "page": page, "pages": pages}
+        proxy = settings.getdict("SERP_PROXIES").get(engine)
+        if proxy:
+            meta["proxy"] = proxy
+        if engine in settings.getdict("SERP_DELAYS"):
+            meta["download_slot"] = f"serp-{engine}"
+        if engine in settings.getlist("SERP_RENDER"):
+            meta["playwright"] = True
+            if proxy:
+                meta["playwright_context"] = f"serp-{engine}"
+        return Request(build_search_url(engine, query, page), callback=self.parse_result_page,
+                       errback=self.on_error, meta=meta, dont_filter=True)
 
     async def parse_result_page(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
