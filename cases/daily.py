@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.blobs import BlobStore
-from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Capture, Case, Finding, Site
+from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Capture, Case, Finding, SerpObservation, Site
 
 TOP_RULES = 3
 
@@ -24,6 +24,18 @@ class RuleSummary:
     excerpt: str
 
 
+@dataclass(frozen=True)
+class SearchSighting:
+    """How a flagged site was reached from a search engine that day."""
+
+    engine: str
+    query: str
+    is_ad: bool
+    rank: int
+    page: int
+    advertiser: str | None
+
+
 @dataclass
 class FlaggedSite:
     domain: str
@@ -34,6 +46,7 @@ class FlaggedSite:
     captures: int  # captures of the site that day
     screenshot: str | None  # path of the day's latest screenshot
     case_id: int | None = None
+    reached_through: list[SearchSighting] = field(default_factory=list)  # search results and ads that day
 
 
 @dataclass
@@ -83,6 +96,15 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
             .order_by(Capture.fetched_at.desc()).limit(1)
         )
         case_id = session.scalar(select(Case.id).where(Case.site_id == site_id, Case.status == "open"))
+        sightings = session.scalars(
+            select(SerpObservation)
+            .where(SerpObservation.site_id == site_id, SerpObservation.observed_at >= start,
+                   SerpObservation.observed_at < end)
+            .order_by(SerpObservation.is_ad.desc(), SerpObservation.engine, SerpObservation.query,
+                      SerpObservation.page, SerpObservation.rank)
+        ).all()
+        reached = list(dict.fromkeys(
+            SearchSighting(o.engine, o.query, o.is_ad, o.rank, o.page, o.advertiser) for o in sightings))
         report.sites.append(FlaggedSite(
             domain=site.domain,
             risk=findings[0].severity,
@@ -92,6 +114,7 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
             captures=captures,
             screenshot=str(blobs.path(shot, ".png")) if shot else None,
             case_id=case_id,
+            reached_through=reached,
         ))
     report.sites.sort(key=lambda s: (-SEVERITY_ORDER[s.risk], s.domain))
     return report

@@ -149,13 +149,18 @@ def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(["domain", "risk", "categories", "top_rules", "excerpt", "first_seen", "captures",
-                         "screenshot", "case_id"])
+                         "screenshot", "case_id", "reached_through"])
         for s in result.sites:
             writer.writerow([s.domain, s.risk, ";".join(s.categories), ";".join(r.rule_id for r in s.top_rules),
                              s.top_rules[0].excerpt if s.top_rules else "", s.first_seen, s.captures,
-                             s.screenshot or "", s.case_id or ""])
+                             s.screenshot or "", s.case_id or "", ";".join(map(_sighting, s.reached_through))])
     else:
         _print_daily_table(result)
+
+
+def _sighting(s) -> str:  # type: ignore[no-untyped-def]
+    where = f"ad #{s.rank}" + (f" {s.advertiser}" if s.advertiser else "") if s.is_ad else f"#{s.rank}"
+    return f"{s.engine} “{s.query}” p{s.page} {where}"
 
 
 def _print_daily_table(result) -> None:  # type: ignore[no-untyped-def]
@@ -164,12 +169,15 @@ def _print_daily_table(result) -> None:  # type: ignore[no-untyped-def]
 
     table = Table(title=f"Flagged sites {result.day} ({result.timezone}): {len(result.sites)}",
                   show_lines=True)
-    for column in ("domain", "risk", "categories", "top rules / excerpt", "first seen", "captures",
-                   "screenshot"):
+    for column in ("domain", "risk", "categories", "top rules / excerpt", "reached through search",
+                   "first seen", "captures", "screenshot"):
         table.add_column(column, overflow="fold")
     for s in result.sites:
         rules = "\n".join(f"{r.rule_id} [{r.severity}]\n  {r.excerpt}" for r in s.top_rules)
-        table.add_row(s.domain, s.risk, "\n".join(s.categories), rules, s.first_seen[:16],
+        reached = "\n".join(map(_sighting, s.reached_through[:4])) or "-"
+        if len(s.reached_through) > 4:
+            reached += f"\n… +{len(s.reached_through) - 4}"
+        table.add_row(s.domain, s.risk, "\n".join(s.categories), rules, reached, s.first_seen[:16],
                       str(s.captures), s.screenshot or "-")
     Console(width=max(160, Console().width)).print(table)
 

@@ -153,3 +153,13 @@ def test_advertiser_history_shows_queries_texts_landing_sites_and_rules(scanned:
     assert illegal, "some demo ad copy is illegal in itself"
     assert all(h["landing_sites"] for h in illegal)
     assert "kangjian-pharmacy.test" not in {site for h in illegal for site in h["landing_sites"]}
+
+
+def test_the_daily_list_says_which_flagged_sites_were_reached_through_ads_and_on_which_queries(
+        scanned: dict) -> None:
+    sites = {s["domain"]: s for s in scanned["report"]["sites"]}
+    through_ads = {d for d, s in sites.items() if any(r["is_ad"] for r in s["reached_through"])}
+    assert through_ads, "the demo engine's illegal advertisers land on flagged sites"
+    for domain in through_ads:
+        for sighting in sites[domain]["reached_through"]:
+            assert sighting["engine"] == "mock" and sighting["query"] and sighting["rank"] >= 1
