@@ -88,10 +88,14 @@ def _redacted(url: str) -> str:
 @cli.command()
 @click.option("--no-search", is_flag=True, help="Skip search-engine monitoring; crawl the watchlist only.")
 @click.option("--site", "extra_sites", multiple=True, help="Also crawl this URL (repeatable).")
+@click.option("--query-set", "query_sets", multiple=True,
+              help="Search only these query sets (repeatable; 'queries' is [search] queries).")
+@click.option("--no-watchlist", is_flag=True, help="Do not crawl the watchlist (search and its landing pages only).")
 @click.option("--new", is_flag=True, help="Abandon an interrupted scan instead of resuming it.")
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
-def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], new: bool, verbose: bool) -> None:
+def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], query_sets: tuple[str, ...],
+         no_watchlist: bool, new: bool, verbose: bool) -> None:
     """One full run: search monitoring, site crawl, rules; resumes an interrupted run."""
     from pharmwatch.scan import run_scan
     from pharmwatch.scan_lock import ScanAlreadyRunning
@@ -102,10 +106,15 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], new:
         ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
     except RulePackError as exc:
         fail(f"refusing to scan with a broken rule pack:\n{exc}")
-    if not (settings.search.plan() and not no_search) and not (settings.watchlist or extra_sites):
+    known = {"queries", *(q.name for q in settings.search.query_sets)}
+    if set(query_sets) - known:
+        fail(f"unknown query set(s) {sorted(set(query_sets) - known)}; known: {', '.join(sorted(known))}")
+    plan = [] if no_search else settings.search.plan(list(query_sets) if query_sets else None)
+    watchlist = [*([] if no_watchlist else settings.watchlist), *extra_sites]
+    if not plan and not watchlist:
         fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source})")
     try:
-        outcome = run_scan(settings, database(settings), ruleset, search=not no_search, extra_sites=extra_sites,
+        outcome = run_scan(settings, database(settings), ruleset, plan=plan, watchlist=watchlist,
                            new=new, verbose=verbose, announce=lambda line: click.echo(line, err=True))
     except ScanAlreadyRunning as exc:
         fail(str(exc))
@@ -119,6 +128,40 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], new:
         click.echo(f"  not captured: {what}: {why}")
     if outcome.error:
         fail(f"scan {run.id} stopped: {outcome.error}")
+
+
+# --- schedule ---------------------------------------------------------------------------------
+@cli.group("schedule")
+def schedule_group() -> None:
+    """The unattended scheduler (nightly scans)."""
+
+
+@schedule_group.command("show")
+@click.pass_context
+def schedule_show(ctx: click.Context) -> None:
+    """List the scheduled scans and when each runs next."""
+    from pharmwatch.scheduler import next_runs
+
+    settings = settings_from(ctx)
+    try:
+        runs = next_runs(settings, datetime.now(ZoneInfo(settings.report.timezone)))
+    except SettingsError as exc:
+        fail(str(exc))
+    for job, when in runs:
+        click.echo(f"{job.describe()}\n  next: {when.isoformat(timespec='minutes')}")
+
+
+@schedule_group.command("run")
+@click.pass_context
+def schedule_run(ctx: click.Context) -> None:
+    """Run the scheduler in the foreground (under systemd or similar) until stopped."""
+    from pharmwatch.scheduler import run_forever
+
+    settings = settings_from(ctx)
+    try:
+        run_forever(settings, ctx.obj.get("config_file"))
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 # --- report -----------------------------------------------------------------------------------

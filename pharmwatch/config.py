@@ -63,6 +63,7 @@ class QuerySet:
     queries: list[str]
     engines: list[str] = field(default_factory=list)  # empty: [search] engines
     pages: int = 0  # result pages per query; 0: [search] pages_per_query
+    schedule: str = ""  # cron (5 fields) for a scan of this set alone; empty: part of the nightly scan
 
 
 @dataclass
@@ -78,15 +79,26 @@ class SearchSettings:
     query_sets: list[QuerySet] = field(
         default_factory=lambda: [QuerySet(name, list(qs)) for name, qs in DEFAULT_QUERY_SETS.items()])
 
-    def plan(self) -> list[tuple[str, str, int]]:
-        """(engine, query, pages) for every query on every engine it is watched on, without repeats."""
+    def plan(self, only: list[str] | None = None) -> list[tuple[str, str, int]]:
+        """(engine, query, pages) for every query on every engine it is watched on, without repeats.
+
+        `only` names query sets to plan (the scheduler's per-set scans); None plans them all.
+        """
         entries = [QuerySet("queries", self.queries), *self.query_sets]
+        if only is not None:
+            entries = [entry for entry in entries if entry.name in only]
         plan: dict[tuple[str, str], int] = {}
         for entry in entries:
             for engine in entry.engines or self.engines:
                 for query in entry.queries:
                     plan[(engine, query)] = max(plan.get((engine, query), 0), entry.pages or self.pages_per_query)
         return [(engine, query, pages) for (engine, query), pages in plan.items()]
+
+
+@dataclass
+class ScheduleSettings:
+    nightly: str = "0 2 * * *"  # cron (5 fields, [report] timezone) of the full scan
+    misfire_grace_seconds: int = 3600  # a run late by less than this (machine asleep, busy) still runs
 
 
 @dataclass
@@ -103,6 +115,7 @@ class Settings:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     source: str = "defaults"  # where the settings came from, for error messages and /-/settings
 
     @property
@@ -114,7 +127,8 @@ class Settings:
         return self.database_url or f"sqlite:///{self.home / 'pharmwatch.db'}"
 
 
-_SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings}
+_SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings,
+             "schedule": ScheduleSettings}
 _TOP_KEYS = {"home", "database_url", "watchlist", "rule_paths"}
 
 

@@ -36,8 +36,8 @@ class ScanOutcome:
     error: str | None = None
 
 
-def run_scan(settings: Settings, engine, ruleset: RuleSet, *, search: bool = True,  # type: ignore[no-untyped-def]
-             extra_sites: tuple[str, ...] = (), new: bool = False, verbose: bool = False,
+def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no-untyped-def]
+             plan: list[tuple[str, str, int]], watchlist: list[str], new: bool = False, verbose: bool = False,
              announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
     sessions = session_factory(engine)
     with ScanLock(settings.home):
@@ -49,8 +49,6 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *, search: bool = Tru
             run = interrupted or start_scan_run(session, ruleset.digest)
             run_id, resumed = run.id, interrupted is not None
             done = done_search_pages(session, run_id) if resumed else []
-        plan = settings.search.plan() if search else []
-        watchlist = [*settings.watchlist, *extra_sites]
         verb = "resuming interrupted" if resumed else "starting"
         announce(f"{verb} scan {run_id}: {len(plan)} searches (engine x query), "
                  f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules")
