@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from scrapy.http import HtmlResponse
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from rules import TextDocument
 
@@ -24,9 +25,30 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
 def decode_html(body: bytes, url: str = "http://localhost/", content_type: str | None = None) -> str:
-    """Decode like a browser: BOM, then HTTP charset, then <meta>, then sniffing (GBK-aware)."""
+    """Decode like a browser (BOM, HTTP charset, <meta>, sniffing), then repair what sellers get wrong.
+
+    Chinese sites often declare the wrong charset. Bytes that are valid UTF-8 (with non-ASCII) are
+    UTF-8 whatever the declaration says: real GBK text is practically never valid UTF-8. Bytes the
+    declared charset cannot decode cleanly are tried as GB18030 (a superset of GBK and GB2312).
+    """
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+    if not declared:
+        try:  # undeclared and not UTF-8: on sites of this kind, GBK/GB18030 before a Western guess
+            return body.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
     headers = {"Content-Type": content_type} if content_type else {}
-    return HtmlResponse(url=url, body=body, headers=headers).text
+    text = HtmlResponse(url=url, body=body, headers=headers).text
+    if "\ufffd" in text:
+        try:
+            return body.decode("gb18030")
+        except UnicodeDecodeError:
+            pass  # mixed encodings: keep the declared decoding, with replacement characters
+    return text
 
 
 def extract_document(html: str, url: str | None = None) -> TextDocument:

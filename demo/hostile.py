@@ -21,6 +21,20 @@ CLAIM_HTML = "<p>降糖神丸，根治糖尿病，永不复发，无效退款。
 ENDPOINTS = {
     "/huge": "a page of ?mb= megabytes (default 30), full of claims",
     "/gzip-bomb": "a gzip body that inflates to 1 GB",
+    "/brotli-bomb": "a brotli body that inflates to 1 GB",
+    "/gbk-as-utf8": "GBK bytes declared as UTF-8",
+    "/utf8-as-gbk": "UTF-8 bytes declared as GBK",
+    "/no-charset": "GBK bytes with no charset anywhere",
+    "/mixed-encoding": "UTF-8 and GBK bytes in one page",
+    "/unclosed": "malformed HTML: unclosed tags everywhere",
+    "/nested": "10,000 nested divs",
+    "/pdf": "a PDF served as text/html",
+    "/image": "a PNG served as text/html",
+    "/many-links": "10,000 links on one page",
+    "/calendar": "an endless calendar: every day links to the next (?d=YYYY-MM-DD)",
+    "/rate-limited": "429 with Retry-After",
+    "/unavailable": "503 with Retry-After",
+    "/flapping": "500 and 200 in turn",
     "/redirect-loop": "redirects to itself",
     "/redirect-chain": "30 hops (?hop=N)",
     "/redirect-private": "redirects to a private address",
@@ -32,6 +46,14 @@ ENDPOINTS = {
     "/js-popups": "JavaScript that opens endless popups and dialogs",
     "/js-busy": "JavaScript that keeps the network busy forever (the claim is in the page)",
 }
+
+_CLAIM = "降糖神丸，根治糖尿病，永不复发。"
+_flap_count = 0
+
+
+def _html_page(body: str) -> str:
+    return f"<html><head><title>hostile</title></head><body>{body}</body></html>"
+
 
 _JS_PAGES = {
     "/js-loop": "<p>加载中</p><script>while (true) {}</script>",
@@ -51,6 +73,47 @@ def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
         _stream(handler, CLAIM_HTML, megabytes * 1024 * 1024)
     elif path == "/gzip-bomb":
         _send(handler, 200, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], _bomb())
+    elif path == "/brotli-bomb":
+        _send(handler, 200, [("Content-Type", "text/html"), ("Content-Encoding", "br")], _brotli_bomb())
+    elif path == "/gbk-as-utf8":
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], _html_page(_CLAIM).encode("gbk"))
+    elif path == "/utf8-as-gbk":
+        _send(handler, 200, [("Content-Type", "text/html; charset=gbk")], _html_page(_CLAIM).encode("utf-8"))
+    elif path == "/no-charset":
+        _send(handler, 200, [("Content-Type", "text/html")], _html_page(_CLAIM * 3).encode("gbk"))
+    elif path == "/mixed-encoding":
+        body = _html_page(_CLAIM).encode("utf-8") + "<p>痛风灵，7天根治痛风</p>".encode("gbk")
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], body)
+    elif path == "/unclosed":
+        body = "<html><body><div><p>" + _CLAIM + "<table><tr><td><b><i>无效退款<span>" * 200
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], body.encode())
+    elif path == "/nested":
+        body = _html_page("<div>" * 10000 + _CLAIM + "</div>" * 10000)
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], body.encode())
+    elif path == "/pdf":
+        _send(handler, 200, [("Content-Type", "text/html")], b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 40)
+    elif path == "/image":
+        _send(handler, 200, [("Content-Type", "text/html")], b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    elif path == "/many-links":
+        links = "".join(f'<a href="/many-links/{i}">第{i}页</a> ' for i in range(10000))
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], _html_page(links).encode())
+    elif path.startswith("/many-links/"):
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], _html_page("<p>一页</p>").encode())
+    elif path == "/calendar":
+        day = _next_day(query.get("d", ["2024-01-01"])[0])
+        page = _html_page(f'<p>日历</p><a href="/calendar?d={day}">下一天</a>')
+        _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], page.encode())
+    elif path == "/rate-limited":
+        _send(handler, 429, [("Retry-After", "3600"), ("Content-Type", "text/plain")], b"slow down")
+    elif path == "/unavailable":
+        _send(handler, 503, [("Retry-After", "120"), ("Content-Type", "text/plain")], b"maintenance")
+    elif path == "/flapping":
+        global _flap_count
+        _flap_count += 1
+        if _flap_count % 2:
+            _send(handler, 500, [("Content-Type", "text/plain")], b"oops")
+        else:
+            _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], _html_page(_CLAIM).encode())
     elif path == "/redirect-loop":
         _send(handler, 302, [("Location", "/redirect-loop")], b"")
     elif path == "/redirect-chain":
@@ -112,6 +175,24 @@ def _bomb() -> bytes:
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip framing
     zeros = b"\0" * (1024 * 1024)
     return b"".join(compressor.compress(zeros) for _ in range(1024)) + compressor.flush()
+
+
+@lru_cache(maxsize=1)
+def _brotli_bomb() -> bytes:
+    import brotli
+
+    compressor = brotli.Compressor(quality=5)
+    zeros = b"\0" * (1024 * 1024)
+    return b"".join(compressor.process(zeros) for _ in range(1024)) + compressor.finish()
+
+
+def _next_day(day: str) -> str:
+    from datetime import date, timedelta
+
+    try:
+        return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    except ValueError:
+        return "2024-01-01"
 
 
 def _drip(handler: BaseHTTPRequestHandler, seconds: int) -> None:

@@ -21,7 +21,7 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.domains import site_of
-from crawler.extract import visible_text_length
+from crawler.extract import decode_html, visible_text_length
 from crawler.items import CaptureItem
 from crawler.spiders.search import describe_failure
 
@@ -67,6 +67,10 @@ class SiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield self._capture(response, error=f"not a text page ({_content_type(response) or 'unknown type'})")
             return
+        binary = _binary_kind(response.body)
+        if binary:
+            yield self._capture(response, error=f"binary content ({binary}) served as {_content_type(response)}")
+            return
         first_page = meta["site_depth"] == 0 and self.settings.getbool("CAPTURE_RENDER_FIRST_PAGE")
         if not meta["rendered"] and (first_page or self._looks_script_built(response)):
             # Keep the plain capture as evidence, then let Chromium run the scripts.
@@ -103,7 +107,8 @@ class SiteSpider(scrapy.Spider):
             content_type=_content_type(response),
             server_ip=str(response.ip_address) if response.ip_address else None,
             body=response.body,
-            html=response.text if text_response and not error else None,
+            html=(decode_html(response.body, response.url, _content_type(response))
+                  if text_response and not error else None),
             screenshot=screenshot,
             error=error,
             truncated="truncated" in response.flags,
@@ -123,6 +128,15 @@ class SiteSpider(scrapy.Spider):
             body=getattr(response, "body", None),
             error=describe_failure(failure),
         )
+
+
+_MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"GIF8": "GIF", b"\xff\xd8\xff": "JPEG", b"PK\x03\x04": "ZIP",
+          b"MZ": "Windows executable", b"\x7fELF": "ELF executable", b"\x1f\x8b": "gzip"}
+
+
+def _binary_kind(body: bytes) -> str | None:
+    """What binary format a body is, by its magic bytes (sellers serve files as text/html)."""
+    return next((kind for magic, kind in _MAGIC.items() if body.startswith(magic)), None)
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

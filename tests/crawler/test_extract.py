@@ -42,3 +42,13 @@ def test_inline_tags_do_not_split_a_claim_but_blocks_and_breaks_do() -> None:
     assert "根治糖尿病，告别胰岛素" in lines
     assert "第二段" in lines and "第三" in lines and "行" in lines
     assert "价格 ¥68" in lines
+
+
+def test_misdeclared_and_undeclared_chinese_charsets_are_repaired() -> None:
+    page = "<html><body><p>降糖神丸，根治糖尿病，堃康</p></body></html>"
+    assert "根治糖尿病" in decode_html(page.encode("gbk"), content_type="text/html; charset=utf-8")
+    assert "根治糖尿病" in decode_html(page.encode("utf-8"), content_type="text/html; charset=gbk")
+    assert "堃康" in decode_html(page.encode("gbk"))  # no charset anywhere
+    mixed = page.encode("utf-8") + "<p>痛风灵</p>".encode("gbk")
+    assert "根治糖尿病" in decode_html(mixed, content_type="text/html; charset=utf-8")
+    assert "Café" in decode_html("<p>Café</p>".encode("latin-1"), content_type="text/html; charset=iso-8859-1")
