@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` (run it) and `make test` (test it).
 # Both install what they need first: a virtualenv with pinned Python packages, and Debian's
-# Chromium plus a CJK font (Playwright cannot download its own browser on these machines).
+# Chromium plus a CJK font (Playwright cannot download its own browser on these machines),
+# PostgreSQL (the tests start a throwaway server) and GNU time (peak-memory figures).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -26,8 +27,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
+DEBIAN_PACKAGES := chromium fonts-noto-cjk postgresql time
+
 system-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then :; else \
-	  echo "installing Debian packages: chromium fonts-noto-cjk"; \
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q . \
+	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/time ]; then :; else \
+	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    --no-install-recommends chromium fonts-noto-cjk >/dev/null; fi
+	    --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; fi
