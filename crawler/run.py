@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from crawler import settings as defaults
 from crawler.serp import load_engines
+from rules import RuleSet
 from storage.db import make_engine, session_factory
 from storage.models import SerpObservation
 
@@ -105,8 +106,12 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
     return settings
 
 
-def crawl(params: CrawlParams) -> int:
-    """Run search monitoring then the site crawl for one scan run; returns the scan run id."""
+def crawl(params: CrawlParams, ruleset: RuleSet | None = None) -> int:
+    """Run search monitoring then the site crawl for one scan run; returns the scan run id.
+
+    `ruleset`: packs the caller already loaded (handed to the spiders); otherwise each spider's
+    pipeline loads `params.rule_paths` itself.
+    """
     from crawler.spiders.search import SearchSpider
     from crawler.spiders.site import SiteSpider
 
@@ -117,10 +122,10 @@ def crawl(params: CrawlParams) -> int:
 
     async def run_spiders() -> None:
         if params.search_plan:
-            await runner.crawl(SearchSpider)
+            await runner.crawl(SearchSpider, ruleset=ruleset)
         targets = list(dict.fromkeys([*params.watchlist, *search_result_urls(params)]))
         if targets:
-            await runner.crawl(SiteSpider, targets=targets)
+            await runner.crawl(SiteSpider, targets=targets, ruleset=ruleset)
 
     from twisted.internet import reactor  # only after install_reactor (see ENVIRONMENT.md)
 

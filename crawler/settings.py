@@ -93,4 +93,4 @@ STORE_BLOB_DIR = ""
 STORE_SCAN_RUN_ID = 0
 
 # RULES_*: which rule packs analyse pages (empty: the bundled packs).
-RULES_PATHS = []
+RULES_PATHS = []  # used when the spider was not handed a loaded `ruleset`

@@ -54,7 +54,7 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
                  f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules")
         error = None
         try:
-            crawl(crawl_params(settings, run_id, plan, watchlist, done, verbose))
+            crawl(crawl_params(settings, run_id, plan, watchlist, done, verbose), ruleset)
         except Exception as exc:  # noqa: BLE001 - recorded on the scan run and reported
             error = f"{type(exc).__name__}: {exc}"
         with transaction(sessions) as session:
