@@ -48,6 +48,16 @@ def settings_from(ctx: click.Context) -> Settings:
         raise  # unreachable
 
 
+def rule_packs(settings: Settings, why: str = ""):  # type: ignore[no-untyped-def]
+    """The configured packs (default: the bundled ones), or exit naming every broken file:line."""
+    from rules import RulePackError, load_ruleset
+
+    try:
+        return load_ruleset([Path(p) for p in settings.rule_paths] or None)
+    except RulePackError as exc:
+        fail(f"{why}{exc}")
+
+
 def database(settings: Settings, *, upgrade: bool = True):  # type: ignore[no-untyped-def]
     """An engine on an up-to-date schema: upgrades it (saying so) rather than failing later."""
     from storage import db
@@ -99,13 +109,8 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
     """One full run: search monitoring, site crawl, rules; resumes an interrupted run."""
     from pharmwatch.scan import run_scan
     from pharmwatch.scan_lock import ScanAlreadyRunning
-    from rules import RulePackError, load_ruleset
-
     settings = settings_from(ctx)
-    try:
-        ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
-    except RulePackError as exc:
-        fail(f"refusing to scan with a broken rule pack:\n{exc}")
+    ruleset = rule_packs(settings, "refusing to scan with a broken rule pack:\n")
     known = {"queries", *(q.name for q in settings.search.query_sets)}
     if set(query_sets) - known:
         fail(f"unknown query set(s) {sorted(set(query_sets) - known)}; known: {', '.join(sorted(known))}")
@@ -260,13 +265,8 @@ def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, f
 def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, no_fail: bool) -> None:
     """Analyse saved HTML/text files or URLs without a scan."""
     from crawler.check import CheckError, check_target
-    from rules import RulePackError, load_ruleset
-
     settings = settings_from(ctx)
-    try:
-        ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
-    except RulePackError as exc:
-        fail(str(exc))
+    ruleset = rule_packs(settings)
     results, errors = [], 0
     for target in targets:
         try:
@@ -304,14 +304,9 @@ def rules_group() -> None:
 @click.pass_context
 def rules_test(ctx: click.Context) -> None:
     """Load every pack and run each rule's embedded match/no_match examples."""
-    from rules import RulePackError, load_ruleset
     from rules.selftest import run_embedded_tests
 
-    settings = settings_from(ctx)
-    try:
-        ruleset = load_ruleset([Path(p) for p in settings.rule_paths] or None)
-    except RulePackError as exc:
-        fail(str(exc))
+    ruleset = rule_packs(settings_from(ctx))
     failures = run_embedded_tests(ruleset)
     for failure in failures:
         click.echo(f"FAIL {failure.path} {failure.rule_id} {failure.kind}: {failure.sample!r}: {failure.reason}")

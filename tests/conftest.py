@@ -25,13 +25,19 @@ def demo_web() -> Iterator[str]:
     web.stop()
 
 
-def run_cli(*args: str, home: Path, proxy: str | None = None, config: Path | None = DEMO_CONFIG,
-            timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run `pharmwatch ARGS` in a child process with its own data folder, as a user would."""
+def cli_env(home: Path, proxy: str | None = None) -> dict[str, str]:
+    """The environment of a `pharmwatch` child process: its own data folder, the demo web as proxy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")}
     env["PHARMWATCH_HOME"] = str(home)
     if proxy:
         env["PHARMWATCH_CRAWL__PROXY"] = f'"{proxy}"'
+    return env
+
+
+def run_cli(*args: str, home: Path, proxy: str | None = None, config: Path | None = DEMO_CONFIG,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run `pharmwatch ARGS` in a child process with its own data folder, as a user would."""
+    env = cli_env(home, proxy)
     prefix = ["--config", str(config)] if config else []
     return subprocess.run([sys.executable, "-m", "pharmwatch", *prefix, *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)

@@ -19,16 +19,14 @@ from demo.server import load_manifest
 from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, Case, Finding, ScanRun
-from tests.conftest import DEMO_CONFIG, ROOT, run_cli
+from tests.conftest import DEMO_CONFIG, ROOT, cli_env, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 def _start_scan(home: Path, proxy: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")}
-    env.update(PHARMWATCH_HOME=str(home), PHARMWATCH_CRAWL__PROXY=f'"{proxy}"')
     return subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(DEMO_CONFIG), "scan"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=cli_env(home, proxy), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 
 

@@ -7,7 +7,6 @@ with /usr/bin/time -v: run `pytest tests/reliability -s` to see it.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from sqlalchemy import select
 from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, ScanRun, Site
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli_env
 
 LIMIT = 2 * 1024 * 1024
 Check = Callable[[Capture, list[Capture]], bool]
@@ -123,8 +122,7 @@ def test_every_hostile_case_ends_recorded_and_the_scan_finishes(demo_web: str, t
 
 
 def _scan_with_time(config: Path, home: Path, proxy: str) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")}
-    env.update(PHARMWATCH_HOME=str(home), PHARMWATCH_CRAWL__PROXY=f'"{proxy}"')
+    env = cli_env(home, proxy)
     time_cmd = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
     result = subprocess.run([*time_cmd, sys.executable, "-m", "pharmwatch", "--config", str(config), "scan"],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
