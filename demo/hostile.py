@@ -35,6 +35,7 @@ ENDPOINTS = {
     "/rate-limited": "429 with Retry-After",
     "/unavailable": "503 with Retry-After",
     "/flapping": "500 and 200 in turn",
+    "/robots.txt": "garbage, then 400,000 Disallow lines (~10 MB)",
     "/redirect-loop": "redirects to itself",
     "/redirect-chain": "30 hops (?hop=N)",
     "/redirect-private": "redirects to a private address",
@@ -71,6 +72,11 @@ def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
     if path == "/huge":
         megabytes = int(query.get("mb", ["30"])[0])
         _stream(handler, CLAIM_HTML, megabytes * 1024 * 1024)
+    elif path == "/robots.txt":
+        # Garbage then a flood of rules: a robots.txt that is both broken and huge.
+        rules = "".join(f"Disallow: /private/{i}\n" for i in range(400_000)).encode()
+        body = b"\x00\xff<html>garbage" * 100 + b"\nUser-agent: *\n" + rules
+        _send(handler, 200, [("Content-Type", "text/plain")], body)
     elif path == "/gzip-bomb":
         _send(handler, 200, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], _bomb())
     elif path == "/brotli-bomb":
