@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import urldefrag
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
 from crawler.domains import site_of
 from crawler.extract import decode_html, visible_text_length
@@ -43,10 +45,12 @@ class SiteSpider(scrapy.Spider):
                 yield request
 
     def _request(self, url: str, site: str, depth: int, render: bool, force: bool = False) -> Request | None:
+        url = urldefrag(url).url  # a fragment names a place in the page, not another page
         if not force:
-            if url in self.seen or self.scheduled[site] >= self.settings.getint("CAPTURE_MAX_PAGES_PER_SITE"):
+            key = canonicalize_url(url)
+            if key in self.seen or self.scheduled[site] >= self.settings.getint("CAPTURE_MAX_PAGES_PER_SITE"):
                 return None
-            self.seen.add(url)
+            self.seen.add(key)
             self.scheduled[site] += 1
         meta: dict[str, Any] = {"site": site, "site_depth": depth, "rendered": render}
         if render:
