@@ -50,6 +50,7 @@ class CrawlParams:
     max_body_bytes: int = 10 * 1024 * 1024
     render_first_page: bool = True
     render_wait_ms: int = 1500
+    host_addresses: dict[str, str] = field(default_factory=dict)
     chromium_path: str = "/usr/bin/chromium"
     user_agent: str = defaults.USER_AGENT
     obey_robots_txt: bool = False
@@ -81,6 +82,7 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "CAPTURE_MAX_DEPTH": params.max_depth,
         "CAPTURE_RENDER_FIRST_PAGE": params.render_first_page,
         "CAPTURE_RENDER_WAIT_MS": params.render_wait_ms,
+        "CAPTURE_HOST_ADDRESSES": params.host_addresses,
         "SERP_PLAN": [list(entry) for entry in params.search_plan],
         "SERP_DONE_PAGES": [list(done) for done in params.done_search_pages],
         "SERP_BLOCK_RETRIES": params.block_retries,

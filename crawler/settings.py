@@ -70,6 +70,7 @@ CAPTURE_RENDER_FIRST_PAGE = True  # first page of every site through Chromium, w
 CAPTURE_RENDER_WAIT_MS = 1500  # time scripts get after load before DOM and screenshot are taken
 CAPTURE_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are truncated here, kept, and marked truncated
 CAPTURE_JS_TEXT_THRESHOLD = 200  # a plain page with scripts and less visible text is re-fetched in Chromium
+CAPTURE_HOST_ADDRESSES = {}  # host → IP recorded as the server's address (like /etc/hosts); used behind a proxy
 
 # GUARD_*: the crawler refuses private, loopback and link-local addresses unless allow-listed.
 GUARD_ENABLED = True

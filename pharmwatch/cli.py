@@ -23,6 +23,7 @@ import click
 from pharmwatch.config import Settings, SettingsError, load_settings
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "pharmwatch.toml"
+DEMO_REGISTRY = DEMO_CONFIG.parent / "registry"  # sample registry CSVs, one per kind (file stem = kind)
 
 
 def fail(message: str) -> None:
@@ -133,6 +134,55 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
         click.echo(f"  not captured: {what}: {why}")
     if outcome.error:
         fail(f"scan {run.id} stopped: {outcome.error}")
+
+
+# --- registry -----------------------------------------------------------------------------------
+@cli.group("registry")
+def registry_group() -> None:
+    """Reference registries: licences, approval and registration numbers (CSV in and out)."""
+
+
+def _registry_kinds() -> list[str]:
+    from storage.registry import KIND_SPECS
+
+    return sorted(KIND_SPECS)
+
+
+@registry_group.command("import")
+@click.argument("kind", type=click.Choice(_registry_kinds()))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Import the good rows; write the rejected ones to a file.")
+@click.option("--rejects", type=click.Path(path_type=Path), default=None,
+              help="Where --skip-bad writes rejected rows (default: FILE.rejects.csv).")
+@click.pass_context
+def registry_import(ctx: click.Context, kind: str, file: Path, skip_bad: bool, rejects: Path | None) -> None:
+    """Validate every row of FILE and import it (all or nothing unless --skip-bad); re-import updates."""
+    from storage.db import session_factory, transaction
+    from storage.registry import RegistryImportError, import_csv
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            report = import_csv(session, kind, file, skip_bad=skip_bad, rejects_path=rejects)
+    except RegistryImportError as exc:
+        fail(f"nothing imported: {exc}")
+    click.echo(report.summary())
+
+
+@registry_group.command("export")
+@click.argument("kind", type=click.Choice(_registry_kinds()))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="File (default: stdout).")
+@click.pass_context
+def registry_export(ctx: click.Context, kind: str, output: Path | None) -> None:
+    """Write a registry as CSV (the import format)."""
+    from storage.db import session_factory
+    from storage.registry import export_csv
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        count = export_csv(session, kind, output if output else sys.stdout)
+    if output:
+        click.echo(f"{count} rows written to {output}", err=True)
 
 
 # --- schedule ---------------------------------------------------------------------------------
@@ -377,7 +427,10 @@ def demo_run(ctx: click.Context) -> None:
     with tempfile.TemporaryDirectory() as tmp, running_demo_web(Path(tmp) / "port") as proxy:
         env = dict(os.environ, PHARMWATCH_CRAWL__PROXY=json.dumps(proxy))
         base = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
-        for args in (["db", "upgrade"], ["scan"], ["report", "daily"]):
+        registries = sorted(DEMO_REGISTRY.glob("*.csv"))
+        steps = [["db", "upgrade"], *(["registry", "import", csv.stem, str(csv)] for csv in registries),
+                 ["scan"], ["report", "daily"]]
+        for args in steps:
             code = subprocess.call([*base, *args], env=env)
             if code != 0:
                 fail(f"`pharmwatch {' '.join(args)}` exited with {code}")

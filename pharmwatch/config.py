@@ -53,6 +53,7 @@ class CrawlSettings:
         "Chrome/120.0 Safari/537.36"
     )
     obey_robots_txt: bool = False  # enforcement crawling: a seller's robots.txt must not hide evidence
+    host_addresses: dict[str, str] = field(default_factory=dict)  # host → IP recorded as the server's (like /etc/hosts)
 
 
 @dataclass

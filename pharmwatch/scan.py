@@ -77,6 +77,7 @@ def crawl_params(settings: Settings, run_id: int, plan: list[tuple[str, str, int
         max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
         download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,
         render_first_page=crawl_settings.render_first_page, render_wait_ms=crawl_settings.render_wait_ms,
+        host_addresses=crawl_settings.host_addresses,
         chromium_path=crawl_settings.chromium_path, user_agent=crawl_settings.user_agent,
         obey_robots_txt=crawl_settings.obey_robots_txt, rule_paths=settings.rule_paths,
         log_level="INFO" if verbose else "WARNING",

@@ -118,3 +118,19 @@ def test_serp_parse_json_reads_a_saved_result_page(invoke, tmp_path: Path) -> No
     assert page["engine"] == "mock" and page["query"] == "降糖药" and page["blocked"] is False
     assert any(r["is_ad"] and r["ad_label"] for r in page["results"])
     assert all(r["url"].startswith("http") for r in page["results"])
+
+
+def test_registry_import_is_all_or_nothing_and_names_the_bad_line(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = Path(__file__).resolve().parent.parent / "demo" / "registry" / "info_service_cert.csv"
+    bad = tmp_path / "bad.csv"
+    lines = good.read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([*lines, lines[1].replace("-", "/", 2).replace("20", "x0", 1)]) + "\n", encoding="utf-8")
+    refused = invoke("registry", "import", "info_service_cert", str(bad))
+    assert refused.exit_code == 2 and "nothing imported" in refused.output
+    assert f"bad.csv:{len(lines) + 1}:" in refused.output
+    imported = invoke("registry", "import", "info_service_cert", str(good))
+    assert imported.exit_code == 0 and f"{len(lines) - 1} new" in imported.output, imported.output
+    again = invoke("registry", "import", "info_service_cert", str(good))
+    assert "0 new" in again.output and f"{len(lines) - 1} unchanged" in again.output
+    exported = invoke("registry", "export", "info_service_cert")
+    assert exported.exit_code == 0 and "（浙）-经营性-2023-0012" in exported.output

@@ -1,30 +1,53 @@
-"""Analysis step: run the rule packs on a captured page's text, and on the text of search ads."""
+"""Analysis step: run the rule packs on a captured page's text, and on the text of search ads.
+
+Reference checks come first (rules.reference: licence and approval numbers against the
+registries in the database, ICP, hosting country) and are handed to the rules as page signals.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
+from sqlalchemy.orm import Session
 
 from crawler.extract import extract_document
 from crawler.items import CaptureItem, SerpPageItem
 from rules import RuleSet, TextDocument, load_ruleset
+from rules.reference.checks import reference_signals
+from storage.db import make_engine, session_factory
+from storage.registry import SqlRegistry
 
 
 class PageAnalysisPipeline:
-    def __init__(self, crawler: Crawler, paths: list[Path]) -> None:
+    def __init__(self, crawler: Crawler, paths: list[Path], database_url: str) -> None:
         self.crawler = crawler
         self.paths = paths
         self.ruleset: RuleSet | None = None
+        self.engine = make_engine(database_url) if database_url else None
+        self.session: Session | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageAnalysisPipeline:
-        return cls(crawler, [Path(p) for p in crawler.settings.getlist("RULES_PATHS")])
+        return cls(crawler, [Path(p) for p in crawler.settings.getlist("RULES_PATHS")],
+                   crawler.settings.get("STORE_DATABASE_URL", ""))
 
     def open_spider(self, spider=None) -> None:  # type: ignore[no-untyped-def]
         # A caller that already loaded (and so validated) the packs hands them to the spider;
         # settings cannot carry them (Scrapy copies settings, and a compiled matcher does not copy).
         self.ruleset = getattr(self.crawler.spider, "ruleset", None) or load_ruleset(self.paths or None)
+        if self.engine is not None:
+            self.session = session_factory(self.engine)()
+            self.registry: SqlRegistry | None = SqlRegistry(self.session)
+        else:
+            self.registry = None
+
+    def close_spider(self, spider=None) -> None:  # type: ignore[no-untyped-def]
+        if self.session is not None:
+            self.session.close()
+        if self.engine is not None:
+            self.engine.dispose()
 
     def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
         if isinstance(item, CaptureItem) and item.html is not None:
@@ -33,7 +56,9 @@ class PageAnalysisPipeline:
             item.title = next(
                 (document.text[s.start:s.end] for s in document.sections if s.scope == "title"), None
             )
-            item.analysis = self._ruleset.analyse(document)
+            host = urlsplit(item.final_url or item.url).hostname
+            signals = reference_signals(document.text, host=host, server_ip=item.server_ip, registry=self.registry)
+            item.analysis = self._ruleset.analyse(document, signals=signals)
         elif isinstance(item, SerpPageItem):
             # Ad copy is an advertisement in its own right (广告法): analysed in scope "ad".
             item.ad_analyses = {

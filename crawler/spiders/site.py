@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
@@ -25,6 +25,7 @@ from w3lib.url import canonicalize_url
 from crawler.domains import site_of
 from crawler.extract import decode_html, visible_text_length
 from crawler.items import CaptureItem
+from crawler.resolve import HostResolver
 from crawler.spiders.search import describe_failure
 
 
@@ -37,6 +38,15 @@ class SiteSpider(scrapy.Spider):
         self.targets = [t for t in (targets.split(",") if isinstance(targets, str) else targets) if t]
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()
+        self.resolver: HostResolver | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> SiteSpider:  # type: ignore[no-untyped-def]
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Through a proxy the connection's address is the proxy's: resolve the site's host instead.
+        if crawler.settings.get("EGRESS_PROXY"):
+            spider.resolver = HostResolver(crawler.settings.getdict("CAPTURE_HOST_ADDRESSES"))
+        return spider
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.targets:
@@ -109,7 +119,7 @@ class SiteSpider(scrapy.Spider):
             final_url=response.url,
             status_code=response.status,
             content_type=_content_type(response),
-            server_ip=str(response.ip_address) if response.ip_address else None,
+            server_ip=self._server_ip(response),
             body=response.body,
             html=(decode_html(response.body, response.url, _content_type(response))
                   if text_response and not error else None),
@@ -119,6 +129,11 @@ class SiteSpider(scrapy.Spider):
             request_headers=_header_pairs(response.request.headers) if response.request else [],
             response_headers=_header_pairs(response.headers),
         )
+
+    def _server_ip(self, response: Response) -> str | None:
+        if self.resolver is not None:
+            return self.resolver.resolve(urlsplit(response.url).hostname or "")
+        return str(response.ip_address) if response.ip_address else None
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from demo.server import load_manifest
+from pharmwatch.cli import DEMO_REGISTRY
 from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
@@ -22,6 +23,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 @pytest.fixture(scope="module")
 def scanned(demo_web: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("pharmwatch-home")
+    for csv in sorted(DEMO_REGISTRY.glob("*.csv")):  # as `pharmwatch demo run` does
+        imported = run_cli("registry", "import", csv.stem, str(csv), home=home)
+        assert imported.returncode == 0, imported.stderr
     scan = run_cli("scan", home=home, proxy=demo_web)
     assert scan.returncode == 0, scan.stdout + scan.stderr
     report = run_cli("report", "daily", "--format", "json", home=home)
@@ -163,3 +167,13 @@ def test_the_daily_list_says_which_flagged_sites_were_reached_through_ads_and_on
     for domain in through_ads:
         for sighting in sites[domain]["reached_through"]:
             assert sighting["engine"] == "mock" and sighting["query"] and sighting["rank"] >= 1
+
+
+def test_the_licensed_pharmacy_licence_is_checked_against_the_registry(scanned: dict) -> None:
+    session = scanned["session"]
+    first_page = session.scalars(select(Capture).join(Site).where(
+        Site.domain == "kangjian-pharmacy.test", Capture.url == "http://kangjian-pharmacy.test/",
+        Capture.rendered.is_(False))).one()
+    assert first_page.signals["shows_licence"] is True
+    assert first_page.signals["licence_valid"] is True
+    assert first_page.signals["licence_domain_mismatch"] is False
