@@ -8,10 +8,13 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.extract import decode_html, extract_document
 from crawler.middlewares.address_guard import AddressGuardMiddleware
 from rules import RuleSet, TextDocument
+from rules.reference.checks import reference_signals
+from rules.reference.lookup import RegistryLookup
 
 MAX_FETCH_BYTES = 10 * 1024 * 1024
 _TEXT_SUFFIXES = {".txt", ".text", ".md"}
@@ -22,13 +25,20 @@ class CheckError(Exception):
 
 
 def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_private: list[str] | None = None,
-                 timeout: float = 30.0) -> dict[str, Any]:
-    """Analyse one file path or http(s) URL and return the contract object."""
+                 timeout: float = 30.0, registry: RegistryLookup | None = None) -> dict[str, Any]:
+    """Analyse one file path or http(s) URL and return the contract object.
+
+    Reference checks (licence and approval numbers against `registry`, ICP) become page signals;
+    for a URL the host is known, so a licence can be checked against the site it is shown on.
+    """
+    host = None
     if target.startswith(("http://", "https://")):
         document = _fetch(target, proxy, allow_private or [], timeout)
+        host = urlsplit(target).hostname
     else:
         document = _read(Path(target))
-    analysis = ruleset.analyse(document)
+    signals = reference_signals(document.text, host=host, server_ip=None, registry=registry)
+    analysis = ruleset.analyse(document, signals=signals)
     return {
         "target": target,
         "flagged": analysis.flagged,

@@ -315,18 +315,24 @@ def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, f
 def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, no_fail: bool) -> None:
     """Analyse saved HTML/text files or URLs without a scan."""
     from crawler.check import CheckError, check_target
+    from storage.db import session_factory
+    from storage.registry import SqlRegistry
+
     settings = settings_from(ctx)
     ruleset = rule_packs(settings)
     results, errors = [], 0
+    session = session_factory(database(settings))()
+    registry = SqlRegistry(session)
     for target in targets:
         try:
             results.append(check_target(target, ruleset, proxy=settings.crawl.proxy,
                                         allow_private=settings.crawl.allow_private,
-                                        timeout=settings.crawl.download_timeout))
+                                        timeout=settings.crawl.download_timeout, registry=registry))
         except CheckError as exc:
             errors += 1
             results.append({"target": target, "error": str(exc), "flagged": False, "risk": "none",
                             "findings": [], "signals": {}})
+    session.close()
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
     else:

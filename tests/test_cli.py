@@ -27,7 +27,7 @@ def test_check_json_follows_the_documented_contract(invoke) -> None:  # type: ig
     pharmacy = SITES / "kangjian-pharmacy.test" / "index.html"
     result = invoke("check", str(claim_page), str(pharmacy), "--json")
     assert result.exit_code == 1, result.output  # something flagged
-    flagged, clean = json.loads(result.output)
+    flagged, clean = json.loads(result.stdout)
     assert set(flagged) == {"target", "flagged", "risk", "findings", "signals"}
     assert flagged["target"] == str(claim_page) and flagged["flagged"] is True
     assert flagged["risk"] in {"medium", "high", "critical"}
@@ -47,7 +47,7 @@ def test_check_reads_plain_text_files_in_utf8_or_gbk(invoke, tmp_path: Path) -> 
     (tmp_path / "gbk.txt").write_bytes(claim.encode("gbk"))
     result = invoke("check", str(tmp_path / "utf8.txt"), str(tmp_path / "gbk.txt"), "--json", "--no-fail")
     assert result.exit_code == 0, result.output
-    utf8, gbk = json.loads(result.output)
+    utf8, gbk = json.loads(result.stdout)
     assert utf8["flagged"] and gbk["flagged"]
     assert [f["spans"] for f in utf8["findings"]] == [f["spans"] for f in gbk["findings"]]
 
@@ -56,7 +56,7 @@ def test_check_reports_an_unreadable_input_and_still_analyses_the_rest(invoke, t
     good = SITES / "renmin-hospital.test" / "index.html"
     result = invoke("check", str(tmp_path / "missing.html"), str(good), "--json")
     assert result.exit_code == 2
-    missing, analysed = json.loads(result.output)
+    missing, analysed = json.loads(result.stdout)
     assert "cannot read" in missing["error"] and missing["flagged"] is False
     assert analysed["flagged"] is False and "error" not in analysed
 
@@ -65,13 +65,13 @@ def test_check_fetches_a_url_through_the_configured_proxy(invoke, demo_web: str)
     env = {"PHARMWATCH_CRAWL__PROXY": demo_web, "PHARMWATCH_CRAWL__ALLOW_PRIVATE": '["127.0.0.0/8"]'}
     result = invoke("check", "http://tongfeng-ling.test/", "--json", env=env)
     assert result.exit_code == 1, result.output
-    assert json.loads(result.output)[0]["flagged"] is True
+    assert json.loads(result.stdout)[0]["flagged"] is True
 
 
 def test_check_refuses_private_addresses(invoke) -> None:  # type: ignore[no-untyped-def]
     result = invoke("check", "http://169.254.169.254/latest/meta-data/", "--json")
     assert result.exit_code == 2
-    assert "private or reserved" in json.loads(result.output)[0]["error"]
+    assert "private or reserved" in json.loads(result.stdout)[0]["error"]
 
 
 def test_scan_refuses_to_start_with_a_broken_rule_pack(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -114,7 +114,7 @@ def test_serp_parse_json_reads_a_saved_result_page(invoke, tmp_path: Path) -> No
     saved.write_bytes(body)
     result = invoke("serp", "parse", str(saved), "--json")
     assert result.exit_code == 0, result.output
-    (page,) = json.loads(result.output)
+    (page,) = json.loads(result.stdout)
     assert page["engine"] == "mock" and page["query"] == "降糖药" and page["blocked"] is False
     assert any(r["is_ad"] and r["ad_label"] for r in page["results"])
     assert all(r["url"].startswith("http") for r in page["results"])
