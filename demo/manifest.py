@@ -16,6 +16,7 @@ MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 CATEGORIES = frozenset({
     "disease_cure_claim", "forbidden_ad_claim", "non_drug_as_drug", "illegal_additive",
     "banned_online_sale", "prescription_without_rx", "unlicensed_sale", "rogue_pharmacy",
+    "forged_or_invalid_licence", "counterfeit_brand", "off_platform_sale",
 })
 DISEASES = frozenset({"diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction"})
 EXPECTED = frozenset({"flagged", "not_flagged"})

@@ -177,3 +177,19 @@ def test_the_licensed_pharmacy_licence_is_checked_against_the_registry(scanned: 
     assert first_page.signals["shows_licence"] is True
     assert first_page.signals["licence_valid"] is True
     assert first_page.signals["licence_domain_mismatch"] is False
+
+
+def test_hosting_country_comes_from_the_address_recorded_at_capture_time(scanned: dict) -> None:
+    session = scanned["session"]
+
+    def first_page(domain: str) -> Capture:
+        return session.scalars(select(Capture).join(Site).where(
+            Site.domain == domain, Capture.url == f"http://{domain}/", Capture.rendered.is_(False))).one()
+
+    abroad, home = first_page("overseas-meds.test"), first_page("kangjian-pharmacy.test")
+    assert (abroad.server_ip, abroad.signals["server_country"], abroad.signals["overseas_hosting"]) == \
+        ("8.8.8.8", "US", True)
+    assert abroad.signals["icp_missing"] is True
+    assert (home.signals["server_country"], home.signals["overseas_hosting"]) == ("CN", False)
+    rules = session.scalars(select(Finding.rule_id).where(Finding.capture_id == abroad.id)).all()
+    assert "pw-zh-overseas-seller-001" in rules
