@@ -1,7 +1,8 @@
 # The two commands of the README: `make demo` (run it) and `make test` (test it).
 # Both install what they need first: a virtualenv with pinned Python packages, and Debian's
 # Chromium plus a CJK font (Playwright cannot download its own browser on these machines),
-# PostgreSQL (the tests start a throwaway server) and GNU time (peak-memory figures).
+# PostgreSQL (the tests start a throwaway server), GNU time (peak-memory figures), Pango for
+# WeasyPrint (the evidence report PDF), poppler-utils (pdftotext in tests) and openssl (the test TSA).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -27,11 +28,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
-DEBIAN_PACKAGES := chromium fonts-noto-cjk postgresql time
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core postgresql time poppler-utils openssl \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 system-deps:
 	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q . \
-	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/time ]; then :; else \
+	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/time ] \
+	    && command -v pdftotext >/dev/null && command -v openssl >/dev/null \
+	    && ldconfig -p | grep -q libpangoft2 && ldconfig -p | grep -q libharfbuzz-subset; then :; else \
 	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; fi

@@ -185,6 +185,90 @@ def registry_export(ctx: click.Context, kind: str, output: Path | None) -> None:
         click.echo(f"{count} rows written to {output}", err=True)
 
 
+# --- keys and evidence ------------------------------------------------------------------------
+@cli.group("keys")
+def keys_group() -> None:
+    """The installation's signing key (evidence packages)."""
+
+
+@keys_group.command("init")
+@click.option("--force", is_flag=True, help="Replace an existing key (the old one is kept, renamed).")
+@click.pass_context
+def keys_init(ctx: click.Context, force: bool) -> None:
+    """Create the Ed25519 key that signs evidence packages."""
+    from cases.evidence import KeyExistsError, init_keys
+
+    settings = settings_from(ctx)
+    try:
+        keys = init_keys(settings.home, force=force)
+    except KeyExistsError as exc:
+        fail(str(exc))
+    click.echo(f"signing key {keys.fingerprint} in {settings.home / 'keys'}")
+
+
+@cli.group("evidence")
+def evidence_group() -> None:
+    """Evidence packages (signed WACZ) for referral: export and verify."""
+
+
+@evidence_group.command("export")
+@click.option("--case", "case_id", type=int, default=None, help="Export this case.")
+@click.option("--site", "domain", default=None, help="Or export a site's captures…")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="…from this day…")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="…to this day (inclusive).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The .wacz file to write.")
+@click.option("--by", "exported_by", default=os.environ.get("USER", "pharmwatch"), help="Who exports (audit log).")
+@click.pass_context
+def evidence_export(ctx: click.Context, case_id: int | None, domain: str | None, date_from: datetime | None,
+                    date_to: datetime | None, output: Path, exported_by: str) -> None:
+    """Write a signed WACZ evidence package (report.pdf in Chinese, findings, custody, WARC)."""
+    from cases.evidence import KeyMissingError, TimestampError, load_keys
+    from cases.evidence.collect import NothingToExport, export_evidence
+    from storage.blobs import BlobStore
+    from storage.db import session_factory, transaction
+
+    if (case_id is None) == (domain is None):
+        fail("give either --case N or --site DOMAIN")
+    settings = settings_from(ctx)
+    try:
+        keys = load_keys(settings.home)
+    except KeyMissingError as exc:
+        fail(str(exc))
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            summary = export_evidence(
+                session, BlobStore(settings.blob_dir), keys, output, case_id=case_id, domain=domain,
+                date_from=date_from.date() if date_from else None, date_to=date_to.date() if date_to else None,
+                timezone=settings.report.timezone, tsa_url=settings.evidence.tsa_url or None,
+                exported_by=exported_by)
+    except (NothingToExport, TimestampError) as exc:
+        fail(str(exc))
+    click.echo(f"{summary.path}: {summary.size} bytes, sha256 {summary.sha256}, {summary.pages} pages, "
+               f"{summary.findings} findings, signed by {summary.key_fingerprint}"
+               + (", timestamped" if summary.timestamp else ""))
+
+
+@evidence_group.command("verify")
+@click.argument("package", type=click.Path(path_type=Path, exists=True))
+@click.option("--key", "key_file", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Trust only this public key (PEM); default: the key inside the package.")
+@click.option("--tsa-roots", type=click.Path(path_type=Path, exists=True), default=None,
+              help="CA certificates (PEM) trusted for the timestamp.")
+@click.option("--json", "as_json", is_flag=True)
+def evidence_verify(package: Path, key_file: Path | None, tsa_roots: Path | None, as_json: bool) -> None:
+    """Recompute every hash, check signature and timestamp; OK or each problem by file."""
+    from cases.evidence import verify_package
+
+    report = verify_package(package, trusted_key=key_file.read_bytes() if key_file else None,
+                            trusted_tsa_roots=tsa_roots.read_bytes() if tsa_roots else None)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
 # --- schedule ---------------------------------------------------------------------------------
 @cli.group("schedule")
 def schedule_group() -> None:

@@ -103,6 +103,11 @@ class ScheduleSettings:
 
 
 @dataclass
+class EvidenceSettings:
+    tsa_url: str = ""  # RFC 3161 timestamp authority; empty: packages are signed but not timestamped
+
+
+@dataclass
 class ReportSettings:
     timezone: str = "Asia/Shanghai"  # day boundaries of the daily flagged-site list
 
@@ -117,6 +122,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     source: str = "defaults"  # where the settings came from, for error messages and /-/settings
 
     @property
@@ -129,7 +135,7 @@ class Settings:
 
 
 _SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings,
-             "schedule": ScheduleSettings}
+             "schedule": ScheduleSettings, "evidence": EvidenceSettings}
 _TOP_KEYS = {"home", "database_url", "watchlist", "rule_paths"}
 
 

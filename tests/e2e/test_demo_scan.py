@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,37 @@ def test_hosting_country_comes_from_the_address_recorded_at_capture_time(scanned
     assert (home.signals["server_country"], home.signals["overseas_hosting"]) == ("CN", False)
     rules = session.scalars(select(Finding.rule_id).where(Finding.capture_id == abroad.id)).all()
     assert "pw-zh-overseas-seller-001" in rules
+
+
+def test_a_supervisor_exports_a_demo_case_that_anyone_can_verify(scanned: dict, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import zipfile
+
+    home = scanned["home"]
+    assert run_cli("keys", "init", home=home).returncode == 0
+    case_id = json.loads(run_cli("report", "daily", "--format", "json", home=home).stdout)["sites"][0]["case_id"]
+    package = tmp_path / "case.wacz"
+    exported = run_cli("evidence", "export", "--case", str(case_id), "-o", str(package), home=home)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    names = set(zipfile.ZipFile(package).namelist())
+    assert {"archive/data.warc.gz", "pages/pages.jsonl", "datapackage.json", "datapackage-digest.json",
+            "report/report.pdf", "report/report.html", "evidence/findings.json", "evidence/custody.json"} <= names
+
+    verified = run_cli("evidence", "verify", str(package), home=tmp_path / "elsewhere", config=None)
+    assert verified.returncode == 0, verified.stdout
+    wacz = shutil.which("wacz") or str(Path(sys.executable).parent / "wacz")
+    assert subprocess.run([wacz, "validate", "--file", str(package)], capture_output=True).returncode == 0
+
+    tampered = tmp_path / "tampered.wacz"
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(tampered, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "evidence/findings.json":
+                data = data.replace(b"high", b"low!", 1)
+            target.writestr(item, data)
+    rejected = run_cli("evidence", "verify", str(tampered), home=tmp_path / "elsewhere", config=None)
+    assert rejected.returncode != 0 and "evidence/findings.json" in rejected.stdout
+    audit = session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))()
+    from storage.models import AuditEvent
+    assert audit.scalars(select(AuditEvent).where(AuditEvent.action == "exported")).one()
