@@ -40,6 +40,7 @@ class CaptureItem:
     error: str | None = None
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     response_headers: list[tuple[str, str]] = field(default_factory=list)
+    tls: dict[str, Any] | None = None  # certificate summary when fetched over HTTPS (crawler.tls)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Filled by PageAnalysisPipeline:
     title: str | None = None

@@ -3,7 +3,7 @@
 A plain fetch becomes a `request` and a `response` record (HTTP headers and body as received);
 a Chromium-rendered page becomes `resource` records of the rendered DOM and of the full-page
 screenshot, since the browser's view is derived, not received. Every capture also gets a
-`metadata` record (server IP, time, crawler version, user agent, egress proxy). Records of one
+`metadata` record (server IP, time, crawler version, user agent, egress proxy, TLS certificate). Records of one
 capture are concatenated gzip members: WARC files can be joined by plain concatenation.
 """
 
@@ -69,6 +69,7 @@ def capture_warc(item: CaptureItem, *, user_agent: str = "", proxy: str = "") ->
         "url": item.url, "final_url": url, "fetched_at": date, "server_ip": item.server_ip,
         "rendered": item.rendered, "status_code": item.status_code, "truncated": item.truncated,
         "crawler": CRAWLER_VERSION, "user_agent": user_agent, "egress_proxy": proxy or None,
+        "tls": item.tls,
     }
     records.append(writer.create_warc_record(
         url, "metadata", payload=io.BytesIO(json.dumps(metadata, ensure_ascii=False).encode("utf-8")),

@@ -27,6 +27,7 @@ from crawler.extract import decode_html, visible_text_length
 from crawler.items import CaptureItem
 from crawler.resolve import HostResolver
 from crawler.spiders.search import describe_failure
+from crawler.tls import response_certificate
 
 
 class SiteSpider(scrapy.Spider):
@@ -128,6 +129,7 @@ class SiteSpider(scrapy.Spider):
             truncated="truncated" in response.flags,
             request_headers=_header_pairs(response.request.headers) if response.request else [],
             response_headers=_header_pairs(response.headers),
+            tls=response_certificate(response),
         )
 
     def _server_ip(self, response: Response) -> str | None:

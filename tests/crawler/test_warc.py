@@ -44,3 +44,29 @@ def test_a_rendered_page_keeps_its_dom_and_screenshot_as_resources() -> None:
 
 def test_a_failed_fetch_without_a_body_has_no_warc() -> None:
     assert capture_warc(CaptureItem(url="http://x.test/", site="x.test", error="DNSLookupError")) == b""
+
+
+def test_the_tls_certificate_summary_goes_into_the_metadata_record() -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from crawler.tls import certificate_summary
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shop.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(0xABC).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("shop.example.com")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    summary = certificate_summary(cert.public_bytes(serialization.Encoding.DER))
+    assert summary["common_name"] == "shop.example.com" and summary["dns_names"] == ["shop.example.com"]
+    assert summary["serial"] == "abc" and len(summary["sha256"]) == 64
+    item = CaptureItem(url="https://shop.example.com/", site="example.com", status_code=200, body=b"<p>x</p>",
+                       tls=summary)
+    *_, (_, _, _, meta) = records(capture_warc(item))
+    assert json.loads(meta)["tls"]["issuer"] == "CN=shop.example.com"
