@@ -440,6 +440,38 @@ def rules_group() -> None:
     """Rule packs."""
 
 
+@rules_group.command("lint")
+@click.pass_context
+def rules_lint(ctx: click.Context) -> None:
+    """Check every pack against the conventions (names, keys, legal basis, examples); all problems at once."""
+    from rules.lint import lint_packs
+
+    settings = settings_from(ctx)
+    rule_packs(settings)  # a pack that does not load is reported with file:line first
+    problems = lint_packs([Path(p) for p in settings.rule_paths] or None)
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(f"{len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)
+
+
+@rules_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rules_list(ctx: click.Context, as_json: bool) -> None:
+    """Every loaded rule: id, version, category, severity, title."""
+    ruleset = rule_packs(settings_from(ctx))
+    rows = [{"id": r.id, "version": r.version, "status": r.status, "category": r.category, "severity": r.severity,
+             "title_zh": r.title_zh, "title_en": r.title_en, "diseases": list(r.diseases),
+             "legal_basis": list(r.legal_basis), "path": str(r.path), "sha256": r.sha256} for r in ruleset.rules]
+    if as_json:
+        click.echo(json.dumps({"digest": ruleset.digest, "rules": rows}, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<36} v{row['version']} {row['severity']:<8} {row['category']:<26} {row['title_zh']}")
+    click.echo(f"{len(rows)} rules, digest {ruleset.digest[:16]}")
+
+
 @rules_group.command("test")
 @click.pass_context
 def rules_test(ctx: click.Context) -> None:

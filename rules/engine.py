@@ -1,23 +1,35 @@
 """`RuleSet`: the loaded rules, the shared automaton, and the analysis of one document.
 
 Owns matching and evaluation. A document is normalised once; one automaton pass finds every term
-of every rule; only rules with a term hit (plus the few whose condition can be true without one,
-e.g. pure signal rules) are evaluated. Regexes run only for those candidate rules and are cached
-per pattern, so cost grows with the text, not with the number of rules.
+of every rule, every page-signal word, every evasive spelling (which, when present, is rewritten
+to its canonical term before a second pass) and every literal some regex needs. A rule is evaluated
+only when a term of it occurred and every term selection its condition cannot do without has a hit
+(plus the few rules whose condition can be true without any term). Regexes run only for those
+rules, only around the literals their matches must contain, and are cached per pattern; exceptions
+shared by several rules are indexed once per document. Cost grows with the text and its hits, not
+with the number of rules.
+
+Rule attributes other layers may read (e.g. for `pharmwatch rules list`): `RuleSet.rules` is a list
+of `rules.model.Rule` with `id`, `version`, `status`, `category`, `severity`, `title_zh`,
+`title_en`, `diseases`, `legal_basis`, `scope`, `path` and `sha256`; `RuleSet.digest` identifies
+the whole pack.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import re._constants as _sre_constants
+import re._parser as _sre_parser
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from rules.condition import And, Node, Not, Or
+from rules.condition import And, Name, Node, Not, OfQuantifier, Or
 from rules.document import TextDocument
-from rules.matcher import TermMatcher
+from rules.evasions import evasion_table
+from rules.matcher import ScanResult, TermMatcher
 from rules.model import (
     FLAG_THRESHOLD,
     SEVERITY_RANK,
@@ -30,8 +42,8 @@ from rules.model import (
     Span,
     TermSelection,
 )
-from rules.normalise import NormalisedText, normalise
-from rules.signals import signals_from_normalised
+from rules.normalise import NormalisedText, normalise, rewrite
+from rules.signals import register_signal_words, signals_from_normalised
 
 #: Keep at most this many matches per selection: a hostile page repeating a term a million times
 #: must not make proximity checks quadratic. The first matches are enough evidence.
@@ -44,27 +56,129 @@ EXCERPT_CONTEXT = 40
 _MAX_ENUMERATED_ATOMS = 12
 
 _WS_RE = re.compile(r"\s+")
+#: A regex whose longest match is longer than this is searched in the whole text.
+_MAX_WINDOWED_WIDTH = 400
+#: Characters after a window that a look-ahead may still need to see.
+_LOOKAHEAD_MARGIN = 32
 
 
-@dataclass
-class _Hits:
-    spans: list[Span] = field(default_factory=list)
-    keys: list[object] = field(default_factory=list)
+@dataclass(frozen=True)
+class _RegexHint:
+    """Literals one of which every match of a regex contains, and the regex's longest match."""
+
+    literals: frozenset[str]
+    max_width: int | None  # None: unbounded, so only the presence of a literal can be used
+
+
+#: An unbounded repeat (\s*, \d+) counts as at most this many characters when sizing windows.
+_UNBOUNDED_REPEAT = 64
+
+
+def _required_literals(items: list) -> list[frozenset[str]]:  # type: ignore[type-arg]
+    """Sets of literal strings such that every match of `items` contains one of each set."""
+    found: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        if op is _sre_constants.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            found.append(frozenset({run}))
+            run = ""
+        if op is _sre_constants.SUBPATTERN:
+            found += _required_literals(list(av[3]))
+        elif op is _sre_constants.BRANCH:
+            alternatives = [_required_literals(list(alt)) for alt in av[1]]
+            if alternatives and all(alternatives):
+                # Each alternative contributes its most selective set; a match holds one of the union.
+                found.append(frozenset().union(*(max(alt, key=_selectivity) for alt in alternatives)))
+        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT) and av[0] >= 1:
+            found += _required_literals(list(av[2]))
+    if run:
+        found.append(frozenset({run}))
+    return found
+
+
+def _selectivity(literals: frozenset[str]) -> tuple[int, int]:
+    return (min(map(len, literals)), -len(literals))
+
+
+def _max_width(items: list) -> int | None:  # type: ignore[type-arg]
+    """Longest match of `items`, unbounded repeats counted as `_UNBOUNDED_REPEAT`; None if unknown."""
+    total = 0
+    for op, av in items:
+        if op in (_sre_constants.LITERAL, _sre_constants.NOT_LITERAL, _sre_constants.ANY, _sre_constants.IN):
+            total += 1
+        elif op is _sre_constants.SUBPATTERN:
+            inner = _max_width(list(av[3]))
+            if inner is None:
+                return None
+            total += inner
+        elif op is _sre_constants.BRANCH:
+            widths = [_max_width(list(alt)) for alt in av[1]]
+            if any(w is None for w in widths):
+                return None
+            total += max(w for w in widths if w is not None)
+        elif op in (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT):
+            inner = _max_width(list(av[2]))
+            if inner is None:
+                return None
+            count = _UNBOUNDED_REPEAT if av[1] is _sre_constants.MAXREPEAT else av[1]
+            total += inner * count
+        elif op in (_sre_constants.AT, _sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+            continue  # zero width; look-aheads get `_LOOKAHEAD_MARGIN`, look-behinds see the whole text
+        else:
+            return None
+    return total
+
+
+def _regex_hint(pattern: re.Pattern[str]) -> _RegexHint | None:
+    """The most selective literal set of `pattern`, or None if its matches need no literal."""
+    try:
+        parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
+    except (re.error, TypeError, ValueError):  # pragma: no cover - compiled patterns parse
+        return None
+    options = [s for s in _required_literals(list(parsed)) if s and all(s)]
+    if not options:
+        return None
+    width = _max_width(list(parsed))
+    if width is not None and width > _MAX_WINDOWED_WIDTH:
+        width = None
+    return _RegexHint(frozenset(lit.lower() for lit in max(options, key=_selectivity)), width)
 
 
 class _Document:
     """Per-document state shared by all rules: normalised text, term hits, regex cache, scopes."""
 
-    def __init__(self, doc: TextDocument, norm: NormalisedText, signals: dict[str, object]):
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        doc: TextDocument,
+        norm: NormalisedText,
+        signals: dict[str, object],
+        scan: ScanResult,
+    ):
         self.doc = doc
         self.norm = norm
         self.signals = signals
-        self.term_hits: dict[int, _Hits] = {}
+        self.scan = scan
+        self._key_uses = ruleset._key_uses
+        self._hints = ruleset._regex_hint_keys
+        self._hint_width = ruleset._regex_hint_width
+        self._by_uid: dict[int, list[tuple[Span, int]]] | None = None
+        self._capped: set[int] = set()
         self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
         self._scope_cache: dict[Span, str | None] = {}
         sections = sorted(doc.sections, key=lambda s: (s.start, s.end))
         self._sections = sections
         self._section_starts = [s.start for s in sections]
+        # Exception indexes shared by every rule with the same exception selection and scope.
+        self.exception_indexes: dict[tuple[object, frozenset[str]], _ExceptionIndex | None] = {}
+        # When the sections tile the text (separated by single line breaks, which no term contains),
+        # a term match lies in one section whose scope is one of `scopes`: rules covering all of
+        # them need no per-match scope lookup.
+        self.scopes = frozenset(section.scope for section in sections) or frozenset({"body"})
+        self.tiled = _tiles(doc.text, sections)
 
     def scope_of(self, span: Span) -> str | None:
         cached = self._scope_cache.get(span, "")
@@ -86,17 +200,63 @@ class _Document:
         self._scope_cache[span] = scope
         return scope
 
+    def term_spans(self, uid: int) -> list[tuple[Span, int]]:
+        """(span, term index) of every term occurrence of selection `uid` (at most the cap)."""
+        by_uid = self._by_uid
+        if by_uid is None:
+            # Built once per document from the keys that occurred: cost follows the hits, not the
+            # size of the selections.
+            by_uid = self._by_uid = {}
+            key_uses = self._key_uses
+            for key_id, spans in self.scan.clean.items():
+                for use_uid, term_index, _prefix in key_uses[key_id]:
+                    by_uid.setdefault(use_uid, []).extend((span, term_index) for span in spans)
+            for key_id, spans in self.scan.blocked.items():
+                for use_uid, term_index, prefix in key_uses[key_id]:
+                    if prefix:
+                        by_uid.setdefault(use_uid, []).extend((span, term_index) for span in spans)
+        found = by_uid.get(uid, [])
+        if len(found) > MAX_SPANS_PER_SELECTION and uid not in self._capped:
+            found.sort()
+            del found[MAX_SPANS_PER_SELECTION:]
+            self._capped.add(uid)
+        return found
+
     def regex_spans(self, pattern: re.Pattern[str]) -> list[Span]:
         cached = self.regex_cache.get(pattern)
         if cached is None:
             cached = []
-            for m in pattern.finditer(self.norm.text):
-                if m.end() > m.start():
-                    cached.append(m.span())
-                    if len(cached) >= MAX_SPANS_PER_SELECTION:
-                        break
+            text = self.norm.text
+            for lo, hi in self._regex_windows(pattern):
+                for m in pattern.finditer(text, lo, hi):
+                    if m.end() > m.start():
+                        cached.append(m.span())
+                if len(cached) >= MAX_SPANS_PER_SELECTION:
+                    del cached[MAX_SPANS_PER_SELECTION:]
+                    break
             self.regex_cache[pattern] = cached
         return cached
+
+    def _regex_windows(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        """Where `pattern` can match: around occurrences of its required literals (see `_RegexHint`)."""
+        n = len(self.norm.text)
+        hint = self._hints.get(pattern)
+        if hint is None:
+            return [(0, n)]
+        occurrences = sorted(span for key_id in hint for span in self.scan.hints.get(key_id, ()))
+        if not occurrences:
+            return []
+        width = self._hint_width[pattern]
+        if width is None:
+            return [(0, n)]
+        windows: list[tuple[int, int]] = []
+        for start, end in occurrences:
+            lo, hi = max(0, end - width), min(n, start + width + _LOOKAHEAD_MARGIN)
+            if windows and lo <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(windows[-1][1], hi))
+            else:
+                windows.append((lo, hi))
+        return windows
 
 
 class _RuleEvaluator:
@@ -110,7 +270,8 @@ class _RuleEvaluator:
         self.state = state
         self.cache: dict[str, tuple[bool, list[Span]]] = {}
         self.raw: dict[str, list[tuple[Span, object]]] = {}
-        self.exception_checks: list[_ExceptionIndex] = []
+        self.exception_checks: list[tuple[_ExceptionIndex, frozenset[str]]] = []
+        self.exception_keys = ruleset._exception_keys[index]
 
     def _selection_matches(self, sel: TermSelection) -> list[tuple[Span, object]]:
         """(span, key) pairs in the rule's scope, sorted; the key tells distinct terms apart."""
@@ -120,11 +281,12 @@ class _RuleEvaluator:
         state = self.state
         rule_scope = self.rule.scope
         found: list[tuple[Span, object]] = []
-        hits = state.term_hits.get(self.uids[sel.name])
-        if hits is not None:
-            for span, key in zip(hits.spans, hits.keys, strict=True):
-                if state.scope_of(span) in rule_scope:
-                    found.append((span, key))
+        uid = self.uids.get(sel.name)
+        if uid is not None and sel.terms:
+            if state.tiled and state.scopes <= rule_scope:
+                found.extend(state.term_spans(uid))
+            else:
+                found.extend(item for item in state.term_spans(uid) if state.scope_of(item[0]) in rule_scope)
         for pattern in sel.regex:
             for span in state.regex_spans(pattern):
                 if state.scope_of(span) in rule_scope:
@@ -144,14 +306,29 @@ class _RuleEvaluator:
                 if _signals_match(sel, self.state.signals):
                     return False
                 continue
-            spans = [span for span, _ in self._selection_matches(sel)]
-            if spans:
-                self.exception_checks.append(_ExceptionIndex(spans, exc, self.state.norm))
+            key = (self.exception_keys[sel.name], self.rule.scope)
+            indexes = self.state.exception_indexes
+            if key in indexes:
+                index = indexes[key]
+            else:
+                spans = [span for span, _ in self._selection_matches(sel)]
+                index = indexes[key] = _ExceptionIndex(spans, exc, self.state.norm) if spans else None
+            if index is not None:
+                self.exception_checks.append((index, exc.applies_to))
         self.cache.clear()
         return True
 
-    def _suppressed(self, span: Span) -> bool:
-        return any(index.suppresses(span, self.state.norm) for index in self.exception_checks)
+    def _suppressed(self, name: str, span: Span) -> bool:
+        norm = self.state.norm
+        for index, applies_to in self.exception_checks:
+            if applies_to and name not in applies_to:
+                continue
+            verdict = index.memo.get(span)
+            if verdict is None:
+                verdict = index.memo[span] = index.suppresses(span, norm)
+            if verdict:
+                return True
+        return False
 
     def lookup(self, name: str) -> tuple[bool, list[Span]]:
         cached = self.cache.get(name)
@@ -175,7 +352,7 @@ class _RuleEvaluator:
         else:
             found = self._selection_matches(sel)
             if self.exception_checks and name in self.positive:
-                found = [item for item in found if not self._suppressed(item[0])]
+                found = [item for item in found if not self._suppressed(name, item[0])]
             found = found[:MAX_SPANS_PER_SELECTION]
             distinct = len({key for _, key in found})
             result = (bool(found) and distinct >= sel.min_distinct, [span for span, _ in found])
@@ -184,38 +361,74 @@ class _RuleEvaluator:
 
 
 class _ExceptionIndex:
-    """Matches of one exception selection, indexed for "is there one near this claim?" queries."""
+    """Matches of one exception selection, turned into zones for "is this claim excused?" queries.
+
+    A claim span [s, e) is excused by an exception match [x, y) when (within W, if set; in the same
+    sentence, if asked): side "before": x < s <= y + W; side "after": x - W <= e < y; side "any":
+    the spans are at most W apart. Each exception match becomes one zone that a claim's start (or
+    end, or span) is tested against with a single bisection.
+    """
 
     def __init__(self, spans: list[Span], exc: ExceptionSelection, norm: NormalisedText):
-        self.spans = sorted(spans)
-        self.starts = [s[0] for s in self.spans]
-        self.max_len = max(b - a for a, b in self.spans)
-        self.within = exc.within
-        self.same_sentence = exc.same_sentence
         self.side = exc.side
-        self.by_sentence: dict[int, list[Span]] = {}
-        if self.within is None:
-            for span in self.spans:
-                self.by_sentence.setdefault(norm.sentence_of(span[0]), []).append(span)
+        self.same_sentence = exc.same_sentence or exc.within is None
+        self.memo: dict[Span, bool] = {}
+        within = exc.within
+        zones: list[tuple[int, int, int]] = []  # (lo, hi, sentence id), inclusive bounds
+        far = len(norm.text) + 1
+        for x, y in sorted(spans):
+            sentence = norm.sentence_of(x) if self.same_sentence else -1
+            w = far if within is None else within
+            if self.side == "before":  # the claim starts after the exception starts: x < s <= y + W
+                lo, hi = x + 1, y + w
+            elif self.side == "after":  # the claim ends before the exception ends: x - W <= e < y
+                lo, hi = x - w, y - 1
+            else:  # at most W apart: e >= x - W and s <= y + W, tested as e - 1 >= x - W - 1
+                lo, hi = x - w - 1, y + w
+            zones.append((lo, hi, sentence))
+        zones.sort()
+        self.los = [z[0] for z in zones]
+        self.zones = zones
+        # For "any", a claim [s, e) meets zone [lo, hi] when s <= hi and e - 1 >= lo: the zones
+        # starting at or before e - 1 are candidates, and the widest reach decides quickly.
+        self.max_reach: list[int] = []
+        reach = -1
+        for _lo, hi, _sentence in zones:
+            reach = max(reach, hi)
+            self.max_reach.append(reach)
 
     def suppresses(self, span: Span, norm: NormalisedText) -> bool:
-        if self.within is not None:
-            lo = bisect_left(self.starts, span[0] - self.within - self.max_len)
-            hi = bisect_right(self.starts, span[1] + self.within)
-            candidates = self.spans[lo:hi]
+        s, e = span
+        if self.side == "before":
+            point, needs_overlap = s, False
+        elif self.side == "after":
+            point, needs_overlap = e, False
         else:
-            candidates = self.by_sentence.get(norm.sentence_of(span[0]), [])
-        for ex in candidates:
-            if self.within is not None and _distance(span, ex) > self.within:
-                continue
-            if self.same_sentence and norm.sentence_of(ex[0]) != norm.sentence_of(span[0]):
-                continue
-            if self.side == "before" and not ex[0] < span[0]:
-                continue
-            if self.side == "after" and not ex[1] > span[1]:
-                continue
-            return True
+            point, needs_overlap = e - 1, True
+        i = bisect_right(self.los, point) - 1
+        if i < 0:
+            return False
+        sentence = norm.sentence_of(s) if self.same_sentence else -1
+        limit = s if needs_overlap else point
+        # Zones are sorted by start; walk back while a zone could still reach the claim.
+        while i >= 0 and self.max_reach[i] >= limit:
+            lo, hi, zone_sentence = self.zones[i]
+            if hi >= limit and zone_sentence == sentence:
+                return True
+            i -= 1
         return False
+
+
+def _tiles(text: str, sections: list) -> bool:  # type: ignore[type-arg]
+    """Do the sections cover `text` completely, apart from single line breaks between them?"""
+    if not sections:
+        return True
+    if sections[0].start != 0:
+        return False
+    for before, after in zip(sections, sections[1:], strict=False):
+        if after.start != before.end + 1 or text[before.end] != "\n":
+            return False
+    return sections[-1].end == len(text)
 
 
 def _distance(x: Span, y: Span) -> int:
@@ -326,6 +539,44 @@ def _near_order(rule: Rule) -> dict[str, tuple[str, str]]:
     return order
 
 
+def _required_clauses(rule: Rule) -> list[frozenset[str]]:
+    """Term-only selections the condition cannot do without, as clauses: in each, one must match.
+
+    Sound, not complete: a selection with regexes (which can match without a term), a signal test
+    or anything under `not` adds no clause, and `or` keeps only what all its branches share
+    (relaxed to one clause holding every branch's selections).
+    """
+
+    def base(name: str, seen: frozenset[str] = frozenset()) -> list[frozenset[str]]:
+        sel = rule.selections[name]
+        if isinstance(sel, TermSelection):
+            return [frozenset({name})] if sel.terms and not sel.regex else []
+        if isinstance(sel, NearSelection) and name not in seen:
+            return base(sel.a, seen | {name}) + base(sel.b, seen | {name})
+        return []
+
+    def clauses(node: Node) -> list[frozenset[str]]:
+        if isinstance(node, Name):
+            return base(node.name)
+        if isinstance(node, And):
+            return [c for child in node.children for c in clauses(child)]
+        if isinstance(node, Or):
+            branches = [clauses(child) for child in node.children]
+            if any(not b for b in branches):
+                return []
+            return [frozenset().union(*(c for b in branches for c in b))]
+        if isinstance(node, OfQuantifier):
+            if node.count is None:  # all of them
+                return [c for name in node.members for c in base(name)]
+            branches = [base(name) for name in node.members]
+            if any(not b for b in branches):
+                return []
+            return [frozenset().union(*(c for b in branches for c in b))]
+        return []  # Not: no requirement
+
+    return clauses(rule.condition)
+
+
 def _needs_evaluation_without_terms(rule: Rule) -> bool:
     """Can the condition be true on a document where no automaton term of this rule matched?"""
     fixed: dict[str, bool] = {}
@@ -367,10 +618,13 @@ class RuleSet:
         self._uids: list[dict[str, int]] = []
         self._uid_rule: list[int] = []
         self._detection_uids: list[set[int]] = []
+        pinyin_terms: set[str] = set()
         self._positive: list[frozenset[str]] = []
         self._monotone: list[bool] = []
         self._near_order: list[dict[str, tuple[str, str]]] = []
         self._always: list[int] = []
+        # Per rule: clauses of selection uids of which one per clause must have a term hit.
+        self._required: list[list[frozenset[int]]] = []
         for index, rule in enumerate(self.rules):
             uids: dict[str, int] = {}
             detection: set[int] = set()
@@ -387,7 +641,9 @@ class RuleSet:
                 if is_detection and sel.terms:
                     detection.add(uid)
                 for term_index, term in enumerate(sel.terms):
-                    self._matcher.add(term, uid, term_index, pinyin_evasions=sel.pinyin)
+                    self._matcher.add(term, uid, term_index)
+                    if sel.pinyin:
+                        pinyin_terms.add(term)
             self._uids.append(uids)
             self._detection_uids.append(detection)
             positive = _positive_names(rule)
@@ -396,7 +652,58 @@ class RuleSet:
             self._near_order.append(_near_order(rule))
             if _needs_evaluation_without_terms(rule):
                 self._always.append(index)
+            self._required.append([frozenset(uids[n] for n in clause) for clause in _required_clauses(rule)])
+        for variant, canonical in evasion_table(pinyin_terms).items():
+            self._matcher.add_evasion(variant, canonical)
+        register_signal_words(self._matcher)
+        # Every regex runs only around the literals its matches must contain (found by the scan).
+        self._regex_hint_keys: dict[re.Pattern[str], tuple[int, ...]] = {}
+        self._regex_hint_width: dict[re.Pattern[str], int | None] = {}
+        patterns = {
+            p
+            for rule in self.rules
+            for sel in [*rule.selections.values(), *(e.selection for e in rule.exceptions.values())]
+            if isinstance(sel, TermSelection)
+            for p in sel.regex
+        }
+        for pattern in patterns:
+            hint = _regex_hint(pattern)
+            if hint is not None:
+                self._regex_hint_keys[pattern] = tuple(self._matcher.add_hint(lit) for lit in sorted(hint.literals))
+                self._regex_hint_width[pattern] = hint.max_width
         self._matcher.build()
+        # Per key: the (selection, term index, prefix) uses, and the rules it makes candidates.
+        self._key_rules: list[tuple[int, ...]] = []
+        self._key_prefix_rules: list[tuple[int, ...]] = []
+        self._key_uses: list[tuple[tuple[int, int, bool], ...]] = []
+        for key in self._matcher.keys:
+            rules: set[int] = set()
+            prefix_rules: set[int] = set()
+            self._key_uses.append(tuple((ref.selection_uid, ref.term_index, ref.prefix) for ref in key.refs))
+            for ref in key.refs:
+                rule_index = self._uid_rule[ref.selection_uid]
+                if ref.selection_uid in self._detection_uids[rule_index]:
+                    rules.add(rule_index)
+                    if ref.prefix:
+                        prefix_rules.add(rule_index)
+            self._key_rules.append(tuple(sorted(rules)))
+            self._key_prefix_rules.append(tuple(sorted(prefix_rules)))
+        # Exceptions with the same content share one index per document (most rules carry the same
+        # warning/enforcement lists), keyed by what they match and how they apply.
+        self._exception_keys: list[dict[str, object]] = []
+        for rule in self.rules:
+            keys: dict[str, object] = {}
+            for exc in rule.exceptions.values():
+                sel = exc.selection
+                if isinstance(sel, TermSelection):
+                    keys[sel.name] = (
+                        sel.terms,
+                        tuple((p.pattern, p.flags) for p in sel.regex),
+                        exc.within,
+                        exc.same_sentence,
+                        exc.side,
+                    )
+            self._exception_keys.append(keys)
         self._by_id = {rule.id: rule for rule in self.rules}
 
     def __len__(self) -> int:
@@ -407,29 +714,39 @@ class RuleSet:
 
     @property
     def term_key_count(self) -> int:
-        """Keys in the shared automaton (terms plus generated variants)."""
+        """Keys in the shared automaton (terms, evasive spellings and page-signal words)."""
         return self._matcher.key_count
+
+    @property
+    def matcher_backend(self) -> str:
+        """"hyperscan" or "ahocorasick" (see rules.matcher)."""
+        return self._matcher.backend
 
     def analyse(self, doc: TextDocument, signals: Mapping[str, object] | None = None) -> Analysis:
         """Run every rule on `doc`. `signals` (e.g. licence checks) override the computed page signals."""
         norm = normalise(doc.text)
-        page = signals_from_normalised(norm, doc)
+        scan = self._matcher.scan(norm.text)
+        if scan.evasions:
+            norm = rewrite(norm, _leftmost_longest(scan.evasions))
+            scan = self._matcher.scan(norm.text)
+        page = signals_from_normalised(norm, doc, scan=scan, matcher=self._matcher)
         if signals:
             page.update(signals)
-        state = _Document(doc, norm, page)
+        state = _Document(self, doc, norm, page, scan)
 
-        candidates: set[int] = set(self._always)
-        for start, end, refs in self._matcher.scan(norm.text):
-            for ref in refs:
-                hits = state.term_hits.get(ref.selection_uid)
-                if hits is None:
-                    hits = state.term_hits[ref.selection_uid] = _Hits()
-                if len(hits.spans) < MAX_SPANS_PER_SELECTION:
-                    hits.spans.append((start, end))
-                    hits.keys.append(ref.term_index)
-                    rule_index = self._uid_rule[ref.selection_uid]
-                    if ref.selection_uid in self._detection_uids[rule_index]:
-                        candidates.add(rule_index)
+        candidates: set[int] = set()
+        hit_uids: set[int] = set()
+        key_rules, key_uses = self._key_rules, self._key_uses
+        for key_id in scan.clean:
+            candidates.update(key_rules[key_id])
+            hit_uids.update(use[0] for use in key_uses[key_id])
+        for key_id in scan.blocked:
+            candidates.update(self._key_prefix_rules[key_id])
+            hit_uids.update(use[0] for use in key_uses[key_id] if use[2])
+        # A rule whose condition needs a term selection that had no hit cannot be true: skip it.
+        required = self._required
+        candidates = {i for i in candidates if all(not clause.isdisjoint(hit_uids) for clause in required[i])}
+        candidates.update(self._always)
 
         findings = [hit for i in sorted(candidates) if (hit := self._evaluate(i, state)) is not None]
         findings.sort(key=lambda h: (-SEVERITY_RANK[h.severity], h.rule_id))
@@ -450,6 +767,17 @@ class RuleSet:
             return None
         ok, spans = rule.condition.evaluate(evaluator.lookup)
         return _finding(rule, spans, state.norm) if ok else None
+
+
+def _leftmost_longest(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping evasions, preferring the one that starts first, then the longest."""
+    chosen: list[tuple[int, int, str]] = []
+    last_end = -1
+    for start, end, canonical in sorted(spans, key=lambda e: (e[0], e[0] - e[1])):
+        if start >= last_end:
+            chosen.append((start, end, canonical))
+            last_end = end
+    return chosen
 
 
 def _finding(rule: Rule, spans: list[Span], norm: NormalisedText) -> RuleHit:

@@ -108,7 +108,9 @@ def evasion_table(pinyin_terms: Iterable[str]) -> dict[str, str]:
     A variant that is itself one of the terms, or that two terms would claim, is dropped: rewriting
     must never turn one real term into another.
     """
-    canonical_terms = {normalise_term(t) for t in pinyin_terms}
+    # A term that is itself a curated evasion (唐尿病) stands for its canonical term (糖尿病).
+    curated = {normalise_term(v): c for v, c in CURATED.items()}
+    canonical_terms = {curated.get(t, t) for t in map(normalise_term, pinyin_terms)}
     table: dict[str, str] = {}
     ambiguous: set[str] = set()
     for term in sorted(canonical_terms):
@@ -116,9 +118,7 @@ def evasion_table(pinyin_terms: Iterable[str]) -> dict[str, str]:
             if variant in table and table[variant] != term:
                 ambiguous.add(variant)
             table.setdefault(variant, term)
-    for variant, term in CURATED.items():
-        table[normalise_term(variant)] = term
     for variant in ambiguous | canonical_terms:
-        if table.get(variant) not in (None, CURATED.get(variant)):
-            table.pop(variant, None)
+        table.pop(variant, None)
+    table.update(curated)
     return table

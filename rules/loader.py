@@ -48,7 +48,7 @@ MIN_TESTS: Final = 2
 _SELECTION_NAME_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_NAMES: Final = frozenset({"and", "or", "not", "of", "all", "any", "them", "condition"})
 _TERM_KEYS: Final = frozenset({"terms", "regex", "pinyin", "min_distinct"})
-_EXCEPTION_EXTRA_KEYS: Final = frozenset({"within", "same_sentence", "side"})
+_EXCEPTION_EXTRA_KEYS: Final = frozenset({"within", "same_sentence", "side", "applies_to"})
 _RELATED_TYPES: Final = frozenset({"derived", "obsolete", "merged", "renamed", "similar"})
 
 Path_ = tuple[str | int, ...]
@@ -505,7 +505,20 @@ class _RuleBuilder:
             if side not in EXCEPTION_SIDES:
                 self.error(f"side {side!r} is not one of: {', '.join(EXCEPTION_SIDES)}", "exceptions", name, "side")
                 continue
-            out[name] = ExceptionSelection(sel, within, same_sentence, side)
+            applies_to = raw.get("applies_to", [])
+            if not (isinstance(applies_to, list) and all(isinstance(a, str) for a in applies_to)):
+                self.error("applies_to must be a list of selection names", "exceptions", name, "applies_to")
+                continue
+            unknown = [a for a in applies_to if not isinstance(selections.get(a), TermSelection)]
+            if unknown:
+                self.error(
+                    f"applies_to names {unknown}, which are not term/regex selections of this rule",
+                    "exceptions",
+                    name,
+                    "applies_to",
+                )
+                continue
+            out[name] = ExceptionSelection(sel, within, same_sentence, side, frozenset(applies_to))
         return out
 
     def _tests(self, tests: object, scope: list[str]) -> tuple[list[RuleSample], list[RuleSample]]:

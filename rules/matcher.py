@@ -10,6 +10,7 @@ longer words ("cure" in "secure", "7天" in "17天").
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Final
@@ -47,6 +48,7 @@ class _Key:
     refs: list[TermRef] = field(default_factory=list)
     signal_kinds: set[str] = field(default_factory=set)
     canonical: str | None = None  # set for an evasive spelling: what to rewrite it to
+    hint: bool = False  # a literal some regex needs: every occurrence is reported in `hints`
 
 
 @dataclass
@@ -57,6 +59,7 @@ class ScanResult:
     clean: dict[int, list[Span]] = field(default_factory=dict)
     blocked: dict[int, list[Span]] = field(default_factory=dict)
     evasions: list[tuple[int, int, str]] = field(default_factory=list)
+    hints: dict[int, list[Span]] = field(default_factory=dict)  # regex literals, word boundaries ignored
 
 
 def _kind(ch: str) -> int:
@@ -111,6 +114,8 @@ class _Hyperscan:
                 flags=0,
                 literal=True,
             )
+        self.collide = frozenset(i for i, k in enumerate(keys) if _may_collide(k))
+        self.all_keys = range(len(keys))
         self._local = threading.local()
 
     def _scratch(self):  # type: ignore[no-untyped-def]
@@ -129,15 +134,26 @@ class _Hyperscan:
             match_event_handler=lambda key_id, _start, end, _flags, _ctx: append((key_id, end)),
             scratch=self._scratch(),
         )
-        out: list[tuple[int, int]] = []
+        # Only a key holding a character with a 0x00/0x01 byte in its low half (U+xx00, U+00xx,
+        # U+xx01 ...) or text beyond the basic plane can produce a merged-byte false match.
+        check = self.collide if _ASTRAL_RE.search(text) is None else self.all_keys
         keys, lengths = self.keys, self.lengths
+        out: list[tuple[int, int]] = []
         for key_id, end in raw:
             if end & 3:
                 continue
             end >>= 2
-            if text[end - lengths[key_id] : end] == keys[key_id]:
-                out.append((key_id, end))
+            if key_id in check and text[end - lengths[key_id] : end] != keys[key_id]:
+                continue
+            out.append((key_id, end))
         return out
+
+
+_ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _may_collide(key: str) -> bool:
+    return any((ord(c) & 0xFF) < 2 or ((ord(c) >> 8) & 0xFF) < 2 for c in key)
 
 
 class TermMatcher:
@@ -148,10 +164,13 @@ class TermMatcher:
         self.keys: list[_Key] = []
         self._backend_name = backend or os.environ.get(BACKEND_ENV) or available_backends()[0]
         if self._backend_name not in available_backends():
-            raise ValueError(f"matcher backend {self._backend_name!r} is not available; use one of {available_backends()}")
+            raise ValueError(
+                f"matcher backend {self._backend_name!r} is not available; use one of {available_backends()}"
+            )
         self._backend: _AhoCorasick | _Hyperscan | None = None
         self._first_kind: list[int] = []
         self._last_kind: list[int] = []
+        self._signal_kinds: dict[int, tuple[str, ...]] | None = None
 
     @property
     def backend(self) -> str:
@@ -163,6 +182,7 @@ class TermMatcher:
             index = self._index[text] = len(self.keys)
             self.keys.append(_Key(text))
             self._backend = None
+            self._signal_kinds = None
         return self.keys[index]
 
     def add(self, term: str, selection_uid: int, term_index: int, *, pinyin_evasions: bool = False) -> str:
@@ -184,6 +204,13 @@ class TermMatcher:
         key = normalise_term(word)
         if key:
             self._key(key).signal_kinds.add(kind)
+            self._signal_kinds = None
+
+    def add_hint(self, literal: str) -> int:
+        """Register a literal that a regex needs; returns its key id (see ScanResult.hints)."""
+        key = self._key(literal)
+        key.hint = True
+        return self._index[literal]
 
     def add_evasion(self, variant: str, canonical: str) -> None:
         """Register an evasive spelling; `scan` reports it so the caller can rewrite it."""
@@ -193,6 +220,13 @@ class TermMatcher:
     @property
     def key_count(self) -> int:
         return len(self.keys)
+
+    @property
+    def signal_kinds(self) -> dict[int, tuple[str, ...]]:
+        """Key id → the page-signal kinds of that key, for signal keys only."""
+        if self._signal_kinds is None:
+            self._signal_kinds = {i: tuple(sorted(k.signal_kinds)) for i, k in enumerate(self.keys) if k.signal_kinds}
+        return self._signal_kinds
 
     def build(self) -> None:
         texts = [k.text for k in self.keys]
@@ -209,9 +243,12 @@ class TermMatcher:
         clean, blocked = result.clean, result.blocked
         keys, first_kind, last_kind = self.keys, self._first_kind, self._last_kind
         n = len(text)
+        hints = result.hints
         for key_id, end in self._backend.occurrences(text):
             key = keys[key_id]
             start = end - len(key.text)
+            if key.hint:
+                hints.setdefault(key_id, []).append((start, end))
             # A key starting with a letter must not continue a word; same for digits ("17天").
             kind = first_kind[key_id]
             if kind and start > 0 and _kind(text[start - 1]) == kind:
@@ -220,7 +257,11 @@ class TermMatcher:
             if kind and end < n and _kind(text[end]) == kind:
                 blocked.setdefault(key_id, []).append((start, end))
                 continue
-            if key.canonical is not None:
+            if key.canonical is not None and not (
+                # An evasive spelling must stand alone: "tnb" in the handle "tnb888" is not 糖尿病.
+                (first_kind[key_id] and start > 0 and _kind(text[start - 1]))
+                or (last_kind[key_id] and end < n and _kind(text[end]))
+            ):
                 result.evasions.append((start, end, key.canonical))
             clean.setdefault(key_id, []).append((start, end))
         return result

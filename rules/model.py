@@ -154,13 +154,16 @@ class ExceptionSelection:
 
     A claim match is suppressed when an exception match is within `within` characters (if set) and
     in the same sentence (if `same_sentence`), and lies on `side` of it: "before" (切勿轻信 "根治…"),
-    "after" ("根治…" 是骗局) or "any".
+    "after" ("根治…" 是骗局) or "any". `applies_to` names the selections it may suppress (empty:
+    every selection used positively), so that a question mark can excuse "根治" without also
+    erasing the disease word of a question heading.
     """
 
     selection: TermSelection | SignalSelection
     within: int | None = DEFAULT_EXCEPTION_WITHIN
     same_sentence: bool = False
     side: str = "any"
+    applies_to: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,14 @@ class RuleSample:
 
 @dataclass
 class Rule:
-    """One validated rule file."""
+    """One validated rule file.
+
+    Public attributes (stable; `pharmwatch rules list` and the web's /-/rules page read them):
+    `id`, `version`, `status`, `title_zh`, `title_en`, `description`, `category`, `severity`,
+    `diseases`, `legal_basis`, `references`, `tags`, `scope`, `falsepositives`, `path` (the rule
+    file) and `sha256` (of the file's bytes, also carried by every finding). The rest is the
+    compiled detection logic and the embedded examples (`tests_match`, `tests_no_match`).
+    """
 
     id: str
     version: int

@@ -28,24 +28,26 @@ import opencc
 CJK_CLASS: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE: Final = re.compile(f"[{CJK_CLASS}]")
 
-# Symbols that evaders put between characters. Sentence and list punctuation (。，、！？；：) and
-# brackets are deliberately absent: they separate words, and removing them would fuse neighbours
-# ("痛、风湿" must not become "痛风湿").
+# Symbols that evaders put between characters. Sentence and list punctuation (。，、！？；：),
+# brackets and Chinese quotation marks (“” ‘’) are deliberately absent: they separate words, and
+# removing them would fuse neighbours ("痛、风湿" must not become "痛风湿"); quotation marks also tell
+# a quoted claim (“根治糖尿病”等虚假宣传) from an advert's own words. ASCII quotes stay fillers.
 _FILLER_CLASS: Final = (
-    r"[^\S\n]"  # any whitespace except a line break
-    r"|[.*·•・‧∙⋅#@$%^&_~|/\\\-+='\"`“”‘’～〜‐‑‒–—―]"
-    r"|[\u2600-\u27bf\u2b00-\u2bff\U0001f300-\U0001faff]"  # dingbats, stars, hearts, emoji
+    # After folding, every whitespace character except the line break has become a plain space.
+    r"[ .*·•・‧∙⋅#@$%^&_~|/\\\-+='\"`～〜‐‑‒–—―"
+    r"\u2600-\u27bf\u2b00-\u2bff\U0001f300-\U0001faff]"  # dingbats, stars, hearts, emoji
 )
-# At most three filler characters: longer gaps are real separations, not a trick. The leading CJK
-# character is consumed (not a look-behind): the regex engine then only tries positions holding a
-# CJK character, which is much faster than testing a look-behind at every position.
-_FILLER_RUN_RE: Final = re.compile(f"[{CJK_CLASS}]((?:{_FILLER_CLASS}){{1,3}})(?=[{CJK_CLASS}])")
+# At most three filler characters: longer gaps are real separations, not a trick. A single class
+# (not an alternation) lets the regex engine skip quickly to the next filler character.
+_FILLER_RUN_RE: Final = re.compile(f"(?<=[{CJK_CLASS}])({_FILLER_CLASS}{{1,3}})(?=[{CJK_CLASS}])")
 # Cheap pre-check: no filler character next to a CJK character means nothing to remove.
-_FILLER_NEXT_TO_CJK_RE: Final = re.compile(f"[{CJK_CLASS}](?:{_FILLER_CLASS})")
+_FILLER_NEXT_TO_CJK_RE: Final = re.compile(f"[{CJK_CLASS}]{_FILLER_CLASS}")
 
 # Sentence ends after normalisation (full-width ！？； have become ASCII). A line break ends a
 # sentence too: `TextDocument.from_parts` joins page parts with one.
 _SENTENCE_END_RE: Final = re.compile(r"[。!?;\n]|\.(?=\s|$)")
+
+_ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")
 
 _CHAR_CACHE: dict[str, str] = {}
 _CONVERTER_LOCK = threading.Lock()
@@ -111,8 +113,10 @@ class _Tables:
 
     fold: dict[str, str]  # characters that map to one different character
     fold_re: re.Pattern[str]  # runs of A-Z, or one character of `fold`
+    lower_unsafe_re: re.Pattern[str]  # characters for which str.lower() is not the fold
     special_re: re.Pattern[str]  # characters that vanish or expand (and every astral character)
-    trad_re: re.Pattern[str]  # characters OpenCC t2s changes on their own
+    trad_re: re.Pattern[str]  # basic-plane characters OpenCC t2s changes on their own
+    trad_astral: frozenset[str]  # the same beyond the basic plane (a regex class with them is slow)
 
 
 def _build_tables() -> _Tables:
@@ -129,11 +133,28 @@ def _build_tables() -> _Tables:
         else:
             special.append(cp)
     fold_re = re.compile(f"[A-Z]+|[{_char_class(sorted(map(ord, fold)))}]")
+    # str.lower() is a fast C pass; it may replace the fold for case wherever, character by
+    # character, lowering then folding gives the fold (false for Σ, whose lower case depends on
+    # its neighbours, and for characters whose lower case is longer).
+    unsafe = [
+        cp
+        for cp in range(0x10000)
+        if (low := chr(cp).lower()) != chr(cp)
+        and (len(low) != 1 or _map_char(low) != _map_char(chr(cp)) or chr(cp) == "Σ")
+    ]
     special_re = re.compile(f"[{_char_class(special)}\U00010000-\U0010ffff]")
-    han = [cp for cp in range(0x3400, 0xA000) if unicodedata.category(chr(cp)) == "Lo"]
+    ideographs = [*range(0x3400, 0xA000), *range(0xF900, 0xFB00), *range(0x20000, 0x323B0)]
+    han = [cp for cp in ideographs if unicodedata.category(chr(cp)) == "Lo"]
     converted = t2s("\n".join(map(chr, han))).split("\n")
     trad = [cp for cp, conv in zip(han, converted, strict=False) if conv != chr(cp)]
-    return _Tables(fold=fold, fold_re=fold_re, special_re=special_re, trad_re=re.compile(f"[{_char_class(trad)}]"))
+    return _Tables(
+        fold=fold,
+        fold_re=fold_re,
+        lower_unsafe_re=re.compile(f"[{_char_class(unsafe)}]"),
+        special_re=special_re,
+        trad_re=re.compile(f"[{_char_class([cp for cp in trad if cp < 0x10000])}]"),
+        trad_astral=frozenset(chr(cp) for cp in trad if cp >= 0x10000),
+    )
 
 
 def _get_tables() -> _Tables:
@@ -320,6 +341,23 @@ def _to_simplified(text: str) -> str:
     return "\n".join(fixed)
 
 
+#: Full-width punctuation that fills Chinese text: replaced with one `str.replace` pass each.
+_COMMON_FOLDS: Final = tuple("，：！？（）；［］｜＋％＊")
+
+
+def _fold_one_to_one(text: str, tables: _Tables) -> str:
+    """Apply every one-to-one fold (case, full-width forms) without a Python call per character."""
+    fold = tables.fold
+    if tables.lower_unsafe_re.search(text) is None:
+        text = text.lower()
+    for ch in _COMMON_FOLDS:
+        if ch in text:
+            text = text.replace(ch, fold[ch])
+    if tables.fold_re.search(text) is not None:
+        text = tables.fold_re.sub(lambda m: fold[s] if len(s := m.group()) == 1 and s in fold else s.lower(), text)
+    return text
+
+
 def normalise(text: str) -> NormalisedText:
     """Normalise `text` for matching; see the module docstring for the steps."""
     tables = _get_tables()
@@ -329,9 +367,10 @@ def normalise(text: str) -> NormalisedText:
         norm = NormalisedText(text, text)
     folded = norm.text
     if tables.fold_re.search(folded) is not None:
-        fold = tables.fold
-        folded = tables.fold_re.sub(lambda m: fold[s] if len(s := m.group()) == 1 and s in fold else s.lower(), folded)
-    if tables.trad_re.search(folded) is not None:
+        folded = _fold_one_to_one(folded, tables)
+    if tables.trad_re.search(folded) is not None or (
+        _ASTRAL_RE.search(folded) is not None and not tables.trad_astral.isdisjoint(_ASTRAL_RE.findall(folded))
+    ):
         folded = _to_simplified(folded)
     norm.text = folded
     if _FILLER_NEXT_TO_CJK_RE.search(folded) is not None:

@@ -14,12 +14,13 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Final
-
-import ahocorasick
+from typing import TYPE_CHECKING, Final
 
 from rules.document import TextDocument
 from rules.normalise import NormalisedText, normalise
+
+if TYPE_CHECKING:
+    from rules.matcher import ScanResult, TermMatcher
 
 #: How close (normalised characters) price, purchase and product words must be to count as an offer.
 OFFER_WINDOW: Final = 200
@@ -78,80 +79,30 @@ _BUY_WORDS = (
 )
 _PRODUCT_WORDS = (
     # Bare 药 is too loose (代替药物, 农药, 药妆) and bare 丸/胶囊 too (肉丸, 胶囊咖啡): drug forms and
-    # named kinds of medicine only.
-    "药品",
-    "处方药",
-    "非处方药",
-    "中成药",
-    "西药",
-    "中药",
-    "降压药",
-    "降糖药",
-    "壮阳药",
-    "特效药",
-    "神药",
-    "感冒药",
-    "消炎药",
-    "止痛药",
-    "安眠药",
-    "减肥药",
-    "进口药",
-    "仿制药",
-    "药丸",
-    "药片",
-    "药膏",
-    "药酒",
-    "胶囊",
-    "颗粒剂",
-    "冲剂",
-    "口服液",
-    "注射液",
-    "软膏",
-    "乳膏",
-    "片剂",
-    "滴丸",
-    "蜜丸",
-    "丸剂",
-    "滴眼液",
-    "贴剂",
-    "糖浆",
-    "国药准字",
-    "用法用量",
-    "药房",
-    "药店",
-    "大药房",
-    "otc",
-    "西地那非",
-    "他达拉非",
-    "伟哥",
-    "万艾可",
-    "希爱力",
-    "格列本脲",
-    "二甲双胍",
-    "阿莫西林",
-    "头孢",
-    "胰岛素",
-    "降糖",
-    "降压",
-    "壮阳",
-    "疗程",
-    "pill",
-    "pills",
-    "tablet",
-    "tablets",
-    "capsule",
-    "capsules",
-    "pharmacy",
-    "drugstore",
-    "mg",
-    "rx",
-    "prescription",
-    "generic",
-    "viagra",
-    "cialis",
+    # named kinds of medicine only. These words name a medicine whatever else the page sells.
+    "药品", "处方药", "非处方药", "中成药", "西药", "降压药", "降糖药", "壮阳药", "特效药", "神药", "感冒药", "消炎药",
+    "止痛药", "安眠药", "减肥药", "进口药", "仿制药", "药丸", "药片", "药膏", "药酒", "注射液", "注射剂", "针剂",
+    "国药准字", "药房", "药店", "大药房", "otc", "西地那非", "他达拉非", "伟哥", "万艾可", "希爱力", "格列本脲",
+    "格列美脲", "二甲双胍", "阿卡波糖", "阿莫西林", "头孢", "胰岛素", "华法林", "秋水仙碱", "硝苯地平", "氨氯地平",
+    "pharmacy", "drugstore", "rx", "prescription", "viagra", "cialis",
+)
+_WEAK_PRODUCT_WORDS = (
+    # Dosage forms and claims shared with health foods (鱼油软胶囊, 钙片): they count as a medicine only
+    # on a page that does not present itself as a health-food or supplement shop.
+    "中药", "胶囊", "颗粒剂", "冲剂", "口服液", "软膏", "乳膏", "片剂", "滴丸", "蜜丸", "丸剂", "滴眼液", "贴剂",
+    "糖浆", "用法用量", "降糖", "降压", "壮阳", "疗程", "pill", "pills", "tablet", "tablets", "capsule", "capsules",
+    "mg", "generic",
+)
+_HEALTH_FOOD_WORDS = (
+    "保健食品", "保健品", "蓝帽子", "国食健注", "国食健字", "食健备", "保健功能", "膳食补充剂", "营养补充剂",
+    "营养素补充剂", "dietary supplement", "supplement", "supplements", "vitamin", "vitamins",
 )
 # Words containing a product word that are not medicines: a cosmetics or coffee shop sells no drugs.
-_NOT_PRODUCT_WORDS = ("药妆", "农药", "兽药", "胶囊咖啡", "咖啡胶囊", "胶囊机", "胶囊酒店", "胶囊旅馆", "胶囊衣橱")
+_NOT_PRODUCT_WORDS = (
+    "药妆", "农药", "兽药", "胶囊咖啡", "咖啡胶囊", "胶囊机", "胶囊酒店", "胶囊旅馆", "胶囊衣橱",
+    # Disclaimers name medicines that the page does not sell (本品为化妆品，不能代替药品).
+    "代替药品", "替代药品", "代替降压药", "代替降糖药", "替代降压药", "替代降糖药", "不是药品", "非药品", "并非药品",
+)
 # Words that mark a page as a warning, a patient-education text or an enforcement report. Ads say
 # 谨防假冒 too, so only phrases an advertiser has no reason to use are listed.
 _WARNING_WORDS = (
@@ -180,6 +131,34 @@ _WARNING_WORDS = (
     "消费提示",
     "以案说法",
     "典型案例",
+    "犯罪嫌疑人",
+    "刑事拘留",
+    "有期徒刑",
+    "立案侦查",
+    "公安机关",
+    "依法裁罚",
+    "记者调查",
+    "记者暗访",
+    "送检",
+    "抽检",
+    "抽验",
+    "检出",
+    "12315",
+    "投诉举报",
+    "举报电话",
+    "市场监管部门",
+    "消费者协会",
+    "广告法",
+    "违反",
+    "禁用语",
+    "千万别买",
+    "偷偷加",
+    "割韭菜",
+    "骗局",
+    "不法分子",
+    "不法商家",
+    "提高警惕",
+    "呼吁市民",
     "warning signs",
     "red flags",
     "fake online pharmacy",
@@ -196,52 +175,63 @@ _WARNING_WORDS = (
     "consumer alert",
 )
 # A dosage form behind a strength ("25mg*10片", "0.5g×24粒/盒") marks a medicine listing.
+# Sachets (袋) are left out: "5g*30袋" is as often tea or salt as a medicine. Both patterns start
+# with a digit; `_SPEC_HINT_RE` finds their rare middle part first, and they run only just before it.
 _SPEC_RE: Final = re.compile(
-    r"\d+(\.\d+)?\s*(mg|g|毫克|克|μg|ug|iu|单位)\s*[*x×]\s*\d+\s*(片|粒|袋|支|丸|贴)"
-    r"|\d+\s*(片|粒|丸|袋|支)\s*/\s*(盒|瓶|板)"
+    r"\d+(\.\d+)?\s*(mg|g|毫克|克|μg|ug|iu|单位)\s*[*x×]\s*\d+\s*(片|粒|支|丸|贴)"
+    r"|\d+\s*(片|粒|丸|支)\s*/\s*(盒|瓶|板)"
 )
+_SPEC_HINT_RE: Final = re.compile(r"[*x×]\s*\d+\s*[片粒支丸贴]|[片粒丸支]\s*/\s*[盒瓶板]")
 _CONTACT_RE: Final = re.compile(
     r"(微信|v信|vx|威信|薇信|wechat|weixin|qq|扣扣)\s*(号|号码)?\s*[:：]?\s*[a-z0-9][a-z0-9_-]{4,19}"
 )
 _PRICE_RE: Final = re.compile(r"[¥$€£]\s*\d|\d\s*(元|块钱|rmb|usd|美元)|(rmb|usd)\s*\d")
+_PRICE_HINT_RE: Final = re.compile(r"[¥$€£]|元|块钱|rmb|usd")
 _PROVINCES: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Lenient form of `（浙）-经营性-2018-0010` and its real-world variants (domain.md §1.1).
 _LICENCE_RE: Final = re.compile(
     rf"(?P<open>\()?\s*(?P<prov>[{_PROVINCES}])\s*(?P<close>\))?\s*[-—–]?\s*\(?\s*(?P<kind>非?经营性)?"
     r"\s*\)?\s*[-—–]?\s*(?P<year>(?:19|20)\d{2})\s*[-—–]\s*(?P<serial>\d{4})(?!\d)"
 )
+# 药品经营许可证 (drug-trading licence) numbers: province + two letters + seven digits (浙AA5710123).
+_TRADING_LICENCE_RE: Final = re.compile(rf"药品经营许可证[^\n\d]{{0,8}}?([{_PROVINCES}][a-z]{{2}}\d{{7}})")
+_LICENCE_HINT_RE: Final = re.compile(r"(?:19|20)\d\d\s*[-—–]\s*\d{4}")
 _LICENCE_CONTEXT_RE: Final = re.compile(r"资格证书|信息服务|证书编号|证书号")
 _DRUG_APPROVAL_RE: Final = re.compile(r"国药(?:准|试)字\s*[hzsbtfj]\s*[cj]?\s*\d{8}")
 _HEALTH_FOOD_RE: Final = re.compile(
     r"国食健注\s*[gj]\s*\d{8}|食健备\s*[gj]\s*\d{12}|国食健字\s*[gj]\s*\d{8}|卫进?食健字\s*\(\s*\d{4}\s*\)\s*第\s*\d{4}\s*号"
 )
-_CJK_RE: Final = re.compile("[\u3400-\u9fff]")
-_LATIN_RE: Final = re.compile("[a-z]")
+_CJK_RE: Final = re.compile("[\u3400-\u9fff]+")
+_LATIN_RE: Final = re.compile("[a-z]+")
+
+
+#: Signal words by kind; `register_signal_words` adds them to a matcher (the engine's own, so the
+#: page is scanned once for rule terms and signal words together).
+SIGNAL_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "price": _PRICE_WORDS,
+    "buy": _BUY_WORDS,
+    "product": _PRODUCT_WORDS,
+    "weak_product": _WEAK_PRODUCT_WORDS,
+    "health_food": _HEALTH_FOOD_WORDS,
+    "warning": _WARNING_WORDS,
+    "not_product": _NOT_PRODUCT_WORDS,
+}
+
+
+def register_signal_words(matcher: TermMatcher) -> None:
+    for kind, words in SIGNAL_WORDS.items():
+        for word in words:
+            matcher.add_signal_word(word, kind)
 
 
 @lru_cache(maxsize=1)
-def _automaton() -> ahocorasick.Automaton:
-    from rules.normalise import normalise_term
+def _own_matcher() -> TermMatcher:
+    from rules.matcher import TermMatcher
 
-    automaton = ahocorasick.Automaton()
-    groups: dict[str, set[str]] = {}
-    for kind, words in (
-        ("price", _PRICE_WORDS),
-        ("buy", _BUY_WORDS),
-        ("product", _PRODUCT_WORDS),
-        ("warning", _WARNING_WORDS),
-        ("not_product", _NOT_PRODUCT_WORDS),
-    ):
-        for word in words:
-            groups.setdefault(normalise_term(word), set()).add(kind)
-    for key, kinds in groups.items():
-        automaton.add_word(key, (len(key), frozenset(kinds)))
-    automaton.make_automaton()
-    return automaton
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+    matcher = TermMatcher()
+    register_signal_words(matcher)
+    matcher.build()
+    return matcher
 
 
 @dataclass
@@ -251,6 +241,8 @@ class _Positions:
     price: list[int] = field(default_factory=list)
     buy: list[int] = field(default_factory=list)
     product: list[int] = field(default_factory=list)
+    weak_product: list[int] = field(default_factory=list)
+    health_food: list[int] = field(default_factory=list)
     warning_terms: set[str] = field(default_factory=set)
 
 
@@ -262,40 +254,63 @@ class _Mask:
         self.ranges = sorted((s.start, s.end) for s in (doc.sections if doc else []) if s.scope in IGNORED_SCOPES)
 
     def hides(self, pos: int) -> bool:
-        if not self.ranges or pos >= len(self.norm.starts):
+        if not self.ranges or pos >= len(self.norm.text):
             return False
-        original = self.norm.starts[pos]
+        original = self.norm.orig_start(pos)
         return any(a <= original < b for a, b in self.ranges)
 
 
-def _positions(norm: NormalisedText, mask: _Mask) -> _Positions:
+def _positions(norm: NormalisedText, mask: _Mask, scan: ScanResult, matcher: TermMatcher) -> _Positions:
     found = _Positions()
     not_product: list[tuple[int, int]] = []
     text = norm.text
-    for last, (length, kinds) in _automaton().iter(text):
-        start = last - length + 1
-        # ASCII words need word boundaries ("mg" inside "img", "order" inside "border").
-        if _is_word_char(text[start]) and start > 0 and _is_word_char(text[start - 1]):
+    hides = mask.hides if mask.ranges else None
+    kinds_of = matcher.signal_kinds
+    # The scan already applied word boundaries ("mg" inside "img", "order" inside "border").
+    for key_id in kinds_of.keys() & scan.clean.keys():
+        spans = scan.clean[key_id]
+        if hides is not None:
+            spans = [span for span in spans if not hides(span[0])]
+        if not spans:
             continue
-        if _is_word_char(text[last]) and last + 1 < len(text) and _is_word_char(text[last + 1]):
-            continue
-        if mask.hides(start):
-            continue
-        for kind in kinds:
+        for kind in kinds_of[key_id]:
             if kind == "not_product":
-                not_product.append((start, last + 1))
+                not_product.extend(spans)
             elif kind == "warning":
-                found.warning_terms.add(text[start : last + 1])
+                found.warning_terms.add(text[spans[0][0] : spans[0][1]])
             else:
-                getattr(found, kind).append(start)
+                getattr(found, kind).extend(start for start, _ in spans)
+    if not found.health_food or found.product:
+        # Generic dosage forms count unless the page sells health foods and names no medicine.
+        found.product.extend(found.weak_product)
     if not_product:
         # Drop 胶囊 inside 胶囊咖啡 and the like (the automaton reports both keys).
-        found.product = [p for p in found.product if not any(a <= p < b for a, b in not_product)]
-    found.price.extend(m.start() for m in _PRICE_RE.finditer(text) if not mask.hides(m.start()))
+        covered = {p for a, b in not_product for p in range(a, b)}
+        found.product = [p for p in found.product if p not in covered]
+    # The regexes are only needed when the page could be an offer at all (it has a buy word).
+    if found.buy and (not found.health_food or found.product):
+        specs = _near_hints(_SPEC_RE, _SPEC_HINT_RE, text, 16)
+        found.product.extend(p for p in specs if hides is None or not hides(p))
+        if found.product:
+            prices = _near_hints(_PRICE_RE, _PRICE_HINT_RE, text, 8)
+            found.price.extend(p for p in prices if hides is None or not hides(p))
     found.price.sort()
-    found.product.extend(m.start() for m in _SPEC_RE.finditer(text) if not mask.hides(m.start()))
+    found.buy.sort()
     found.product.sort()
     return found
+
+
+def _near_hints(pattern: re.Pattern[str], hint: re.Pattern[str], text: str, reach: int) -> list[int]:
+    """Starts of `pattern` matches, searched only from `reach` characters before each `hint` match."""
+    starts: list[int] = []
+    end = 0
+    for h in hint.finditer(text):
+        lo = max(end, h.start() - reach)
+        m = pattern.search(text, lo, h.end() + reach)
+        if m is not None and m.start() <= h.start():
+            starts.append(m.start())
+            end = m.end()
+    return starts
 
 
 def _any_near(pos: int, others: list[int], window: int) -> bool:
@@ -311,7 +326,13 @@ def _sells(found: _Positions) -> bool:
 
 def _licence_numbers(norm: NormalisedText, mask: _Mask) -> list[str]:
     numbers: list[str] = []
-    for m in _LICENCE_RE.finditer(norm.text):
+    # Every number has YYYY-NNNN, which is cheap to look for; the full pattern only runs just before it.
+    matches: list[re.Match[str]] = []
+    for hint in _LICENCE_HINT_RE.finditer(norm.text):
+        m = _LICENCE_RE.search(norm.text, max(0, hint.start() - 30), hint.end())
+        if m is not None and (not matches or m.start() >= matches[-1].end()):
+            matches.append(m)
+    for m in matches:
         if mask.hides(m.start()):
             continue
         bracketed = bool(m.group("open") or m.group("close"))
@@ -327,35 +348,57 @@ def _licence_numbers(norm: NormalisedText, mask: _Mask) -> list[str]:
     return numbers
 
 
-def _originals(norm: NormalisedText, mask: _Mask, matches: Iterable[re.Match[str]]) -> list[str]:
+def _originals(norm: NormalisedText, mask: _Mask, matches: Iterable[re.Match[str]], group: int = 0) -> list[str]:
     out: list[str] = []
     for m in matches:
         if mask.hides(m.start()):
             continue
-        start, end = norm.to_original(m.start(), m.end())
+        start, end = norm.to_original(m.start(group), m.end(group))
         raw = "".join(norm.original[start:end].split())
         if raw not in out:
             out.append(raw)
     return out
 
 
-def signals_from_normalised(norm: NormalisedText, doc: TextDocument | None = None) -> dict[str, object]:
-    """The signals of `doc`, whose text is already normalised as `norm` (the engine normalises once)."""
+def signals_from_normalised(
+    norm: NormalisedText,
+    doc: TextDocument | None = None,
+    *,
+    scan: ScanResult | None = None,
+    matcher: TermMatcher | None = None,
+) -> dict[str, object]:
+    """The signals of `doc`, whose text is already normalised as `norm` (the engine normalises once).
+
+    `scan` and `matcher`: the engine's scan of `norm.text` by a matcher holding the signal words
+    (see `register_signal_words`); without them the text is scanned here.
+    """
+    if scan is None or matcher is None:
+        matcher = _own_matcher()
+        scan = matcher.scan(norm.text)
     mask = _Mask(norm, doc)
-    found = _positions(norm, mask)
+    found = _positions(norm, mask, scan, matcher)
     licences = _licence_numbers(norm, mask)
     sells = _sells(found)
-    cjk = len(_CJK_RE.findall(norm.text))
-    latin = len(_LATIN_RE.findall(norm.text))
+    latin = sum(map(len, _LATIN_RE.findall(norm.text)))
+    # Chinese needs at least 2 Han characters and a tenth as many as Latin letters: stop counting there.
+    needed = max(2, -(-latin // 10))
+    cjk = 0
+    for m in _CJK_RE.finditer(norm.text):
+        cjk += m.end() - m.start()
+        if cjk >= needed:
+            break
     has_contact = any(not mask.hides(m.start()) for m in _CONTACT_RE.finditer(norm.text))
     health_food = _originals(norm, mask, _HEALTH_FOOD_RE.finditer(norm.text))
+    trading: list[str] = []
+    if "药品经营许可证" in norm.text:
+        trading = _originals(norm, mask, _TRADING_LICENCE_RE.finditer(norm.text), group=1)
     return {
         "sells_drugs": sells,
         "shows_licence": bool(licences),
         "licence_numbers": licences,
         # Chinese unless Latin letters outnumber Han characters ten to one (a Han character carries
         # about as much as an English word of five letters, so that is a mostly English page).
-        "language": "zh" if cjk >= 2 and cjk * 10 >= latin else "en",
+        "language": "zh" if cjk >= needed else "en",
         "has_contact_handle": has_contact,
         # Two distinct warning/enforcement phrases on a page that neither sells nor gives a
         # contact handle: a news report, a regulator notice or patient education.
@@ -363,6 +406,8 @@ def signals_from_normalised(norm: NormalisedText, doc: TextDocument | None = Non
         "drug_approval_numbers": _originals(norm, mask, _DRUG_APPROVAL_RE.finditer(norm.text)),
         "health_food_numbers": health_food,
         "shows_health_food_number": bool(health_food),
+        "trading_licence_numbers": trading,
+        "shows_trading_licence": bool(trading),
     }
 
 
@@ -370,6 +415,7 @@ def page_signals(doc: TextDocument) -> dict[str, object]:
     """Signals for `doc`: sells_drugs, shows_licence, licence_numbers, language, and a few more.
 
     Keys beyond the four above: has_contact_handle (a WeChat/QQ handle is given),
+    shows_trading_licence / trading_licence_numbers (a 药品经营许可证 number is shown),
     warning_context (the page reads as a warning or enforcement report), drug_approval_numbers
     (国药准字…), health_food_numbers (国食健注…, 食健备…) and shows_health_food_number. Numbers are
     returned as written in the original text, whitespace removed.

@@ -134,3 +134,25 @@ def test_registry_import_is_all_or_nothing_and_names_the_bad_line(invoke, tmp_pa
     assert "0 new" in again.output and f"{len(lines) - 1} unchanged" in again.output
     exported = invoke("registry", "export", "info_service_cert")
     assert exported.exit_code == 0 and "（浙）-经营性-2023-0012" in exported.output
+
+
+def test_rules_list_lint_and_test_cover_every_shipped_rule(invoke) -> None:  # type: ignore[no-untyped-def]
+    listed = invoke("rules", "list", "--json")
+    assert listed.exit_code == 0
+    rules = json.loads(listed.stdout)["rules"]
+    assert len({r["id"] for r in rules}) == len(rules) >= 30
+    assert all(r["legal_basis"] and len(r["sha256"]) == 64 for r in rules)
+    assert invoke("rules", "lint").exit_code == 0
+    tested = invoke("rules", "test")
+    assert tested.exit_code == 0 and f"{len(rules)} rules, 0 failing examples" in tested.stdout
+
+
+def test_rules_lint_names_the_file_and_line_of_a_convention_problem(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pack = tmp_path / "pack" / "disease_cure_claim"
+    pack.mkdir(parents=True)
+    source = Path(__file__).resolve().parent.parent / "rules" / "packs" / "disease_cure_claim" / "gout_cure.yaml"
+    (pack / "Gout Cure.yaml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    config = tmp_path / "pharmwatch.toml"
+    config.write_text(f'rule_paths = ["{tmp_path / "pack"}"]\n', encoding="utf-8")
+    result = invoke("--config", str(config), "rules", "lint")
+    assert result.exit_code == 1 and "Gout Cure.yaml" in result.stdout

@@ -134,7 +134,8 @@ class Score:
 
     def summary(self) -> str:
         return (
-            f"items={self.tp + self.fp + self.fn + self.tn} (positives {self.tp + self.fn}, negatives {self.fp + self.tn}) "
+            f"items={self.tp + self.fp + self.fn + self.tn} "
+            f"(positives {self.tp + self.fn}, negatives {self.fp + self.tn}) "
             f"precision={self.precision:.3f} recall={self.recall:.3f} "
             f"category precision={self.category_precision:.3f} category recall={self.category_recall:.3f}"
         )

@@ -294,3 +294,27 @@ def test_condition_precedence_not_binds_tighter_than_and_than_or() -> None:
     values["a"] = True
     ok, _ = node.evaluate(lambda name: (values[name], []))
     assert ok is True
+
+
+def test_applies_to_limits_an_exception_to_the_named_selections(write_rule) -> None:  # type: ignore[no-untyped-def]
+    detection = """
+    cure:
+      terms: [根治]
+    disease:
+      terms: [早泄]
+    claim:
+      near: {a: cure, b: disease, within: 40}
+    condition: claim
+    """
+    question = """
+    question:
+      regex: ['吗']
+      within: 8
+      side: after
+    """
+    text = "早泄怎么治疗吗？男科专家：三个月根治"
+    # Unlimited, the question also erases the disease word of the heading and the claim is lost ...
+    assert fires(write_rule, detection, text, exceptions=question) is False
+    # ... limited to the claim word, the heading still supplies the disease.
+    assert fires(write_rule, detection, text, exceptions=question + "  applies_to: [cure]\n") is True
+    assert fires(write_rule, detection, "早泄能根治吗", exceptions=question + "  applies_to: [cure]\n") is False

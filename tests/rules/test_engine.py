@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rules import Analysis, RuleHit, TextDocument, load_ruleset
 from rules.engine import RuleSet
 
@@ -104,3 +107,92 @@ def test_one_automaton_holds_every_term_of_every_rule(bundled: RuleSet) -> None:
     )
     # Duplicates share a key, pinyin variants add keys: the automaton is of that order.
     assert bundled.term_key_count > term_count / 4
+
+
+def test_required_clauses_follow_the_condition(write_rule) -> None:  # type: ignore[no-untyped-def]
+    from rules import load_ruleset
+    from rules.engine import _required_clauses
+
+    path = write_rule(
+        """
+        cure:
+          terms: [根治]
+        disease:
+          terms: [糖尿病]
+        time_boxed:
+          regex: ['三天降糖']
+        warning:
+          terms: [虚假]
+        claim:
+          near: {a: cure, b: disease, within: 20}
+        condition: (claim or (time_boxed and disease)) and not warning
+        """
+    )
+    (rule,) = load_ruleset([path]).rules
+    # claim needs cure and disease; the other branch needs disease (time_boxed has a regex): the or
+    # keeps one relaxed clause; `not warning` adds nothing.
+    assert _required_clauses(rule) == [frozenset({"cure", "disease"})]
+
+
+def test_regex_hints_name_the_literals_every_match_needs() -> None:
+    import re
+
+    from rules.engine import _regex_hint
+
+    hint = _regex_hint(re.compile("(能不能|可不可以)[^,。]{0,15}\\?"))
+    assert hint is not None and hint.literals == {"能不能", "可不可以"} and hint.max_width == 4 + 15 + 1
+    # A branch keeps each alternative's whole "one of" set: a match may hold 疼痛, 痛 or 麻木. The
+    # most selective set of the pattern wins (here the second group's two-character words).
+    branch = _regex_hint(re.compile("(疼痛|(酸)?痛|麻木)(消失|不见)"))
+    assert branch is not None and branch.literals == {"消失", "不见"}
+    first = _regex_hint(re.compile("(疼痛|(酸)?痛|麻木)好了"))
+    assert first is not None and first.literals == {"好了"}
+    assert _regex_hint(re.compile("[0-9]+元?")) is None  # no literal every match needs
+    # Unbounded repeats count as 64 characters; beyond 400 the whole text is searched.
+    assert _regex_hint(re.compile("根治(.*)")).max_width == 2 + 64  # type: ignore[union-attr]
+    assert _regex_hint(re.compile("根治(.*)(.*)(.*)(.*)(.*)(.*)(.*)")).max_width is None  # type: ignore[union-attr]
+
+
+def _reference_suppresses(span, spans, within, same_sentence, side, norm) -> bool:  # type: ignore[no-untyped-def]
+    """The definition: some exception match within `within` (if set), same sentence (if asked), on `side`."""
+    for ex in spans:
+        if within is not None and max(0, ex[0] - span[1], span[0] - ex[1]) > within:
+            continue
+        if (same_sentence or within is None) and norm.sentence_of(ex[0]) != norm.sentence_of(span[0]):
+            continue
+        if side == "before" and not ex[0] < span[0]:
+            continue
+        if side == "after" and not ex[1] > span[1]:
+            continue
+        return True
+    return False
+
+
+_SPAN = st.tuples(st.integers(0, 58), st.integers(1, 6)).map(lambda t: (t[0], min(60, t[0] + t[1])))
+
+
+@given(
+    st.lists(_SPAN, min_size=1, max_size=6),
+    st.lists(_SPAN, min_size=1, max_size=10),
+    st.one_of(st.none(), st.integers(0, 12)),
+    st.booleans(),
+    st.sampled_from(["any", "before", "after"]),
+    st.lists(st.integers(0, 59), max_size=4),
+)
+@settings(max_examples=500)
+def test_exception_zones_equal_the_pairwise_definition(  # type: ignore[no-untyped-def]
+    exceptions, claims, within, same_sentence, side, breaks
+) -> None:
+    from rules.engine import _ExceptionIndex
+    from rules.model import ExceptionSelection, TermSelection
+    from rules.normalise import normalise
+
+    chars = ["字"] * 60
+    for b in breaks:
+        chars[b] = "。"
+    norm = normalise("".join(chars))
+    exc = ExceptionSelection(TermSelection("x", ("x",)), within, same_sentence, side)
+    index = _ExceptionIndex(exceptions, exc, norm)
+    for claim in claims:
+        expected = _reference_suppresses(claim, exceptions, within, same_sentence, side, norm)
+        assert index.suppresses(claim, norm) is expected, (claim, exceptions, within, same_sentence, side)

@@ -208,3 +208,25 @@ def test_exceptions_are_validated_too(write_rule) -> None:  # type: ignore[no-un
     assert any("same name as a detection selection" in r for r in reasons)
     assert any("signals exception applies to the whole page" in r for r in reasons)
     assert any("side 'left'" in r for r in reasons)
+
+
+def test_applies_to_must_name_term_selections_of_the_rule(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path = write_rule(
+        """
+        cure:
+          terms: [根治]
+        disease:
+          terms: [糖尿病]
+        claim:
+          near: {a: cure, b: disease, within: 10}
+        condition: claim
+        """,
+        exceptions="""
+        warning:
+          terms: [虚假]
+          applies_to: [claim, nosuch]
+        """,
+    )
+    with pytest.raises(RulePackError) as err:
+        load_ruleset([path])
+    assert "applies_to names ['claim', 'nosuch']" in str(err.value)

@@ -117,7 +117,8 @@ def _reference(text: str) -> tuple[str, list[int], list[int]]:
         for j in range(m.start(1), m.end(1)):
             keep[j] = False
     final = "".join(c for c, k in zip(folded, keep, strict=True) if k)
-    return (final, [s for s, k in zip(starts, keep, strict=True) if k], [e for e, k in zip(ends, keep, strict=True) if k])
+    kept_starts = [s for s, k in zip(starts, keep, strict=True) if k]
+    return (final, kept_starts, [e for e, k in zip(ends, keep, strict=True) if k])
 
 
 @given(
@@ -151,3 +152,23 @@ def test_every_basic_plane_character_normalises_like_the_reference() -> None:
         if normalise(ch).text != expected:
             mismatched.append((hex(cp), _map_char(ch), normalise(ch).text, expected))
     assert mismatched == []
+
+
+def test_chinese_quotation_marks_are_kept_ascii_quotes_are_fillers() -> None:
+    assert normalise("宣称“根治糖尿病”的广告").text == "宣称“根治糖尿病”的广告"
+    assert normalise('根"治').text == "根治"
+
+
+def test_rewrite_maps_a_replacement_to_the_whole_original_spelling() -> None:
+    from rules.normalise import rewrite
+
+    original = "根治 Ｔａｎｇ尿病 永不复发"
+    norm = normalise(original)
+    start = norm.text.index("tang尿病")
+    rewritten = rewrite(norm, [(start, start + len("tang尿病"), "糖尿病")])
+    assert rewritten.text == norm.text.replace("tang尿病", "糖尿病")
+    i = rewritten.text.index("糖尿病")
+    assert original[slice(*rewritten.to_original(i, i + 3))] == "Ｔａｎｇ尿病"
+    j = rewritten.text.index("永不复发")
+    assert original[slice(*rewritten.to_original(j, j + 4))] == "永不复发"
+    assert len(rewritten.starts) == len(rewritten.text)

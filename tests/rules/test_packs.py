@@ -5,18 +5,12 @@ Each test collects every offender before failing, so one run shows everything to
 
 from __future__ import annotations
 
-import re
-from collections import Counter
+from pathlib import Path
 
 from rules.engine import RuleSet
-from rules.loader import BUNDLED_PACKS, DEPRECATED_DIR
-from rules.model import CATEGORIES, RULE_KEYS
+from rules.lint import lint_packs
+from rules.loader import BUNDLED_PACKS
 from rules.selftest import run_embedded_tests
-
-FILE_NAME_RE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+\.yaml$")
-ID_RE = re.compile(r"^pw-(zh|en)-[a-z0-9]+(?:-[a-z0-9]+)*-\d{3}$")
-# "<law or measure> <article or part>", e.g. 广告法 第十六条, 药品网络销售禁止清单（第一版） 第二部分
-LEGAL_BASIS_RE = re.compile(r"^\S*(法|办法|清单|规定|条例)\S* 第[一二三四五六七八九十百零]+(条|部分)$")
 
 
 def test_every_embedded_example_passes(bundled: RuleSet) -> None:
@@ -25,43 +19,39 @@ def test_every_embedded_example_passes(bundled: RuleSet) -> None:
     assert not failures, f"{len(failures)} embedded example(s) failed:\n{report}"
 
 
-def test_pack_files_follow_the_conventions(bundled: RuleSet) -> None:
-    offenders: list[str] = []
-    files = sorted(p for p in BUNDLED_PACKS.rglob("*.yaml") if DEPRECATED_DIR not in p.parts)
-    loaded = {rule.path.resolve(): rule for rule in bundled.rules}
-    for path in files:
-        rel = path.relative_to(BUNDLED_PACKS)
-        rule = loaded.get(path.resolve())
-        if rule is None:
-            offenders.append(f"{rel}: not loaded")
-            continue
-        if len(rel.parts) != 2:
-            offenders.append(f"{rel}: must be packs/<category>/<area>_<behaviour>.yaml")
-        elif rel.parts[0] != rule.category:
-            offenders.append(f"{rel}: folder {rel.parts[0]!r} but category {rule.category!r}")
-        if not FILE_NAME_RE.match(path.name):
-            offenders.append(f"{rel}: file name must be <area>_<behaviour>.yaml in lower case")
-        if not ID_RE.match(rule.id):
-            offenders.append(f"{rel}: id {rule.id!r} must be pw-<zh|en>-<area>-<behaviour>-NNN")
-        order = [key for key in RULE_KEYS if key in rule.key_order]
-        if rule.key_order != order:
-            offenders.append(f"{rel}: keys must be in the order {', '.join(order)}")
-        if not rule.legal_basis:
-            offenders.append(f"{rel}: legal_basis is empty")
-        for basis in rule.legal_basis:
-            if not LEGAL_BASIS_RE.match(basis):
-                offenders.append(f"{rel}: legal_basis {basis!r} must read '<law> 第…条' or '<list> 第…部分'")
-        if len(rule.tests_match) < 2 or len(rule.tests_no_match) < 2:
-            offenders.append(f"{rel}: needs at least 2 match and 2 no_match examples")
-        if not rule.falsepositives:
-            offenders.append(f"{rel}: list the known false positives")
-        if not rule.references:
-            offenders.append(f"{rel}: give at least one reference")
-        if rule.category not in CATEGORIES:
-            offenders.append(f"{rel}: unknown category {rule.category!r}")
-    counts = Counter(rule.id for rule in bundled.rules)
-    offenders += [f"duplicate id {rule_id}" for rule_id, n in counts.items() if n > 1]
-    assert not offenders, "\n".join(offenders)
+def test_pack_files_follow_the_conventions() -> None:
+    problems = lint_packs()
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_lint_reports_every_broken_convention_with_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "packs" / "forbidden_ad_claim"
+    folder.mkdir(parents=True)
+    good = next(BUNDLED_PACKS.glob("disease_cure_claim/diabetes_cure.yaml")).read_text(encoding="utf-8")
+    (folder / "Bad-Name.yaml").write_text(good.replace("广告法 第十六条", "广告法16条"), encoding="utf-8")
+    (folder / "broken_rule.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    problems = lint_packs([tmp_path / "packs"])
+    reasons = "\n".join(str(p) for p in problems)
+    assert "file name must be <area>_<behaviour>.yaml" in reasons
+    assert "folder 'forbidden_ad_claim' but category 'disease_cure_claim'" in reasons
+    assert "legal_basis '广告法16条'" in reasons
+    assert "broken_rule.yaml:2: invalid YAML" in reasons or "broken_rule.yaml:1: invalid YAML" in reasons
+    legal = next(p for p in problems if "legal_basis" in p.reason)
+    assert legal.line == next(i for i, line in enumerate(good.splitlines(), 1) if line.startswith("legal_basis"))
+
+
+def test_lint_finds_duplicate_ids_and_rules_that_would_run_on_every_page(tmp_path: Path) -> None:
+    good = (BUNDLED_PACKS / "disease_cure_claim" / "gout_cure.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "disease_cure_claim"
+    folder.mkdir()
+    (folder / "gout_cure.yaml").write_text(good, encoding="utf-8")
+    (folder / "gout_copy.yaml").write_text(good, encoding="utf-8")
+    always = good.replace("  condition: strong_cure_topic or", "  condition: time_boxed or strong_cure_topic or")
+    (folder / "gout_always.yaml").write_text(always.replace("pw-zh-gout-cure-001", "pw-zh-gout-cure-002"),
+                                             encoding="utf-8")
+    reasons = [p.reason for p in lint_packs([tmp_path])]
+    assert any(r.startswith("duplicate rule id 'pw-zh-gout-cure-001'") for r in reasons)
+    assert any("would run on every page" in r for r in reasons)
 
 
 def test_packs_cover_the_focus_diseases_and_categories(bundled: RuleSet) -> None:
@@ -78,6 +68,8 @@ def test_packs_cover_the_focus_diseases_and_categories(bundled: RuleSet) -> None
         "unlicensed_sale",
         "rogue_pharmacy",
         "off_platform_sale",
+        "counterfeit_brand",
+        "forged_or_invalid_licence",
     } <= categories
 
 

@@ -70,3 +70,36 @@ def test_analyse_with_sections_never_raises(bundled: RuleSet, parts: list[tuple[
     for hit in bundled.analyse(doc).findings:
         for start, end in hit.spans:
             assert doc.scope_at(start, end) is not None
+
+
+@given(st.one_of(VOCAB, st.tuples(TEXT, VOCAB, TEXT).map("".join)))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_candidate_prefilter_never_changes_a_result(bundled: RuleSet, text: str) -> None:
+    # The engine skips rules whose condition needs a term selection without a hit; evaluating every
+    # candidate must give the same findings.
+    saved = bundled._required
+    bundled._required = [[] for _ in saved]
+    try:
+        unfiltered = [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings]
+    finally:
+        bundled._required = saved
+    assert [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings] == unfiltered
+
+
+CLAIM_TEXT = st.lists(
+    st.sampled_from(["三个月", "血糖", "降到了6", "，", "。", "吃了这个", "能根治吗", "“根治”等", "不能代替", "服用",
+                     "两周", "血压就正常了", "无效", "全额退款", "痛风", "尿酸降了", "根治糖尿病", "骗局", " ", "药"]),
+    max_size=40,
+).map("".join)
+
+
+@given(st.one_of(CLAIM_TEXT, st.tuples(TEXT, CLAIM_TEXT, TEXT).map("".join)))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_regexes_searched_around_their_literals_find_what_a_full_search_finds(bundled: RuleSet, text: str) -> None:
+    saved = bundled._regex_hint_keys
+    bundled._regex_hint_keys = {}
+    try:
+        full = [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings]
+    finally:
+        bundled._regex_hint_keys = saved
+    assert [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings] == full

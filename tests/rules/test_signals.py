@@ -90,3 +90,27 @@ def test_the_url_does_not_count_for_signals() -> None:
     found = page_signals(doc)
     assert found["sells_drugs"] is False
     assert found["has_contact_handle"] is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "鱼油软胶囊 1000mg*100粒 国食健注G20150123 保健食品不是药物 ¥118 加入购物车",  # a health-food shop
+        "钙维生素D软胶囊 60粒 蓝帽子 ¥49.9 立即购买",
+        "祛痘精华 本品为化妆品，不能代替药品治疗痘痘。¥99 加入购物车",  # a drug word in a disclaimer
+        "低钠盐 400g*5袋 ¥19.9 包邮 本品为食用盐，不能代替降压药。",  # sachets are food packaging too
+    ],
+)
+def test_health_food_and_disclaimers_are_not_drug_sales(text: str) -> None:
+    assert signals(text)["sells_drugs"] is False
+
+
+def test_a_health_food_shop_that_names_a_medicine_still_sells_drugs() -> None:
+    assert signals("保健品专区 降压药 硝苯地平片 ¥25 立即购买")["sells_drugs"] is True
+
+
+def test_a_drug_trading_licence_number_is_found() -> None:
+    found = signals("益丰大药房 药品经营许可证：湘AA7310156 阿莫西林胶囊 ¥12 立即购买")
+    assert found["shows_trading_licence"] is True
+    assert found["trading_licence_numbers"] == ["湘AA7310156"]
+    assert signals("药品经营许可证办理流程")["shows_trading_licence"] is False

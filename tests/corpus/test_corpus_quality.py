@@ -1,0 +1,68 @@
+"""Precision and recall of the shipped packs on the labelled corpus (tests/corpus/items), printed and gated.
+
+Item level: is the page flagged (a finding of severity medium or above) exactly when it should be.
+Category level: are the expected categories reported, and no category that is neither expected nor
+listed as acceptable (`also`). Both must stay at or above MIN_SCORE; every error is listed on failure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from rules import RuleSet
+from rules.model import CATEGORIES
+from tests.corpus.corpus import Item, score
+
+MIN_SCORE = 0.95
+MIN_ITEMS = 200
+FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
+#: Categories that page text alone can show (forged_or_invalid_licence needs a registry check signal).
+TEXT_CATEGORIES = tuple(c for c in CATEGORIES if c != "forged_or_invalid_licence")
+HARD_NEGATIVE_KINDS = (
+    "patient_education",
+    "crackdown_news",
+    "regulator_warning",
+    "licensed_pharmacy",
+    "research_abstract",
+    "recipe",
+    "patient_forum",
+    "drug_leaflet",
+    "ecommerce_non_drug",
+    "health_news",
+)
+
+
+def test_the_corpus_is_large_and_covers_every_category_disease_and_kind_of_hard_negative(items: list[Item]) -> None:
+    assert len(items) >= MIN_ITEMS
+    positives = [i for i in items if i.flagged]
+    by_category = Counter(c for i in positives for c in i.categories)
+    by_disease = Counter(d for i in positives for d in i.diseases)
+    kinds = Counter(i.kind for i in items if not i.flagged)
+    assert {c: by_category[c] for c in TEXT_CATEGORIES if by_category[c] < 3} == {}
+    assert by_category["forged_or_invalid_licence"] >= 1
+    assert {d: by_disease[d] for d in FOCUS_DISEASES if by_disease[d] < 5} == {}
+    assert {k: kinds[k] for k in HARD_NEGATIVE_KINDS if kinds[k] < 3} == {}
+
+
+def test_precision_and_recall_on_the_corpus(ruleset: RuleSet, items: list[Item], capsys: pytest.CaptureFixture) -> None:
+    result = score(ruleset, items)
+    with capsys.disabled():
+        print(f"\ncorpus: {result.summary()}")
+    problems = "\n".join(result.errors)
+    assert result.precision >= MIN_SCORE, problems
+    assert result.recall >= MIN_SCORE, problems
+    assert result.category_precision >= MIN_SCORE, problems
+    assert result.category_recall >= MIN_SCORE, problems
+
+
+def test_every_finding_points_at_text_in_the_page(ruleset: RuleSet, items: list[Item]) -> None:
+    bad = []
+    for item in items:
+        doc = item.document()
+        for hit in ruleset.analyse(doc, item.signals or None).findings:
+            for start, end in hit.spans:
+                if not (0 <= start < end <= len(doc.text) and doc.text[start:end].strip()):
+                    bad.append(f"{item.id}: {hit.rule_id} span {start}..{end}")
+    assert bad == []
