@@ -59,14 +59,12 @@ def rule_packs(settings: Settings, why: str = ""):  # type: ignore[no-untyped-de
         fail(f"{why}{exc}")
 
 
-def database(settings: Settings, *, upgrade: bool = True):  # type: ignore[no-untyped-def]
+def database(settings: Settings):  # type: ignore[no-untyped-def]
     """An engine on an up-to-date schema: upgrades it (saying so) rather than failing later."""
     from storage import db
 
     engine = db.make_engine(settings.db_url)
     if db.current_revision(engine) != db.head_revision(settings.db_url):
-        if not upgrade:
-            db.ensure_current(engine, settings.db_url)
         before, after = db.upgrade(settings.db_url)
         click.echo(f"database schema upgraded from {before or 'empty'} to {after}", err=True)
     return engine

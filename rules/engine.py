@@ -487,21 +487,16 @@ def _signals_match(sel: SignalSelection, signals: Mapping[str, object]) -> bool:
 
 def _positive_names(rule: Rule) -> frozenset[str]:
     """Selections whose matches are evidence: positive in the condition, directly or through near."""
-    names = set(rule.condition.positive_names())
-    stack = list(names)
-    while stack:
-        sel = rule.selections.get(stack.pop())
-        if isinstance(sel, NearSelection):
-            for side in (sel.a, sel.b):
-                if side not in names:
-                    names.add(side)
-                    stack.append(side)
-    return frozenset(names)
+    return _with_near_sides(rule, set(rule.condition.positive_names()))
 
 
 def _negated_names(rule: Rule) -> frozenset[str]:
     """Selections read under a `not`, directly or through near."""
-    names = _under_not(rule.condition)
+    return _with_near_sides(rule, set(_under_not(rule.condition)))
+
+
+def _with_near_sides(rule: Rule, names: set[str]) -> frozenset[str]:
+    """`names` plus, transitively, both sides of every near selection among them."""
     stack = list(names)
     while stack:
         sel = rule.selections.get(stack.pop())

@@ -17,6 +17,7 @@ import scrapy
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler.failures import describe_failure
 from crawler.items import SerpPageItem
 from crawler.serp import SerpParseError, build_search_url, parse_serp
 
@@ -90,12 +91,3 @@ class SearchSpider(scrapy.Spider):
             engine=meta["engine"], query=meta["query"], page=meta["page"], url=request.url,
             status="failed", reason=describe_failure(failure),
         )
-
-
-def describe_failure(failure: Failure) -> str:
-    """A short, stable reason for a failed download, e.g. 'HTTP 503' or 'TimeoutError: ...'."""
-    response = getattr(failure.value, "response", None)
-    if response is not None and getattr(response, "status", None):
-        return f"HTTP {response.status}"
-    message = str(failure.value).strip().splitlines()[0] if str(failure.value).strip() else ""
-    return f"{failure.type.__name__}: {message}"[:300] if message else failure.type.__name__

@@ -24,9 +24,9 @@ from w3lib.url import canonicalize_url
 
 from crawler.domains import site_of
 from crawler.extract import decode_html, visible_text_length
+from crawler.failures import describe_failure
 from crawler.items import CaptureItem
 from crawler.resolve import HostResolver
-from crawler.spiders.search import describe_failure
 from crawler.tls import response_certificate
 
 
