@@ -294,7 +294,9 @@ def test_str_and_bytes_give_the_same_page() -> None:
 
 def test_zero_results_on_a_changed_baidu_page_is_a_parse_error() -> None:
     html = (BAIDU / "ads_top_bottom.html").read_text(encoding="utf-8")
-    html = html.replace('id="content_left"', 'id="content_main"')
+    # Both the result column and the card class renamed: neither the column selectors nor the
+    # c-container fallback can find a result.
+    html = html.replace('id="content_left"', 'id="content_main"').replace("c-container", "r-card")
     page = parse_serp(html)
     assert page.engine == "baidu"
     assert not page.blocked and not page.no_results and page.results == []

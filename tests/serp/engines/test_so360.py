@@ -103,3 +103,21 @@ def test_search_url_and_aliases() -> None:
     assert build_search_url("so360", "降糖药", 2) == "https://www.so.com/s?q=%E9%99%8D%E7%B3%96%E8%8D%AF&pn=2"
     assert build_search_url("360", "x", 1) == build_search_url("so360", "x", 1)
     assert parse_file(SO360 / "no_results.html", engine="360").engine == "so360"
+
+
+def test_right_column_ads_are_ads_and_other_side_cards_are_not_results() -> None:
+    # The layout of the real 2014 page (fixtures/so360/real-ads-2014.html) for the right column: ads in
+    # ul#rightbox inside #side, next to 360's own cards and its "advertise here" slot.
+    html = """<html><head><title>降糖药 - 360搜索</title></head><body>
+    <ul id="m-result" class="result"><li class="res-list"><h3 class="res-title"><a href="http://a.example/">A</a></h3>
+    <p class="res-desc">organic</p></li></ul>
+    <div id="side"><div class="mohe"><h3><a href="http://baike.so.com/doc/1.html">降糖药_360百科</a></h3></div>
+    <ul id="rightbox" class="result">
+    <li><h3><a href="http://e.tf.360.cn/search/aclk?p=x" _cs="http://e.tf.360.cn/search/eclk?p=y&amp;aurl=http%3A%2F%2Fr.example%2Flp">右侧降糖广告</a></h3>
+    <p>纯中药降糖<br/><cite>http://r.example</cite></p></li>
+    <li><h3><a href="http://e.360.cn/">想在360推广您的产品服务吗</a></h3></li>
+    </ul></div></body></html>"""
+    page = parse_serp(html, engine="so360")
+    assert [r.title for r in page.organic] == ["A"]
+    (ad,) = page.ads
+    assert (ad.title, ad.url, ad.displayed_url) == ("右侧降糖广告", "http://r.example/lp", "http://r.example")
