@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.blobs import BlobStore
-from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Capture, Case, Finding, SerpObservation, Site
+from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Capture, Case, Finding, SerpObservation, Site, Tip
 
 TOP_RULES = 3
 
@@ -47,6 +47,7 @@ class FlaggedSite:
     screenshot: str | None  # path of the day's latest screenshot
     case_id: int | None = None
     reached_through: list[SearchSighting] = field(default_factory=list)  # search results and ads that day
+    tips: list[int] = field(default_factory=list)  # ids of tips (cases.tips) that pointed at the site by that day
 
 
 @dataclass
@@ -115,6 +116,8 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
             screenshot=str(blobs.path(shot, ".png")) if shot else None,
             case_id=case_id,
             reached_through=reached,
+            tips=list(session.scalars(select(Tip.id).where(Tip.site_id == site_id, Tip.submitted_at < end)
+                                      .order_by(Tip.id))),
         ))
     report.sites.sort(key=lambda s: (-SEVERITY_ORDER[s.risk], s.domain))
     return report

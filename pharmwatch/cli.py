@@ -100,12 +100,13 @@ def _redacted(url: str) -> str:
 @click.option("--query-set", "query_sets", multiple=True,
               help="Search only these query sets (repeatable; 'queries' is [search] queries).")
 @click.option("--no-watchlist", is_flag=True, help="Do not crawl the watchlist (search and its landing pages only).")
+@click.option("--no-tips", is_flag=True, help="Do not crawl the URLs of pending tips (`pharmwatch tip`).")
 @click.option("--new", is_flag=True, help="Abandon an interrupted scan instead of resuming it.")
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
 def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], query_sets: tuple[str, ...],
-         no_watchlist: bool, new: bool, verbose: bool) -> None:
-    """One full run: search monitoring, site crawl, rules; resumes an interrupted run."""
+         no_watchlist: bool, no_tips: bool, new: bool, verbose: bool) -> None:
+    """One full run: search monitoring, site crawl (watchlist and pending tips), rules; resumes an interrupted run."""
     from pharmwatch.scan import run_scan
     from pharmwatch.scan_lock import ScanAlreadyRunning
     settings = settings_from(ctx)
@@ -115,10 +116,11 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
         fail(f"unknown query set(s) {sorted(set(query_sets) - known)}; known: {', '.join(sorted(known))}")
     plan = [] if no_search else settings.search.plan(list(query_sets) if query_sets else None)
     watchlist = [*([] if no_watchlist else settings.watchlist), *extra_sites]
-    if not plan and not watchlist:
-        fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source})")
+    if not plan and not watchlist and (no_tips or not _pending_tip_count(database(settings))):
+        fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source}), "
+             "or add tips (`pharmwatch tip add URL`)")
     try:
-        outcome = run_scan(settings, database(settings), ruleset, plan=plan, watchlist=watchlist,
+        outcome = run_scan(settings, database(settings), ruleset, plan=plan, watchlist=watchlist, tips=not no_tips,
                            new=new, verbose=verbose, announce=lambda line: click.echo(line, err=True))
     except ScanAlreadyRunning as exc:
         fail(str(exc))
@@ -126,7 +128,7 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
     click.echo(
         f"scan {run.id} {run.status}: queries={run.queries} results={run.results} ads={run.ads} "
         f"pages={run.pages} failures={run.failures} findings={run.findings} "
-        f"flagged_sites={run.flagged_sites} open_cases={outcome.open_cases}"
+        f"flagged_sites={run.flagged_sites} open_cases={outcome.open_cases} tips_scanned={len(outcome.tips_scanned)}"
     )
     for what, why in outcome.problems:
         click.echo(f"  not captured: {what}: {why}")
@@ -181,6 +183,103 @@ def registry_export(ctx: click.Context, kind: str, output: Path | None) -> None:
         count = export_csv(session, kind, output if output else sys.stdout)
     if output:
         click.echo(f"{count} rows written to {output}", err=True)
+
+
+def _pending_tip_count(engine) -> int:  # type: ignore[no-untyped-def]
+    from cases.tips import pending_tips
+    from storage.db import session_factory
+
+    with session_factory(engine)() as session:
+        return len(pending_tips(session))
+
+
+# --- tip ------------------------------------------------------------------------------------------
+@cli.group("tip")
+def tip_group() -> None:
+    """Tips: suspicious URLs reported by monitors or the public; the next scan crawls them."""
+
+
+_BY_OPTION = click.option("--by", "by", default=lambda: os.environ.get("USER", "pharmwatch"),
+                          help="Who enters this (audit log; default: $USER).")
+
+
+@tip_group.command("add")
+@click.argument("url")
+@click.option("--source", default="monitor", show_default=True, help="Where the tip came from, e.g. '12315 hotline'.")
+@click.option("--reporter", default=None, help="Who reported it (kept in the tip only, not the audit log).")
+@click.option("--note", default=None, help="Free text, e.g. what the reporter said.")
+@_BY_OPTION
+@click.pass_context
+def tip_add(ctx: click.Context, url: str, source: str, reporter: str | None, note: str | None, by: str) -> None:
+    """Record a tip for URL (pasted as is: no scheme, full-width characters, IDN are fine); prints its id."""
+    from cases.tips import TipError, add_tip
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            tip, created = add_tip(session, url, source=source, reporter=reporter, note=note, submitted_by=by,
+                                   allow_private=settings.crawl.allow_private, timezone=settings.report.timezone)
+    except TipError as exc:
+        fail(f"tip not recorded: {exc}")
+    if not created:
+        click.echo(f"already recorded today from {tip.source!r} as tip {tip.id} ({tip.status}): {tip.url}", err=True)
+    click.echo(tip.id)
+
+
+@tip_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Import the good rows; write the rejected ones to a file.")
+@click.option("--rejects", type=click.Path(path_type=Path), default=None,
+              help="Where --skip-bad writes rejected rows (default: FILE.rejects.csv).")
+@click.option("--source", default="tip file", show_default=True, help="Source of rows whose source cell is empty.")
+@_BY_OPTION
+@click.pass_context
+def tip_import(ctx: click.Context, file: Path, skip_bad: bool, rejects: Path | None, source: str, by: str) -> None:
+    """Import tips from a CSV (columns: url, and optionally source, reporter, note, submitted_at).
+
+    Every row is validated; any bad value refuses the whole file (naming file:line and column) unless
+    --skip-bad. Importing the same file again adds nothing (one tip per URL, source and day).
+    """
+    from cases.tips import TipError, import_tips
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            report = import_tips(session, file, submitted_by=by, default_source=source, skip_bad=skip_bad,
+                                 rejects_path=rejects, allow_private=settings.crawl.allow_private,
+                                 timezone=settings.report.timezone)
+    except TipError as exc:
+        fail(f"nothing imported: {exc}")
+    click.echo(report.summary())
+
+
+@tip_group.command("list")
+@click.option("--status", type=click.Choice(["pending", "scanned"]), default=None, help="Only tips in this state.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@_BY_OPTION
+@click.pass_context
+def tip_list(ctx: click.Context, status: str | None, fmt: str, by: str) -> None:
+    """List tips, oldest first (the listing is audited: tips name their reporters)."""
+    from cases.tips import list_tips
+    from storage.audit import record_event
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    with transaction(session_factory(database(settings))) as session:
+        tips = list_tips(session, status=status)
+        record_event(session, actor=by, action="tips_listed", subject="tips",
+                     details={"status": status, "count": len(tips)})
+    if fmt == "json":
+        click.echo(json.dumps([t.to_json() for t in tips], ensure_ascii=False, indent=2))
+        return
+    for t in tips:
+        scanned = f" scan {t.scan_run_id}" if t.scan_run_id else ""
+        who = f", reporter {t.reporter}" if t.reporter else ""
+        click.echo(f"{t.id:>5} {t.status:<7}{scanned} {t.submitted_at[:16]} {t.source}{who} (by {t.submitted_by})\n"
+                   f"      {t.url}" + (f"\n      {t.note}" if t.note else ""))
+    click.echo(f"{len(tips)} tip(s)" + (f" {status}" if status else ""))
 
 
 # --- keys and evidence ------------------------------------------------------------------------
@@ -329,11 +428,12 @@ def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(["domain", "risk", "categories", "top_rules", "excerpt", "first_seen", "captures",
-                         "screenshot", "case_id", "reached_through"])
+                         "screenshot", "case_id", "reached_through", "tips"])
         for s in result.sites:
             writer.writerow([s.domain, s.risk, ";".join(s.categories), ";".join(r.rule_id for r in s.top_rules),
                              s.top_rules[0].excerpt if s.top_rules else "", s.first_seen, s.captures,
-                             s.screenshot or "", s.case_id or "", ";".join(map(_sighting, s.reached_through))])
+                             s.screenshot or "", s.case_id or "", ";".join(map(_sighting, s.reached_through)),
+                             ";".join(map(str, s.tips))])
     else:
         _print_daily_table(result)
 
@@ -357,7 +457,8 @@ def _print_daily_table(result) -> None:  # type: ignore[no-untyped-def]
         reached = "\n".join(map(_sighting, s.reached_through[:4])) or "-"
         if len(s.reached_through) > 4:
             reached += f"\n… +{len(s.reached_through) - 4}"
-        table.add_row(s.domain, s.risk, "\n".join(s.categories), rules, reached, s.first_seen[:16],
+        domain = s.domain + (f"\ntips: {', '.join(f'#{t}' for t in s.tips)}" if s.tips else "")
+        table.add_row(domain, s.risk, "\n".join(s.categories), rules, reached, s.first_seen[:16],
                       str(s.captures), s.screenshot or "-")
     Console(width=max(160, Console().width)).print(table)
 

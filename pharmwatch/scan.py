@@ -1,4 +1,7 @@
-"""One scan, wired from the top: lock, resume or start a ScanRun, crawl, count, open cases.
+"""One scan, wired from the top: lock, resume or start a ScanRun, crawl, count, open cases, mark tips.
+
+Pending tips (cases.tips) join the crawl targets ahead of the watchlist; after the crawl, the tips
+whose URL the run captured are marked scanned with the run's id (the others stay pending).
 
 An interrupted scan (killed, crashed) is resumed by the next `pharmwatch scan`: the same run id,
 search pages already stored are not asked again, and pages are re-fetched only where no capture
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cases.opening import open_cases_for_scan
+from cases.tips import mark_tips_scanned, pending_tips
 from crawler.run import CrawlParams, crawl
 from pharmwatch.config import Settings
 from pharmwatch.scan_lock import ScanLock
@@ -34,11 +38,13 @@ class ScanOutcome:
     open_cases: int
     problems: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
+    tips_scanned: list[int] = field(default_factory=list)  # ids of the tips this run crawled
 
 
 def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no-untyped-def]
-             plan: list[tuple[str, str, int]], watchlist: list[str], new: bool = False, verbose: bool = False,
-             announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
+             plan: list[tuple[str, str, int]], watchlist: list[str], tips: bool = True, new: bool = False,
+             verbose: bool = False, announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
+    """Run one scan of `plan` and `watchlist`, plus the URLs of pending tips unless `tips` is false."""
     sessions = session_factory(engine)
     with ScanLock(settings.home):
         with transaction(sessions) as session:
@@ -49,19 +55,24 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
             run = interrupted or start_scan_run(session, ruleset.digest)
             run_id, resumed = run.id, interrupted is not None
             done = done_search_pages(session, run_id) if resumed else []
+            tip_targets = pending_tips(session) if tips else []
         verb = "resuming interrupted" if resumed else "starting"
         announce(f"{verb} scan {run_id}: {len(plan)} searches (engine x query), "
-                 f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules")
+                 f"{len(watchlist)} watched site(s), {len(ruleset.rules)} rules, {len(tip_targets)} tip(s)")
+        # Tips first: a reported page gets its place before the site's page budget goes to followed links.
+        targets = list(dict.fromkeys([*(url for _, url in tip_targets), *watchlist]))
         error = None
         try:
-            crawl(crawl_params(settings, run_id, plan, watchlist, done, verbose), ruleset)
+            crawl(crawl_params(settings, run_id, plan, targets, done, verbose), ruleset)
         except Exception as exc:  # noqa: BLE001 - recorded on the scan run and reported
             error = f"{type(exc).__name__}: {exc}"
         with transaction(sessions) as session:
             run = finish_scan_run(session, run_id, error)
+            scanned = mark_tips_scanned(session, run_id, [tip_id for tip_id, _ in tip_targets])
             cases = open_cases_for_scan(session, run_id)
             problems = failure_reasons(session, run_id)
-    return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=error)
+    return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=error,
+                       tips_scanned=scanned)
 
 
 def crawl_params(settings: Settings, run_id: int, plan: list[tuple[str, str, int]], watchlist: list[str],

@@ -1,4 +1,4 @@
-"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings and cases.
+"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases and tips.
 
 Evidence bytes (bodies, text, screenshots) never live in rows: rows hold their SHA-256 and the
 blob store (`storage.blobs`) holds the bytes. Times are UTC.
@@ -6,11 +6,11 @@ blob store (`storage.blobs`) holds the bytes. Times are UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -30,6 +30,16 @@ class Site(Base):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     risk: Mapped[str] = mapped_column(String(16), default="none")  # latest capture's risk
+
+    @classmethod
+    def named(cls, session: Session, domain: str) -> Site:
+        """The row for this domain, created (and flushed, so it has an id) when first met."""
+        site = session.scalar(select(cls).where(cls.domain == domain))
+        if site is None:
+            site = cls(domain=domain)
+            session.add(site)
+            session.flush()
+        return site
 
 
 class ScanRun(Base):
@@ -175,6 +185,33 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Tip(Base):
+    """A suspicious URL reported by a monitor or the public (hotline, e-mail); the next scan crawls it.
+
+    One tip per (url, source, submitted_day): entering or importing the same report again on the same
+    day finds the existing tip instead of adding one (see cases.tips). `submitted_day` is the local day
+    (report timezone) of `submitted_at`, stored because a day cannot be indexed portably otherwise.
+    """
+
+    __tablename__ = "tip"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))  # normalised http(s) URL (cases.tips.normalise_url)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)  # the URL's registrable domain
+    source: Mapped[str] = mapped_column(String(100))  # e.g. "12315 hotline", "public email"
+    reporter: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_day: Mapped[date]
+    submitted_by: Mapped[str] = mapped_column(String(100))  # who entered it
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|scanned
+    scan_run_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"), index=True)  # the scan that crawled it
+    site: Mapped[Site] = relationship()
+    __table_args__ = (
+        UniqueConstraint("url", "source", "submitted_day", name="uq_tip_url_source_day"),
+        CheckConstraint("status IN ('pending', 'scanned')", name="tip_status"),
+    )
 
 
 Index("ix_capture_fetched_at", Capture.fetched_at)

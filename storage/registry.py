@@ -228,7 +228,7 @@ class ImportReport:
 # Reading the file
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str, str | None]:
+def decode_csv(data: bytes, path: Path) -> tuple[str, str, str | None]:
     """(text, encoding, note): UTF-8 (BOM or not) silently; UTF-16 with BOM, GBK, GB18030 with a note."""
     if data.startswith(codecs.BOM_UTF8):
         try:
@@ -281,12 +281,12 @@ def _undecodable(path: Path, data: bytes, error: UnicodeDecodeError, why: str) -
     )
 
 
-def _header_key(name: str) -> str:
+def header_key(name: str) -> str:
     return name.strip().strip("\ufeff").strip().lower().replace(" ", "_")
 
 
 def _check_header(spec: KindSpec, header: list[str], path: Path) -> list[str]:
-    keys = [_header_key(h) for h in header]
+    keys = [header_key(h) for h in header]
     unknown = [h for h, k in zip(header, keys, strict=True) if k not in spec.columns]
     missing = [c for c in spec.required if c not in keys]
     duplicated = sorted({k for k in keys if keys.count(k) > 1 and k})
@@ -478,7 +478,7 @@ def import_csv(
         data = path.read_bytes()
     except OSError as e:
         raise RegistryImportError(f"{path}: cannot read the file: {e.strerror or e}") from None
-    text, encoding, note = _decode(data, path)
+    text, encoding, note = decode_csv(data, path)
     report = ImportReport(kind=kind, path=path, encoding=encoding, encoding_note=note)
     sample = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in sample and "," not in sample else ","

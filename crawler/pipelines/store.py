@@ -56,11 +56,7 @@ class StorePipeline:
         return item
 
     def _site(self, session: Session, domain: str) -> Site:
-        site = session.scalar(select(Site).where(Site.domain == domain))
-        if site is None:
-            site = Site(domain=domain)
-            session.add(site)
-            session.flush()
+        site = Site.named(session, domain)
         site.last_seen = utcnow()
         return site
 
