@@ -89,11 +89,6 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "SERP_PROXIES": params.engine_proxies,
         "SERP_DELAYS": params.engine_delays,
         "SERP_RENDER": params.render_engines,
-        # Chromium takes proxies per context: one context per engine that has its own proxy.
-        "PLAYWRIGHT_CONTEXTS": {
-            f"serp-{engine}": {"proxy": {"server": proxy, "bypass": "localhost,127.0.0.1"}}
-            for engine, proxy in params.engine_proxies.items()
-        },
         # Per-engine rate limits: every engine's requests share one download slot with its delay.
         "DOWNLOAD_SLOTS": {
             f"serp-{engine}": {"delay": delay, "concurrency": 1, "jitter": 0.5}

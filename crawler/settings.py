@@ -30,8 +30,8 @@ LOG_LEVEL = "WARNING"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.browser.CaptureBrowserHandler",
+    "https": "crawler.browser.CaptureBrowserHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Playwright cannot download its own browser here: Debian's Chromium, with the flags it needs as root.
@@ -43,7 +43,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
     ],
 }
-PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_CONTEXTS = 4  # each captured page gets its own context (crawler/browser.py)
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 

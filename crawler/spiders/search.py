@@ -47,7 +47,10 @@ class SearchSpider(scrapy.Spider):
         if engine in settings.getlist("SERP_RENDER"):
             meta["playwright"] = True
             if proxy:
+                # Chromium takes proxies per context: one context per engine with its own proxy
+                # (the kwargs travel with every request, so a replaced browser gets it back).
                 meta["playwright_context"] = f"serp-{engine}"
+                meta["playwright_context_kwargs"] = {"proxy": {"server": proxy, "bypass": "localhost,127.0.0.1"}}
         return Request(build_search_url(engine, query, page), callback=self.parse_result_page,
                        errback=self.on_error, meta=meta, dont_filter=True)
 

@@ -10,6 +10,7 @@ recorded with its reason.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout
 from crawler.domains import site_of
 from crawler.extract import decode_html, visible_text_length
 from crawler.failures import describe_failure
@@ -40,6 +42,7 @@ class SiteSpider(scrapy.Spider):
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()
         self.resolver: HostResolver | None = None
+        self.captures_rendered = itertools.count(1)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> SiteSpider:  # type: ignore[no-untyped-def]
@@ -68,6 +71,10 @@ class SiteSpider(scrapy.Spider):
             wait_ms = self.settings.getint("CAPTURE_RENDER_WAIT_MS")
             meta.update(
                 playwright=True,
+                # A throwaway context per capture, closed after the page (crawler/browser.py). Bad
+                # certificates are let through as the plain fetch does: sellers' often are.
+                playwright_context=f"{CAPTURE_CONTEXT_PREFIX}{next(self.captures_rendered)}",
+                playwright_context_kwargs={"ignore_https_errors": True},
                 playwright_page_methods=[
                     PageMethod("wait_for_timeout", wait_ms),
                     PageMethod("screenshot", full_page=True, type="png"),
@@ -139,6 +146,14 @@ class SiteSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(BrowserTimeout) and not request.meta.get("render_retried"):
+            # The browser was wedged or killed and has been replaced: give the page one more go.
+            retry = self._request(request.url, request.meta["site"], request.meta["site_depth"], render=True,
+                                  force=True)
+            if retry:
+                retry.meta["render_retried"] = True
+                yield retry
+                return
         response = getattr(failure.value, "response", None)
         yield CaptureItem(
             url=request.meta.get("redirect_urls", [request.url])[0],

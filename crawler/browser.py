@@ -1,0 +1,175 @@
+"""Chromium for the crawler: scrapy-playwright, made safe to leave running unattended.
+
+scrapy-playwright trusts the browser. A Chromium that is killed, runs out of memory or is wedged
+by a hostile page can leave page operations waiting forever (its child processes may keep the
+control pipe open, so the disconnection is never noticed), and Scrapy's DOWNLOAD_TIMEOUT does not
+apply to browser downloads: one bad page would hang the overnight scan. This handler adds:
+
+- a deadline on every browser download (twice the navigation timeout, plus the render wait and a
+  margin). When it passes, the browser is probed; if it does not answer it is abandoned and the
+  next page launches a new one. The page is recorded as failed with the reason.
+- a throwaway browser context per capture (requests whose `playwright_context` starts with
+  `CAPTURE_CONTEXT_PREFIX`), closed after the page: a seller's cookies, service workers and
+  popups never reach the next site, and a wedged page takes only its own context with it.
+- the address guard inside Chromium: every request the browser makes (sub-resources, redirects,
+  popups) is checked like Scrapy's own requests (crawler.middlewares.address_guard), and a
+  page whose navigation was refused fails with AddressRefused and the reason.
+- bounded shutdown: closing a dead browser does not hang the end of the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Route
+from playwright.async_api import Request as PlaywrightRequest
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy_playwright.handler import BrowserContextWrapper, ScrapyPlaywrightDownloadHandler
+
+from crawler.middlewares.address_guard import AddressGuardMiddleware, AddressRefused
+
+logger = logging.getLogger(__name__)
+
+CAPTURE_CONTEXT_PREFIX = "capture-"
+PROBE_SECONDS = 10.0  # a healthy browser opens and closes a context well within this
+CLOSE_SECONDS = 15.0
+
+
+class BrowserTimeout(Exception):
+    """Chromium did not finish a page within the deadline."""
+
+
+class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        navigation = settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") / 1000
+        self.deadline = 2 * navigation + settings.getint("CAPTURE_RENDER_WAIT_MS") / 1000 + 10
+        self.guard: AddressGuardMiddleware | None = None
+        if settings.getbool("GUARD_ENABLED"):
+            self.guard = AddressGuardMiddleware(settings.getlist("GUARD_ALLOW"),
+                                                resolve_names=not settings.get("EGRESS_PROXY"))
+            self.abort_request = self._refuse
+        self._requests_of_pages: weakref.WeakKeyDictionary[Page, Request] = weakref.WeakKeyDictionary()
+        self._refusals: dict[str, str | None] = {}
+
+    async def _download_request(self, request: Request, spider: Any = None) -> Response:
+        context_name = request.meta.get("playwright_context", "")
+        try:
+            return await asyncio.wait_for(super()._download_request(request, spider), self.deadline)
+        except TimeoutError:
+            await self._close_pages_of(request)
+            await self._replace_browser_if_unresponsive()
+            raise BrowserTimeout(f"Chromium did not finish the page within {self.deadline:.0f} s") from None
+        except PlaywrightError:
+            refused = request.meta.get("guard_refused")
+            if refused:
+                raise AddressRefused(refused) from None
+            raise
+        finally:
+            if context_name.startswith(CAPTURE_CONTEXT_PREFIX):
+                await self._close_context(context_name)
+
+    async def _create_page(self, request: Request, spider: Any) -> Page:
+        page = await super()._create_page(request, spider)
+        self._requests_of_pages[page] = request
+        return page
+
+    async def _create_browser_context(self, name: str, context_kwargs: dict | None,
+                                      spider: Any = None) -> BrowserContextWrapper:
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        if self.guard is not None:
+            # Pages route through scrapy-playwright's handler (which asks `_refuse`); popups and
+            # other pages the site opens have no page route, so the context guards them.
+            await wrapper.context.route("**", self._guard_route)
+        return wrapper
+
+    async def _guard_route(self, route: Route, request: PlaywrightRequest) -> None:
+        if await self._refuse(request):
+            await route.abort()
+        else:
+            await route.fallback()
+
+    async def _refuse(self, playwright_request: PlaywrightRequest) -> bool:
+        """Whether Chromium must not make this request (the address guard's verdict)."""
+        assert self.guard is not None
+        url = playwright_request.url
+        if not url.startswith(("http://", "https://")):
+            return False  # data:, blob:, about: never leave the browser
+        if url not in self._refusals:
+            self._refusals[url] = await asyncio.to_thread(self.guard.refusal, url)
+        reason = self._refusals[url]
+        if reason is None:
+            return False
+        self.stats.inc_value("guard/refused_in_browser")
+        if playwright_request.is_navigation_request():
+            try:
+                scrapy_request = self._requests_of_pages.get(playwright_request.frame.page)
+            except PlaywrightError:  # a service worker's request has no frame
+                scrapy_request = None
+            if scrapy_request is not None:
+                scrapy_request.meta["guard_refused"] = reason
+        return True
+
+    async def _close_pages_of(self, request: Request) -> None:
+        """Close the pages a timed-out request left open (cancelling it skipped scrapy-playwright's own close)."""
+        for page in [page for page, owner in self._requests_of_pages.items() if owner is request]:
+            try:
+                await asyncio.wait_for(page.close(), CLOSE_SECONDS)
+            except (TimeoutError, PlaywrightError):
+                pass
+
+    async def _close_context(self, name: str) -> None:
+        wrapper = self.context_wrappers.get(name)
+        if wrapper is None:
+            return
+        try:
+            await asyncio.wait_for(wrapper.context.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            await self._abandon_browser(f"context {name} did not close")
+        except PlaywrightError:
+            pass  # the browser is already gone; its disconnection handler tidies up
+
+    async def _replace_browser_if_unresponsive(self) -> None:
+        browser = getattr(self, "browser", None)
+        if browser is None:
+            return
+        try:
+            probe = await asyncio.wait_for(browser.new_context(), PROBE_SECONDS)
+            await asyncio.wait_for(probe.close(), PROBE_SECONDS)
+        except (TimeoutError, PlaywrightError):
+            await self._abandon_browser("it stopped answering")
+
+    async def _abandon_browser(self, why: str) -> None:
+        """Forget the current browser (the next page launches a new one) and free its slots."""
+        browser = self.__dict__.pop("browser", None)
+        if browser is None:
+            return
+        logger.warning("Chromium abandoned and replaced: %s", why)
+        self.stats.inc_value("playwright/browser_abandoned")
+        self.context_wrappers.clear()
+        if self.config.max_contexts:
+            # The lost contexts never report closing: start counting afresh, and wake whoever
+            # waits on the old count (briefly over the limit rather than waiting forever).
+            stale, self.context_semaphore = self.context_semaphore, asyncio.Semaphore(self.config.max_contexts)
+            for _ in range(self.config.max_contexts):
+                stale.release()
+        asyncio.ensure_future(_close_quietly(browser))
+
+    async def _close(self) -> None:
+        try:
+            await asyncio.wait_for(super()._close(), 2 * CLOSE_SECONDS)
+        except (TimeoutError, PlaywrightError) as exc:
+            logger.warning("Chromium did not close cleanly (%s); leaving it", type(exc).__name__)
+
+
+async def _close_quietly(browser: Any) -> None:
+    try:
+        await asyncio.wait_for(browser.close(), CLOSE_SECONDS)
+    except (TimeoutError, PlaywrightError):
+        pass
