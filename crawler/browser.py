@@ -11,9 +11,13 @@ apply to browser downloads: one bad page would hang the overnight scan. This han
 - a throwaway browser context per capture (requests whose `playwright_context` starts with
   `CAPTURE_CONTEXT_PREFIX`), closed after the page: a seller's cookies, service workers and
   popups never reach the next site, and a wedged page takes only its own context with it.
-- the address guard inside Chromium: every request the browser makes (sub-resources, redirects,
-  popups) is checked like Scrapy's own requests (crawler.middlewares.address_guard), and a
-  page whose navigation was refused fails with AddressRefused and the reason.
+- the address guard inside Chromium: every request the browser makes (sub-resources, frames,
+  scripted navigations, popups) is checked like Scrapy's own requests
+  (crawler.middlewares.address_guard) and aborted when refused; a page whose navigation was
+  refused fails with AddressRefused and the reason. Redirect hops are the exception: Playwright
+  does not route them, so a redirect served only to the browser is judged after Chromium followed
+  it, and the page is refused then (the plain fetch, which Chromium re-renders the final URL of,
+  is guarded on every hop).
 - bounded shutdown: closing a dead browser does not hang the end of the scan.
 """
 
@@ -61,7 +65,7 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         context_name = request.meta.get("playwright_context", "")
         try:
-            return await asyncio.wait_for(super()._download_request(request, spider), self.deadline)
+            response = await asyncio.wait_for(super()._download_request(request, spider), self.deadline)
         except TimeoutError:
             await self._close_pages_of(request)
             await self._replace_browser_if_unresponsive()
@@ -74,6 +78,13 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         finally:
             if context_name.startswith(CAPTURE_CONTEXT_PREFIX):
                 await self._close_context(context_name)
+        # Chromium follows redirects without asking the route again, so a redirect served only to
+        # the browser (cloaking) can be judged only once followed: refuse to keep what it led to.
+        for url in [*request.meta.get("redirect_urls", []), response.url]:
+            reason = await self._refusal(url)
+            if reason:
+                raise AddressRefused(f"{reason}, reached by a redirect inside Chromium")
+        return response
 
     async def _create_page(self, request: Request, spider: Any) -> Page:
         page = await super()._create_page(request, spider)
@@ -97,13 +108,7 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _refuse(self, playwright_request: PlaywrightRequest) -> bool:
         """Whether Chromium must not make this request (the address guard's verdict)."""
-        assert self.guard is not None
-        url = playwright_request.url
-        if not url.startswith(("http://", "https://")):
-            return False  # data:, blob:, about: never leave the browser
-        if url not in self._refusals:
-            self._refusals[url] = await asyncio.to_thread(self.guard.refusal, url)
-        reason = self._refusals[url]
+        reason = await self._refusal(playwright_request.url)
         if reason is None:
             return False
         self.stats.inc_value("guard/refused_in_browser")
@@ -115,6 +120,14 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             if scrapy_request is not None:
                 scrapy_request.meta["guard_refused"] = reason
         return True
+
+    async def _refusal(self, url: str) -> str | None:
+        """The address guard's reason to refuse `url`, or None (names resolved off the event loop)."""
+        if self.guard is None or not url.startswith(("http://", "https://")):
+            return None  # data:, blob:, about: never leave the browser
+        if url not in self._refusals:
+            self._refusals[url] = await asyncio.to_thread(self.guard.refusal, url)
+        return self._refusals[url]
 
     async def _close_pages_of(self, request: Request) -> None:
         """Close the pages a timed-out request left open (cancelling it skipped scrapy-playwright's own close)."""

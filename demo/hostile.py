@@ -46,10 +46,17 @@ ENDPOINTS = {
     "/js-loop": "JavaScript that never stops running",
     "/js-popups": "JavaScript that opens endless popups and dialogs",
     "/js-busy": "JavaScript that keeps the network busy forever (the claim is in the page)",
+    "/js-private": "a page whose images, scripts, frames, fetches and popups point at private addresses",
+    "/cloak-private": "a normal page to every other visit, a redirect to a private address to the rest (cloaking)",
 }
+
+# Where /js-private's page reaches: none of these may ever be asked for (tests check the proxy's hits).
+PRIVATE_TARGETS = ["10.0.0.1", "192.168.1.1", "10.0.0.2", "169.254.169.254", "172.16.0.1"]
+CLOAK_TARGET = "10.9.9.9"  # where /cloak-private sends the browser
 
 _CLAIM = "降糖神丸，根治糖尿病，永不复发。"
 _flap_count = 0
+_cloak_count = 0
 
 
 def _html_page(body: str) -> str:
@@ -62,6 +69,10 @@ _JS_PAGES = {
                    " alert('限时优惠'); confirm('立即购买?'); }, 50);</script>"),
     "/js-busy": ("<p>降糖神丸，根治糖尿病，永不复发</p><script>(function poll() {"
                  " fetch('/js-busy-poll?' + Math.random()).finally(poll); })();</script>"),
+    "/js-private": ("<p>降糖神丸，根治糖尿病，永不复发</p><img src='http://10.0.0.1/pixel.png'>"
+                    "<script src='http://192.168.1.1/router.js'></script><iframe src='http://10.0.0.2/'></iframe>"
+                    "<script>fetch('http://169.254.169.254/latest/meta-data/').catch(function () {});"
+                    " window.open('http://172.16.0.1/');</script>"),
 }
 
 
@@ -139,6 +150,13 @@ def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
     elif path in _JS_PAGES:
         page = f"<html><head><meta charset='utf-8'><title>{path}</title></head><body>{_JS_PAGES[path]}</body></html>"
         _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], page.encode())
+    elif path == "/cloak-private":
+        global _cloak_count
+        _cloak_count += 1
+        if _cloak_count % 2:
+            _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], _html_page(_CLAIM).encode())
+        else:
+            _send(handler, 302, [("Location", f"http://{CLOAK_TARGET}/admin")], b"")
     elif path == "/js-busy-poll":
         time.sleep(0.2)
         _send(handler, 200, [("Content-Type", "text/plain")], b"ok")

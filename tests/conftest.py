@@ -10,19 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from demo.server import DemoWeb
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "demo" / "pharmwatch.toml"
 
 
 @pytest.fixture(scope="session")
-def demo_web() -> Iterator[str]:
-    """The demo web, serving every fixture site and the mock search engine; yields its URL."""
-    from demo.server import DemoWeb
-
+def demo_server() -> Iterator[DemoWeb]:
+    """The demo web, serving every fixture site and the mock search engine (and counting its hits)."""
     web = DemoWeb()
     web.start()
-    yield web.url
+    yield web
     web.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_web(demo_server: DemoWeb) -> str:
+    """The demo web's URL (it is also the crawler's HTTP proxy)."""
+    return demo_server.url
 
 
 def cli_env(home: Path, proxy: str | None = None) -> dict[str, str]:
