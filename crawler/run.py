@@ -48,6 +48,8 @@ class CrawlParams:
     concurrency: int = 8
     download_timeout: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
+    retry_after_max_seconds: float = 30.0
+    retry_after_times: int = 2
     render_first_page: bool = True
     render_wait_ms: int = 1500
     host_addresses: dict[str, str] = field(default_factory=dict)
@@ -73,6 +75,8 @@ def scrapy_settings(params: CrawlParams) -> ScrapySettings:
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, params.concurrency // 2),
         "DOWNLOAD_TIMEOUT": params.download_timeout,
         "CAPTURE_MAX_BODY_BYTES": params.max_body_bytes,
+        "CAPTURE_RETRY_AFTER_MAX_SECONDS": params.retry_after_max_seconds,
+        "CAPTURE_RETRY_AFTER_TIMES": params.retry_after_times,
         "USER_AGENT": params.user_agent,
         "ROBOTSTXT_OBEY": params.obey_robots_txt,
         "LOG_LEVEL": params.log_level,

@@ -50,6 +50,8 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH = {
     "crawler.middlewares.egress_proxy.EgressProxyMiddleware": 350,
     "crawler.middlewares.address_guard.AddressGuardMiddleware": 360,
+    # process_response runs from high to low: before RetryMiddleware (550) retries at once.
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     # process_response runs from high to low: before HttpCompressionMiddleware (590) decompresses.
     "crawler.middlewares.body_limit.BodyLimitMiddleware": 595,
 }
@@ -70,6 +72,8 @@ CAPTURE_RENDER_FIRST_PAGE = True  # first page of every site through Chromium, w
 CAPTURE_RENDER_WAIT_MS = 1500  # time scripts get after load before DOM and screenshot are taken
 CAPTURE_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are truncated here, kept, and marked truncated
 CAPTURE_JS_TEXT_THRESHOLD = 200  # a plain page with scripts and less visible text is re-fetched in Chromium
+CAPTURE_RETRY_AFTER_MAX_SECONDS = 30.0  # a 429/503 asking for a longer wait is recorded, not retried
+CAPTURE_RETRY_AFTER_TIMES = 2  # times a 429/503 with Retry-After is asked again, after the wait it names
 CAPTURE_HOST_ADDRESSES = {}  # host → IP recorded as the server's address (like /etc/hosts); used behind a proxy
 
 # GUARD_*: the crawler refuses private, loopback and link-local addresses unless allow-listed.

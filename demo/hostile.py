@@ -34,6 +34,7 @@ ENDPOINTS = {
     "/calendar": "an endless calendar: every day links to the next (?d=YYYY-MM-DD)",
     "/rate-limited": "429 with Retry-After",
     "/unavailable": "503 with Retry-After",
+    "/retry-after": "429 with Retry-After: 2 unless 2 s have passed since the last 429, then the page",
     "/flapping": "500 and 200 in turn",
     "/robots.txt": "garbage, then 400,000 Disallow lines (~10 MB)",
     "/redirect-loop": "redirects to itself",
@@ -57,6 +58,7 @@ CLOAK_TARGET = "10.9.9.9"  # where /cloak-private sends the browser
 _CLAIM = "降糖神丸，根治糖尿病，永不复发。"
 _flap_count = 0
 _cloak_count = 0
+_last_refusal: float | None = None  # when /retry-after last refused
 
 
 def _html_page(body: str) -> str:
@@ -124,6 +126,14 @@ def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
         _send(handler, 429, [("Retry-After", "3600"), ("Content-Type", "text/plain")], b"slow down")
     elif path == "/unavailable":
         _send(handler, 503, [("Retry-After", "120"), ("Content-Type", "text/plain")], b"maintenance")
+    elif path == "/retry-after":
+        global _last_refusal
+        if _last_refusal is None or time.monotonic() - _last_refusal < 2:  # new, or back too early
+            _last_refusal = time.monotonic()
+            _send(handler, 429, [("Retry-After", "2"), ("Content-Type", "text/plain")], b"too many requests")
+        else:
+            _last_refusal = None
+            _send(handler, 200, [("Content-Type", "text/html; charset=utf-8")], _html_page(_CLAIM).encode())
     elif path == "/flapping":
         global _flap_count
         _flap_count += 1

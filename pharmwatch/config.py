@@ -45,6 +45,8 @@ class CrawlSettings:
     concurrency: int = 8
     download_timeout: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
+    retry_after_max_seconds: float = 30.0  # a 429/503 asking for a longer wait is recorded, not waited for
+    retry_after_times: int = 2  # times a 429/503 with Retry-After is asked again after the wait it names
     render_first_page: bool = True  # render each site's first page in Chromium and screenshot it
     render_wait_ms: int = 1500  # time scripts get after load before the DOM and screenshot are taken
     chromium_path: str = "/usr/bin/chromium"

@@ -87,6 +87,8 @@ def crawl_params(settings: Settings, run_id: int, plan: list[tuple[str, str, int
         allow_private=crawl_settings.allow_private, max_pages_per_site=crawl_settings.max_pages_per_site,
         max_depth=crawl_settings.max_depth, concurrency=crawl_settings.concurrency,
         download_timeout=crawl_settings.download_timeout, max_body_bytes=crawl_settings.max_body_bytes,
+        retry_after_max_seconds=crawl_settings.retry_after_max_seconds,
+        retry_after_times=crawl_settings.retry_after_times,
         render_first_page=crawl_settings.render_first_page, render_wait_ms=crawl_settings.render_wait_ms,
         host_addresses=crawl_settings.host_addresses,
         chromium_path=crawl_settings.chromium_path, user_agent=crawl_settings.user_agent,

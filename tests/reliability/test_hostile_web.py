@@ -70,8 +70,9 @@ CASES: list[tuple[str, bool, Check]] = [
     ("/image", False, error_has("binary content (PNG)")),
     ("/many-links", False, within_budget),
     ("/calendar", False, within_budget),
-    ("/rate-limited", False, error_has("HTTP 429")),
-    ("/unavailable", False, error_has("HTTP 503")),
+    ("/rate-limited", False, error_has("HTTP 429 (Retry-After: 3600; not waited for)")),
+    ("/unavailable", False, error_has("HTTP 503 (Retry-After: 120; not waited for)")),
+    ("/retry-after", False, flagged),  # refused unless the client waited the 2 s it was told to
     ("/flapping", False, flagged),
     ("/js-loop", True, error_has("timeout")),
     ("/js-popups", True, flagged),
