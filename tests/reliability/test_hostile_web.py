@@ -97,7 +97,9 @@ def test_every_hostile_case_ends_recorded_and_the_scan_finishes(demo_server: Dem
     js = ", ".join(f'"http://hostile.test{path}"' for path, render, _ in CASES if render)
     rendered.write_text(f"watchlist = [{js}]\n[crawl]\nallow_private = [\"127.0.0.0/8\"]\nmax_depth = 0\n"
                         "download_timeout = 8\n", encoding="utf-8")
-    peak_kb = [_scan_with_time(config, home, demo_web), _scan_with_time(rendered, home, demo_web)]
+    scans = [_scan_with_time(config, home, demo_web), _scan_with_time(rendered, home, demo_web)]
+    peak_kb = [peak for peak, _ in scans]
+    reported = "".join(output for _, output in scans)
 
     with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
         runs = session.scalars(select(ScanRun)).all()
@@ -123,6 +125,8 @@ def test_every_hostile_case_ends_recorded_and_the_scan_finishes(demo_server: Dem
     # Known limit (crawler/browser.py): a redirect hop inside Chromium is judged only after it was followed.
     rows.append(("/cloak-private: redirect hop", True, f"requests that reached {CLOAK_TARGET}: "
                  f"{demo_server.hits(CLOAK_TARGET)} (followed by Chromium, then refused)"))
+    unreported = [c.url for c in captures if c.error and f"not captured: {c.url}: " not in reported]
+    assert not unreported, f"failures the scan did not report: {unreported}"
     huge = next(c for c in captures if c.url.endswith("/huge?mb=200"))
     assert len(BlobStore(home / "blobs").get(huge.body_sha256, ".html")) == LIMIT
 
@@ -134,7 +138,8 @@ def test_every_hostile_case_ends_recorded_and_the_scan_finishes(demo_server: Dem
     assert failures == [], f"cases not survived: {failures}"
 
 
-def _scan_with_time(config: Path, home: Path, proxy: str) -> int:
+def _scan_with_time(config: Path, home: Path, proxy: str) -> tuple[int, str]:
+    """Scan as a user would; returns the peak memory (kB, max RSS) and what the scan printed."""
     env = cli_env(home, proxy)
     time_cmd = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
     result = subprocess.run([*time_cmd, sys.executable, "-m", "pharmwatch", "--config", str(config), "scan"],
@@ -143,7 +148,7 @@ def _scan_with_time(config: Path, home: Path, proxy: str) -> int:
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     if not time_cmd:
         pytest.skip("/usr/bin/time is not installed")  # pragma: no cover
-    return int(match.group(1)) if match else 0
+    return (int(match.group(1)) if match else 0), result.stdout
 
 
 def test_a_huge_garbage_robots_txt_does_not_stop_a_scan_that_obeys_robots(demo_web: str, tmp_path: Path) -> None:
