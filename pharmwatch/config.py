@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from apscheduler.triggers.cron import CronTrigger
+
 DEFAULT_HOME = Path("~/.pharmwatch")
 
 # The regulator's plan puts the six focus diseases and the online-sale ban list first.
@@ -275,6 +277,17 @@ def _check_values(settings: Settings) -> None:
         problems.append("[search] delays must not be negative")
     if settings.search.block_retries < 0 or settings.search.block_backoff_seconds < 0:
         problems.append("[search] block_retries and block_backoff_seconds must not be negative")
+    if crawl.retry_after_max_seconds < 0 or crawl.retry_after_times < 0:
+        problems.append("[crawl] retry_after_max_seconds and retry_after_times must not be negative")
+    # A bad cron must fail when the settings are read, naming the field, not at 2 a.m.
+    crons = [("[schedule] nightly", settings.schedule.nightly)] + [
+        (f"[search] query_sets[{i}] ({q.name}) schedule", q.schedule)
+        for i, q in enumerate(settings.search.query_sets) if q.schedule]
+    for name, cron in crons:
+        try:
+            CronTrigger.from_crontab(cron, timezone="UTC")
+        except ValueError as exc:
+            problems.append(f"{name}: {cron!r} is not a 5-field cron expression ({exc})")
     if problems:
         raise SettingsError("\n".join(f"{where}: {problem}" for problem in problems))
 

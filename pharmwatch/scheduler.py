@@ -43,8 +43,6 @@ def scheduled_scans(settings: Settings) -> list[ScheduledScan]:
     for cron, names in own.items():
         args = ["--no-watchlist", *[arg for name in names for arg in ("--query-set", name)]]
         jobs.append(ScheduledScan(f"sets-{'-'.join(names)}", cron, args))
-    for job in jobs:
-        trigger(job.cron, settings.report.timezone)  # refuse a bad cron now, not at 2 a.m.
     return jobs
 
 

@@ -51,6 +51,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("[search]\nengines = 'mock'\n", "expected a list of str"),
         ("[crawl]\nproxy = 'socks://x'\n", "proxy must be an http:// URL"),
         ("[crawl\n", "not valid TOML"),
+        ("[schedule]\nnightly = 'at two'\n", "[schedule] nightly: 'at two' is not a 5-field cron"),
+        ("[search]\nquery_sets = [{name = 'gout', queries = ['x'], schedule = '61 * * * *'}]\n",
+         "query_sets[0] (gout) schedule: '61 * * * *' is not a 5-field cron"),
+        ("[crawl]\nretry_after_times = -1\n", "retry_after_times must not be negative"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:

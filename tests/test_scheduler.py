@@ -56,9 +56,8 @@ def test_next_runs_follow_the_report_timezone(tmp_path: Path) -> None:
 
 
 def test_a_bad_cron_is_refused_before_anything_is_scheduled(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path, CONFIG.replace('"0 2 * * *"', '"every night"')), environ={})
-    with pytest.raises(SettingsError, match="not a 5-field cron"):
-        scheduled_scans(settings)
+    with pytest.raises(SettingsError, match="nightly: 'every night' is not a 5-field cron"):
+        load_settings(write(tmp_path, CONFIG.replace('"0 2 * * *"', '"every night"')), environ={})
     result = CliRunner().invoke(cli, ["--config", str(write(tmp_path, CONFIG.replace('"0 2 * * *"', '"x"'))),
                                       "schedule", "show"], obj={})
     assert result.exit_code == 2 and "cron" in result.output
