@@ -48,6 +48,7 @@ _FILLER_NEXT_TO_CJK_RE: Final = re.compile(f"[{CJK_CLASS}]{_FILLER_CLASS}")
 _SENTENCE_END_RE: Final = re.compile(r"[。!?;\n]|\.(?=\s|$)")
 
 _ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")
+_CORNER_QUOTES: Final = {"「": "“", "」": "”", "『": "‘", "』": "’", "﹁": "“", "﹂": "”", "﹃": "‘", "﹄": "’"}
 
 _CHAR_CACHE: dict[str, str] = {}
 _CONVERTER_LOCK = threading.Lock()
@@ -82,6 +83,10 @@ def _map_char(ch: str) -> str:
         out = ""
     elif category == "Cc":
         out = " "
+    elif ch in _CORNER_QUOTES:
+        # Traditional-Chinese pages quote with corner brackets (「根治」); fold them to “” ‘’ so a
+        # quoted claim reads the same on both kinds of page.
+        out = _CORNER_QUOTES[ch]
     else:
         out = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ch).casefold())
         if out.isspace():

@@ -172,3 +172,18 @@ def test_rewrite_maps_a_replacement_to_the_whole_original_spelling() -> None:
     j = rewritten.text.index("永不复发")
     assert original[slice(*rewritten.to_original(j, j + 4))] == "永不复发"
     assert len(rewritten.starts) == len(rewritten.text)
+
+
+def test_corner_brackets_are_folded_to_chinese_quotation_marks() -> None:
+    # Traditional-Chinese pages quote with 「」: a quoted claim must read the same as with “”.
+    norm = normalise("宣稱可「再生胰島」、『根治』")
+    assert norm.text == "宣称可“再生胰岛”、‘根治’"
+    assert len(norm.text) == len("宣稱可「再生胰島」、『根治』")
+
+
+def test_a_claim_quoted_with_corner_brackets_in_a_report_is_not_flagged() -> None:
+    from rules import load_ruleset
+
+    ruleset = load_ruleset()
+    report = "街頭巷尾散發的廣告傳單中宣稱，其產品可「再生胰島」、「治癒糖尿病」，都是騙人的。"
+    assert not ruleset.analyse(TextDocument.from_parts([("body", report)])).flagged
