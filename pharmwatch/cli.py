@@ -641,8 +641,9 @@ def demo_serve(host: str, port: int, port_file: Path | None) -> None:
 
 
 @demo_group.command("run")
+@click.option("--hostile", is_flag=True, help="Also crawl hostile.test: slow, broken and hostile servers.")
 @click.pass_context
-def demo_run(ctx: click.Context) -> None:
+def demo_run(ctx: click.Context, hostile: bool) -> None:
     """Start the demo web, scan it, print today's flagged sites, stop it (what `make demo` runs)."""
     config = ctx.obj.get("config_file") or DEMO_CONFIG
     with tempfile.TemporaryDirectory() as tmp, running_demo_web(Path(tmp) / "port") as proxy:
@@ -650,7 +651,7 @@ def demo_run(ctx: click.Context) -> None:
         base = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
         registries = sorted(DEMO_REGISTRY.glob("*.csv"))
         steps = [["db", "upgrade"], *(["registry", "import", csv.stem, str(csv)] for csv in registries),
-                 ["scan"], ["report", "daily"]]
+                 ["scan", *(["--site", "http://hostile.test/"] if hostile else [])], ["report", "daily"]]
         for args in steps:
             code = subprocess.call([*base, *args], env=env)
             if code != 0:

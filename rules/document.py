@@ -56,6 +56,13 @@ class TextDocument:
             pos += len(text)
         return cls("".join(pieces), sections)
 
+    def head(self, max_chars: int) -> TextDocument:
+        """The first `max_chars` characters, sections clipped; offsets stay those of the whole text."""
+        if len(self.text) <= max_chars:
+            return self
+        sections = [Section(s.scope, s.start, min(s.end, max_chars)) for s in self.sections if s.start < max_chars]
+        return TextDocument(self.text[:max_chars], sections)
+
     def scope_at(self, start: int, end: int) -> str | None:
         """The scope of the section holding all of `[start, end)`, or None if no single one does."""
         if not self.sections:

@@ -45,6 +45,8 @@ from rules.model import (
 from rules.normalise import NormalisedText, normalise, rewrite
 from rules.signals import register_signal_words, signals_from_normalised
 
+#: Characters of a document that are analysed; the rest is not (page signal `text_cut_at`).
+MAX_ANALYSED_CHARS = 500_000
 #: Keep at most this many matches per selection: a hostile page repeating a term a million times
 #: must not make proximity checks quadratic. The first matches are enough evidence.
 MAX_SPANS_PER_SELECTION = 2000
@@ -718,7 +720,14 @@ class RuleSet:
         return self._matcher.backend
 
     def analyse(self, doc: TextDocument, signals: Mapping[str, object] | None = None) -> Analysis:
-        """Run every rule on `doc`. `signals` (e.g. licence checks) override the computed page signals."""
+        """Run every rule on `doc`. `signals` (e.g. licence checks) override the computed page signals.
+
+        Only the first MAX_ANALYSED_CHARS characters are analysed (signal `text_cut_at` says so):
+        analysis costs a few hundred bytes per character, and a 10 MB page of repeated claims
+        would otherwise take over a gigabyte. Claims that matter are never that far down a real page.
+        """
+        cut_at = MAX_ANALYSED_CHARS if len(doc.text) > MAX_ANALYSED_CHARS else None
+        doc = doc.head(MAX_ANALYSED_CHARS)
         norm = normalise(doc.text)
         scan = self._matcher.scan(norm.text)
         if scan.evasions:
@@ -727,6 +736,8 @@ class RuleSet:
         page = signals_from_normalised(norm, doc, scan=scan, matcher=self._matcher)
         if signals:
             page.update(signals)
+        if cut_at:
+            page["text_cut_at"] = cut_at
         state = _Document(self, doc, norm, page, scan)
 
         candidates: set[int] = set()
