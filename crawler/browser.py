@@ -27,6 +27,7 @@ import asyncio
 import logging
 import weakref
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route
@@ -125,9 +126,10 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         """The address guard's reason to refuse `url`, or None (names resolved off the event loop)."""
         if self.guard is None or not url.startswith(("http://", "https://")):
             return None  # data:, blob:, about: never leave the browser
-        if url not in self._refusals:
-            self._refusals[url] = await asyncio.to_thread(self.guard.refusal, url)
-        return self._refusals[url]
+        host = urlsplit(url).hostname or ""  # the verdict depends on the host only: cache by host
+        if host not in self._refusals:
+            self._refusals[host] = await asyncio.to_thread(self.guard.refusal, url)
+        return self._refusals[host]
 
     async def _close_pages_of(self, request: Request) -> None:
         """Close the pages a timed-out request left open (cancelling it skipped scrapy-playwright's own close)."""
