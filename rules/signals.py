@@ -173,6 +173,16 @@ _WARNING_WORDS = (
     "warning letter",
     "warning letters",
     "consumer alert",
+    "operating illegally",
+    "exercise caution",
+    "counterfeit or unsafe",
+    "灰色地带",
+    "假冒伪劣",
+    "保健品诈骗",
+    "养老诈骗",
+    "虚假营销",
+    "专项整治",
+    "违法违规",
     # Seen on real regulator notices, court reports and scam-warning pages (tests/corpus/REAL_SOURCES.md):
     # the words that report an advert rather than make one.
     "广告宣称",
