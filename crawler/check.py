@@ -5,6 +5,9 @@ The JSON object per input is a documented contract (README, "check --json"): kee
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
         document = _fetch(target, proxy, allow_private or [], timeout)
         host = urlsplit(target).hostname
     else:
-        document = _read(Path(target))
+        document = read_document(Path(target))
     signals = reference_signals(document.text, host=host, server_ip=None, registry=registry)
     analysis = ruleset.analyse(document, signals=signals)
     return {
@@ -57,22 +60,72 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
     }
 
 
-def _read(path: Path) -> TextDocument:
+def read_document(path: Path) -> TextDocument:
+    """The `TextDocument` of a saved file: HTML (any charset, UTF-16, a browser's MHTML single-file save)
+    or plain text. Raises `CheckError` when the file cannot be read."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CheckError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if path.suffix.lower() in _MHTML_SUFFIXES or _looks_like_mhtml(data):
+        page = _mhtml_page(data)
+        if page is not None:
+            body, content_type = page
+            return extract_document(decode_html(body, content_type=content_type))
     if path.suffix.lower() in _TEXT_SUFFIXES or not _looks_like_html(data):
         return TextDocument(text=_decode_text(data))
     return extract_document(decode_html(data))
 
 
+_HTML_MARKERS = re.compile(
+    rb"<(?:html|!doctype\s+html|body|head|meta|title|div|p|span|table|a|br|script|style|ul|li|h[1-6])[\s>/]",
+    re.IGNORECASE,
+)
+_MHTML_SUFFIXES = {".mht", ".mhtml"}
+
+
+def _sniff(data: bytes) -> bytes:
+    """The start of `data` as ASCII-compatible bytes: UTF-16/32 pages (Windows "Unicode") re-encoded."""
+    head = data[:65536]
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                          (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            return head.decode(encoding, errors="ignore").encode("utf-8")
+    if head.count(0) >= max(4, len(head) // 16):  # BOM-less UTF-16: the markup's high bytes are NUL
+        return head.replace(b"\x00", b"")
+    return head
+
+
 def _looks_like_html(data: bytes) -> bool:
+    """Markup near the start (after any byte-order mark, blank lines a template left, or a comment)."""
+    return _HTML_MARKERS.search(_sniff(data)) is not None
+
+
+def _looks_like_mhtml(data: bytes) -> bool:
     head = data[:4096].lower()
-    return any(marker in head for marker in (b"<html", b"<!doctype", b"<body", b"<div", b"<p", b"<head", b"<meta"))
+    return b"mime-version:" in head and b"multipart/related" in head
+
+
+def _mhtml_page(data: bytes) -> tuple[bytes, str] | None:
+    """The main HTML part of a browser's single-file save (MHTML), decoded from its transfer encoding,
+    with its Content-Type (the charset is usually only there). None when there is no HTML part."""
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        for part in message.walk():
+            if part.get_content_type() in ("text/html", "application/xhtml+xml"):
+                body = part.get_payload(decode=True)
+                if isinstance(body, bytes):
+                    return body, str(part.get("Content-Type", "text/html"))
+    except Exception:  # noqa: BLE001 - a damaged archive is read as an ordinary file
+        return None
+    return None
 
 
 def _decode_text(data: bytes) -> str:
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)

@@ -26,6 +26,9 @@ KINDS: Final[tuple[str, ...]] = (
     "health_food",
     "device",
     "trading_cert_legacy",
+    "drug_trading_licence",
+    "device_trading_licence",
+    "platform_filing",
     "icp_licence",
     "icp_filing",
     "psb_filing",
@@ -292,7 +295,7 @@ def _certificates(text: str) -> Iterator[_Candidate]:
 # Legacy 互联网药品交易服务资格证书 A/B/C (domain.md §1.2)
 
 _TRADING_RE: Final = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<issuer>国|[{_P}]){_S}(?P<cls>[ABC]){_S}(?P<digits>\d{{7,8}})(?!\d){_HAO}"
+    rf"(?<![A-Za-z0-9])(?P<issuer>国|[{_P}]){_S}(?P<cls>[ABCabc]){_S}(?P<digits>\d{{7,8}})(?!\d){_HAO}"
 )
 _TRADING_CONTEXT_RE: Final = re.compile(r"交易服务|交易证|资格证")
 _TRADING_LEGACY: Final = "A/B/C internet drug-trading certificates were abolished in 2017 (国发〔2017〕7号, 46号)"
@@ -300,10 +303,10 @@ _TRADING_LEGACY: Final = "A/B/C internet drug-trading certificates were abolishe
 
 def _trading(text: str) -> Iterator[_Candidate]:
     for m in _TRADING_RE.finditer(text):
-        issuer, cls, digits = m.group("issuer"), m.group("cls"), m.group("digits")
+        issuer, cls, digits = m.group("issuer"), m.group("cls").upper(), m.group("digits")
         year = int(digits[:4])
         problems: list[str] = []
-        notes: list[str] = []
+        notes: list[str] = [] if m.group("cls").isupper() else ["class letter in lower case"]
         if not 2004 <= year <= 2018:
             if not _context_before(text, m.start(), _TRADING_CONTEXT_RE, 30):
                 continue
@@ -319,6 +322,96 @@ def _trading(text: str) -> Iterator[_Candidate]:
         yield _Candidate(
             "trading_cert_legacy", m.start(), m.end(), f"{issuer}{cls}{digits}", status, reason, parts, notes
         )
+
+
+# ---------------------------------------------------------------------------------------------------
+# 药品经营许可证 (drug-trading licence): province + two class letters + area code + serial.
+# Before 2024: 3-digit area + 4-digit serial (粤BA1710104, seen in a 健客网 header); since 2024
+# (药品经营和使用质量监督管理办法, SAMR Order 84): 4-digit area + 5-digit serial (琼AA898000001).
+# Class letters: A wholesale, B retail chain head office, C chain store, D single pharmacy; then A for a
+# legal person, B for a branch. A branch of a chain may carry "-NNN".
+
+_DRUG_TRADING_RE: Final = re.compile(
+    rf"(?<![A-Za-z0-9])(?P<p>[{_P}]){_S}(?P<cls>[A-Z]{{2}}){_S}(?P<digits>\d{{9}}|\d{{7}})(?!\d)"
+    rf"(?:{_S}-{_S}(?P<branch>\d{{3}})(?![\d-]))?"
+)
+_DRUG_TRADING_CONTEXT_RE: Final = re.compile(r"药品经营许可|经营许可证|许可证编号|许可证号|零售药店|药店")
+
+
+def _drug_trading(text: str) -> Iterator[_Candidate]:
+    for m in _DRUG_TRADING_RE.finditer(text):
+        province, cls, digits, branch = m.group("p"), m.group("cls"), m.group("digits"), m.group("branch")
+        regular = cls[0] in "ABCD" and cls[1] in "AB"
+        if not (regular and m.group(0).isalnum()) and not _context_before(
+            text, m.start(), _DRUG_TRADING_CONTEXT_RE, 30
+        ):
+            continue  # unlabelled, it must look exactly like a licence (no spaces, a real class)
+        problems = [] if regular else [f"{cls} is no licence class (A-D, then A or B)"]
+        notes = []
+        if len(digits) == 7:
+            notes.append("numbering used before 2024 (3-digit area, 4-digit serial)")
+            parts = {"province": province, "class": cls, "area": digits[:3], "serial": digits[3:]}
+        else:
+            parts = {"province": province, "class": cls, "area": digits[:4], "serial": digits[4:]}
+        if branch:
+            parts["branch"] = branch
+        status, reason = _verdict(problems)
+        normalised = f"{province}{cls}{digits}" + (f"-{branch}" if branch else "")
+        yield _Candidate("drug_trading_licence", m.start(), m.end(), normalised, status, reason, parts, notes)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 医疗器械经营许可证 / 第二类医疗器械经营备案凭证: 粤穗食药监械经营许20171161号 (阿里健康 footer),
+# 粤穗药监械经营备20221234号 — province, city, (食)药监械经营 许 (licence, class III) or 备 (class II filing).
+
+_DEVICE_TRADING_RE: Final = re.compile(
+    rf"(?P<p>[{_P}])(?P<city>[\u4e00-\u9fff]{{0,2}}?){_S}(?P<food>食)?{_S}药{_S}监{_S}械{_S}经{_S}营{_S}(?P<t>许|备){_S}"
+    rf"(?P<digits>\d{{6,10}})(?!\d){_HAO}"
+)
+
+
+def _device_trading(text: str) -> Iterator[_Candidate]:
+    for m in _DEVICE_TRADING_RE.finditer(text):
+        province, city, kind_char, digits = m.group("p"), m.group("city"), m.group("t"), m.group("digits")
+        problems = [] if len(digits) == 8 else [f"{len(digits)} digits, not 8 (year and serial)"]
+        if len(digits) == 8 and not 2000 <= int(digits[:4]) <= date.today().year + 1:
+            problems.append(f"implausible year {digits[:4]}")
+        status, reason = _verdict(problems)
+        parts = {"province": province, "city": city, "type": "licence" if kind_char == "许" else "filing",
+                 "year": digits[:4], "serial": digits[4:]}
+        normalised = f"{province}{city}{m.group('food') or ''}药监械经营{kind_char}{digits}号"
+        yield _Candidate("device_trading_licence", m.start(), m.end(), normalised, status, reason, parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Third-party platform filings: （浙）网械平台备字[2018]第00004号 (online device sales), 浙网食A33010002
+# (online food sales). Both seen in the Tmall footer (domain.md §1.7).
+
+_DEVICE_PLATFORM_RE: Final = re.compile(
+    rf"\({_S}(?P<p>[{_P}]){_S}\){_S}网{_S}械{_S}平{_S}台{_S}备{_S}字{_S}\(?{_S}(?P<year>\d{{4}}){_S}\)?{_S}"
+    rf"第?{_S}(?P<serial>[\dO]{{3,6}})(?![\dO]){_HAO}"
+)
+_FOOD_PLATFORM_RE: Final = re.compile(rf"(?P<p>[{_P}]){_S}网{_S}食{_S}(?P<cls>[A-Z]){_S}(?P<digits>\d{{8}})(?!\d)")
+
+
+def _platform_filings(text: str) -> Iterator[_Candidate]:
+    for m in _DEVICE_PLATFORM_RE.finditer(text):
+        province, year, serial = m.group("p"), m.group("year"), m.group("serial")
+        problems = [] if len(serial) == 5 else [f"serial {serial} has {len(serial)} digits, not 5"]
+        if "O" in serial:
+            problems.append("letter O among the digits")  # （京）网械平台备字(2018）第OO005号, seen in a real footer
+        status, reason = _verdict(problems)
+        parts = {"province": province, "type": "device", "year": year, "serial": serial}
+        normalised = f"（{province}）网械平台备字[{year}]第{serial}号"
+        yield _Candidate("platform_filing", m.start(), m.end(), normalised, status, reason, parts)
+    for m in _FOOD_PLATFORM_RE.finditer(text):
+        province, cls, digits = m.group("p"), m.group("cls"), m.group("digits")
+        problems = []
+        if digits[:2] != PROVINCE_CODES[province]:
+            problems.append(f"division code {digits[:2]} does not belong to {province}")
+        status, reason = _verdict(problems)
+        parts = {"province": province, "type": "food", "class": cls, "division": digits[:6]}
+        yield _Candidate("platform_filing", m.start(), m.end(), f"{province}网食{cls}{digits}", status, reason, parts)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -569,6 +662,12 @@ _TELECOM_CONTEXT_RE: Final = re.compile(r"许可证|电信|经营许可")
 _PSB_RE: Final = re.compile(
     rf"(?P<p>[{_P}])?{_S}公{_S}网{_S}安{_S}备(?:{_S}案)?(?:{_S}号)?{_COLON}(?P<digits>\d{{6,18}})(?!\d){_HAO}"
 )
+_PSB_LABELLED_RE: Final = re.compile(
+    rf"公安(?:机关)?(?:联网)?备案(?:号|编号)?{_COLON}(?P<digits>\d{{14}})(?!\d){_HAO}"
+)
+_PSB_MONITOR_RE: Final = re.compile(
+    rf"(?P<city>[\u4e00-\u9fff])?{_S}公{_S}网{_S}监{_S}备{_S}案(?:{_S}证)?{_S}(?:第|号|编号)?{_COLON}(?P<digits>\d{{10,14}})(?!\d){_HAO}"
+)
 _PSB_OLD_RE: Final = re.compile(
     r"公安(?:局|厅)[\u4e00-\u9fff]{0,8}?备案(?:编号|号)\s{0,3}[:]?\s{0,3}(?P<digits>\d{8,14})(?!\d)"
 )
@@ -645,6 +744,34 @@ def _psb(text: str) -> Iterator[_Candidate]:
             reason,
             {"province": prefix, "division": digits[:6]},
         )
+    for m in _PSB_LABELLED_RE.finditer(text):
+        digits = m.group("digits")
+        division = digits[:2]
+        provinces = [p for p, code in PROVINCE_CODES.items() if code == division]
+        province = provinces[0] if provinces else ""
+        problems = [] if province else [f"{division} is not a province code"]
+        status, reason = _verdict(problems)
+        yield _Candidate(
+            "psb_filing",
+            m.start("digits"),
+            m.end(),
+            f"{province}公网安备{digits}号",
+            status,
+            reason,
+            {"province": province, "division": digits[:6]},
+            ["written as 公安备案号; province taken from the division code"],
+        )
+    for m in _PSB_MONITOR_RE.finditer(text):
+        digits, city = m.group("digits"), m.group("city") or ""
+        yield _Candidate(
+            "psb_filing",
+            m.start(),
+            m.end(),
+            f"{city}公网监备案证第{digits}",
+            "legacy",
+            "local 公网监备案 (network-monitoring filing) from before the national 公网安备 system",
+            {"province": "", "division": digits[:6]},
+        )
     for m in _PSB_OLD_RE.finditer(text):
         digits = m.group("digits")
         yield _Candidate(
@@ -665,7 +792,8 @@ _MOBILE_RE: Final = re.compile(r"(?<![\d.])(?:(?:\+|00)\s?86[\s-]{0,2})?(?P<m>1[
 _LANDLINE_RE: Final = re.compile(
     r"(?<![\d.\-])(?P<body>\(\s?0?\d{2,3}\s?\)[\s-]?\d{3,4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4})(?![\d-])"
 )
-_HOTLINE_RE: Final = re.compile(r"(?<![\d.\-])(?P<p>[48]00)[\s-]?(?P<rest>\d{3,4}[\s-]?\d{3,4})(?![\d-])")
+# 400/800 numbers are grouped every way on real pages: 400-612-3456, 4008-120-102, 400-6989-999, 400 6989 999.
+_HOTLINE_RE: Final = re.compile(r"(?<![\d.\-])(?P<p>[48]00)(?P<rest>(?:[\s-]?\d){7})(?![\d-])")
 _WECHAT_RE: Final = re.compile(
     r"(?:(?:微|威|薇|徽|维|v)\s?信|微\s?x|(?<![a-z])(?:vx|wx|weixin|wechat|v)(?![a-z])|加\s?(?:v|微))"
     r"(?:\s?(?:号码|号|id))?(?P<sep>\s{0,2}:\s{0,2}|\s{1,3})?"
@@ -737,7 +865,7 @@ def _contacts(text: str) -> Iterator[_Candidate]:
         yield _Candidate("phone", m.start(), m.end(), number, "well_formed", None, {"type": "mobile"})
     for m in _HOTLINE_RE.finditer(text):
         rest = _digits(m.group("rest"))
-        if len(rest) != 7:
+        if len(rest) != 7 or m.group("rest").count(" ") + m.group("rest").count("-") > 2:
             continue
         yield _Candidate(
             "phone",
@@ -781,6 +909,9 @@ _EXTRACTORS: Final[tuple[Callable[[str], Iterator[_Candidate]], ...]] = (
     _health_foods,
     _devices,
     _trading,
+    _drug_trading,
+    _device_trading,
+    _platform_filings,
     _icp,
     _psb,
     _contacts,
@@ -795,7 +926,10 @@ _NEEDS: Final[dict[Callable[[str], Iterator[_Candidate]], re.Pattern[str]]] = {
     _drugs: re.compile(r"国\s{0,3}药|注册证"),
     _health_foods: re.compile(r"健|G\d|J\d"),
     _devices: re.compile("械"),
-    _trading: re.compile(r"[ABC]\s{0,3}\d{7}"),
+    _trading: re.compile(r"[ABCabc]\s{0,3}\d{7}"),
+    _drug_trading: re.compile(r"[A-Z]{2}\s{0,3}\d{7}"),
+    _device_trading: re.compile("械"),
+    _platform_filings: re.compile("网"),
     _icp: re.compile(r"ICP|icp|Icp|B[12]\s{0,3}-"),
     _psb: re.compile("备"),
     _contacts: re.compile(""),  # every page may carry a contact lead

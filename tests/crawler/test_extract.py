@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crawler.extract import decode_html, extract_document
 
 PAGE = """<html><head><title>降糖神丸 官方商城</title>
@@ -52,3 +55,85 @@ def test_misdeclared_and_undeclared_chinese_charsets_are_repaired() -> None:
     mixed = page.encode("utf-8") + "<p>痛风灵</p>".encode("gbk")
     assert "根治糖尿病" in decode_html(mixed, content_type="text/html; charset=utf-8")
     assert "Café" in decode_html("<p>Café</p>".encode("latin-1"), content_type="text/html; charset=iso-8859-1")
+
+
+def test_a_western_server_default_does_not_hide_a_chinese_page() -> None:
+    page = "<html><body><p>降糖神丸，根治糖尿病，堃康 国药准字Z23021657</p></body></html>"
+    # Tomcat and old IIS set charset=ISO-8859-1 whatever the page is; the page's own <meta> wins.
+    assert "根治糖尿病" in decode_html(page.encode("gbk"), content_type="text/html; charset=ISO-8859-1")
+    meta = b'<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' + page.encode("gbk")
+    assert "堃康" in decode_html(meta, content_type="text/html; charset=iso-8859-1")
+    # An unknown charset name counts as none (it used to fall through to a Korean guess).
+    assert "根治糖尿病" in decode_html(page.encode("gbk"), content_type="text/html; charset=utf8mb4")
+    assert "根治糖尿病" in decode_html(b'<meta charset="gbk2312">' + page.encode("gbk"))
+    # A genuine Western page stays Western.
+    western = "<p>Café crème brûlée à la carte ©2019 été</p>".encode("latin-1")
+    assert "brûlée" in decode_html(western, content_type="text/html; charset=iso-8859-1")
+    assert "brûlée" in decode_html(western)
+
+
+def test_boms_utf16_big5_and_mostly_utf8_bodies() -> None:
+    page = "<p>互联网药品信息服务资格证书：（京）-经营性-2019-0012</p>"
+    assert decode_html(page.encode("utf-16")) == page
+    assert decode_html(page.encode("utf-16-le")) == page  # no BOM
+    assert decode_html(page.encode("utf-16-be")) == page
+    assert decode_html(b'<meta charset="utf-16">' + page.encode()) == '<meta charset="utf-16">' + page
+    big5 = "<p>國藥準字 根治糖尿病 香港 網上藥店 價格</p>"
+    assert decode_html(big5.encode("big5")) == big5  # undeclared Big5 (Hong Kong / Taiwan mirrors)
+    # UTF-8 with a stray byte or cut in the middle of a character: still UTF-8, whatever is declared.
+    body = (page * 3).encode()
+    assert page in decode_html(body + b"\xff", content_type="text/html; charset=gbk")
+    assert page in decode_html(body + "国".encode()[:2])
+    # GBK cut in the middle of a character (the fetch limit), undeclared or under a Western default.
+    gbk = ("<p>降糖神丸，根治糖尿病，堃康 互联网药品信息服务资格证书 北京市朝阳区</p>" * 3).encode("gbk")
+    assert "北京市朝阳区" in decode_html(gbk[:-3])
+    assert "北京市朝阳区" in decode_html(gbk[:-3], content_type="text/html; charset=iso-8859-1")
+
+
+def test_title_meta_and_alt_are_one_line_each() -> None:
+    html = ("<html><head><title>【\n      琥珀酸美托洛尔缓释片\n   47.5mg】价格</title>"
+            '<meta name="Description" content="药房网提供\n  琥珀酸美托洛尔缓释片"></head>'
+            '<body><img alt="国食健注\nG20190123"><pre>第一行\n第二行</pre></body></html>')
+    document = extract_document(html)
+    assert scope_text(document, "title") == "【 琥珀酸美托洛尔缓释片 47.5mg】价格"
+    assert scope_text(document, "meta") == "药房网提供 琥珀酸美托洛尔缓释片"
+    assert scope_text(document, "alt") == "国食健注 G20190123"
+    assert "第一行\n第二行" in scope_text(document, "body")  # <pre> keeps its line breaks
+
+
+@given(st.binary(max_size=3000), st.one_of(st.none(), st.sampled_from(
+    ["text/html", "text/html; charset=gbk", "text/html; charset=utf-8", "text/html; charset=iso-8859-1",
+     "text/html; charset=utf-16", "text/html; charset=big5", "text/html; charset=nonsense", "text/html; charset="])))
+@settings(max_examples=300, deadline=None)
+def test_decode_html_never_raises_on_arbitrary_bytes(body: bytes, content_type: str | None) -> None:
+    assert isinstance(decode_html(body, content_type=content_type), str)
+
+
+_TAGS = st.sampled_from(["p", "div", "span", "b", "br", "td", "tr", "table", "pre", "script", "style", "noscript",
+                         "title", "meta", "img", "a", "li", "svg", "template", "textarea", "head", "body", "html"])
+_MARKUP = st.lists(
+    st.one_of(
+        st.text(max_size=30),
+        _TAGS.map(lambda t: f"<{t}>"),
+        _TAGS.map(lambda t: f"</{t}>"),
+        st.sampled_from(['<img alt="国药准字H2004\n1126">', '<meta name="description" content="根治\n糖尿病">',
+                         "<!-- c -->", "<![CDATA[x]]>", "<?xml version='1.0'?>", "<!DOCTYPE html>", "&nbsp;",
+                         "&#22269;", "&#xD800;", "<", ">", "&", '<a title="x', "\x00", "\ufeff"]),
+    ),
+    max_size=60,
+).map("".join)
+
+
+@given(_MARKUP)
+@settings(max_examples=300, deadline=None)
+def test_visible_text_extraction_never_raises_on_arbitrary_markup(html: str) -> None:
+    document = extract_document(html, "http://shop.test/")
+    for section in document.sections:
+        assert 0 <= section.start <= section.end <= len(document.text)
+    assert "\n\n" not in scope_text(document, "body")
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=200, deadline=None)
+def test_decoding_then_extracting_arbitrary_bytes_never_raises(body: bytes) -> None:
+    extract_document(decode_html(body))
