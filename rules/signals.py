@@ -262,7 +262,10 @@ _LICENCE_RE: Final = re.compile(
     r"\s*\)?\s*[-—–]?\s*(?P<year>(?:19|20)\d{2})\s*[-—–]\s*(?P<serial>\d{4})(?!\d)"
 )
 # 药品经营许可证 (drug-trading licence) numbers: province + two letters + seven digits (浙AA5710123).
-_TRADING_LICENCE_RE: Final = re.compile(rf"药品经营许可证[^\n\d]{{0,8}}?([{_PROVINCES}][a-z]{{2}}\d{{7}})")
+# 药品经营许可证: province, two class letters, then 7 digits (before 2024) or 9 (SAMR Order 84, 2024).
+_TRADING_LICENCE_RE: Final = re.compile(
+    rf"药品经营许可证[^\n\d]{{0,8}}?([{_PROVINCES}][a-z]{{2}}(?:\d{{9}}|\d{{7}}))(?!\d)"
+)
 _LICENCE_HINT_RE: Final = re.compile(r"(?:19|20)\d\d\s*[-—–]\s*\d{4}")
 _LICENCE_CONTEXT_RE: Final = re.compile(r"资格证书|信息服务|证书编号|证书号")
 _DRUG_APPROVAL_RE: Final = re.compile(r"国药(?:准|试)字\s*[hzsbtfj]\s*[cj]?\s*\d{8}")

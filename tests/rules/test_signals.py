@@ -114,3 +114,10 @@ def test_a_drug_trading_licence_number_is_found() -> None:
     assert found["shows_trading_licence"] is True
     assert found["trading_licence_numbers"] == ["湘AA7310156"]
     assert signals("药品经营许可证办理流程")["shows_trading_licence"] is False
+
+
+def test_a_drug_trading_licence_in_the_2024_numbering_is_found() -> None:
+    # Since SAMR Order 84 (2024): 4-digit area and 5-digit serial, e.g. 琼AA898000001.
+    found = signals("药品经营许可证：琼AA898000001 阿莫西林胶囊 ¥12 立即购买")
+    assert found["trading_licence_numbers"] == ["琼AA898000001"]
+    assert signals("药品经营许可证：琼AA8980000012")["shows_trading_licence"] is False
