@@ -72,13 +72,15 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
     in_day = (Capture.fetched_at >= start, Capture.fetched_at < end)
     # Findings on pages and on search ads' own text alike (an ad is an advertisement in itself).
     findings_of_day = session.scalars(
-        select(Finding)
-        .where(Finding.created_at >= start, Finding.created_at < end, Finding.severity.in_(FLAGGING_SEVERITIES))
-        .order_by(Finding.id)
+        select(Finding).where(Finding.created_at >= start, Finding.created_at < end).order_by(Finding.id)
     ).all()
     by_site: dict[int, list[Finding]] = {}
     for finding in findings_of_day:
         by_site.setdefault(finding.site_id, []).append(finding)
+    # A site is listed for its flagging findings; once listed, its low ones (e.g. a cancelled
+    # certificate still on show) are part of what the monitor sees.
+    by_site = {site_id: found for site_id, found in by_site.items()
+               if any(f.severity in FLAGGING_SEVERITIES for f in found)}
 
     blobs = BlobStore(blob_dir)
     report = DailyReport(day=day.isoformat(), timezone=timezone)

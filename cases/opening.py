@@ -9,15 +9,16 @@ from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Case, Finding, u
 
 
 def open_cases_for_scan(session: Session, scan_run_id: int) -> list[Case]:
-    """Create or refresh the open case of each site with flagging findings in this scan."""
-    findings = session.scalars(
-        select(Finding).where(Finding.scan_run_id == scan_run_id, Finding.severity.in_(FLAGGING_SEVERITIES))
-    ).all()
+    """Create or refresh the open case of each site with flagging findings in this scan (its categories:
+    those of all its findings, low ones included)."""
+    findings = session.scalars(select(Finding).where(Finding.scan_run_id == scan_run_id)).all()
     by_site: dict[int, list[Finding]] = {}
     for finding in findings:
         by_site.setdefault(finding.site_id, []).append(finding)
     cases = []
     for site_id, site_findings in by_site.items():
+        if not any(f.severity in FLAGGING_SEVERITIES for f in site_findings):
+            continue  # low findings alone open no case; on a flagged site they are part of it
         risk = max((f.severity for f in site_findings), key=SEVERITY_ORDER.__getitem__)
         categories = sorted({f.category for f in site_findings})
         case = session.scalar(select(Case).where(Case.site_id == site_id, Case.status == "open"))

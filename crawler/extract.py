@@ -12,7 +12,8 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from rules import TextDocument
 
-_INVISIBLE = ("head", "title", "script", "style", "template", "noscript", "svg", "iframe", "object")
+_INVISIBLE = frozenset({"head", "title", "script", "style", "template", "noscript", "svg", "iframe", "object"})
+_INVISIBLE_WITH_NOSCRIPT = _INVISIBLE - {"noscript"}
 # Only block elements end a line: `<b>根治</b>糖尿病` must stay one phrase for the rules.
 _BLOCKS = (
     "address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt",
@@ -25,8 +26,16 @@ _CELLS = ("td", "th")
 # browser shows it (`<span>葵花 胃康灵胶囊\n   48粒</span>` is one line on screen and must be one here).
 _PREFORMATTED = ("pre", "textarea", "listing", "plaintext", "xmp")
 _META_NAMES = frozenset({"description", "keywords", "og:title", "og:description"})
+# <input> types whose value is text on screen: a button's label, a field's prefilled text (a search box's
+# suggestion, a read-only field holding a WeChat id next to a "copy" button). Hidden, password, check and
+# file inputs show nothing of their value; an image button shows its picture (its alt goes with the alts).
+_BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
+_TEXT_INPUTS = frozenset({"", "text", "search", "tel", "email", "url", "number"})
 _HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+_SPACES = re.compile(r"[^\S\n]+")  # every Unicode space (&nbsp; &ensp; &emsp; &thinsp; U+3000) but a newline
+# A data blob left in the markup (a hidden <div> or <textarea> holding JSON for a script): no reader sees it
+# as text, and its keys and ids would only feed false matches.
+_JSON_KEY = re.compile(r'"[^"\n]{1,40}"\s*:')
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
@@ -185,8 +194,12 @@ def extract_document(html: str, url: str | None = None) -> TextDocument:
         for tag in soup.find_all("meta")
         if _attribute(tag, "name", "property").strip().lower() in _META_NAMES
     ]
-    alts = [_one_line(_attribute(img, "alt")) for img in soup.find_all("img")]
+    alts = _alt_texts(soup)
     body = _tidy(_visible_text(soup.body or soup))
+    if not body and soup.find("noscript") is not None:
+        # A page whose static body is empty is built by scripts: its <noscript> fallback is the only text
+        # a reader without scripts gets (and the crawler is such a reader).
+        body = _tidy(_visible_text(soup.body or soup, noscript=True)) or body
     parts = [("title", title), ("meta", "\n".join(m for m in metas if m)),
              ("body", body), ("alt", "\n".join(a for a in alts if a))]
     if url:
@@ -207,11 +220,44 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _visible_text(root: Tag) -> str:
-    """Text of the visible tree with line breaks at block boundaries only.
+def _alt_texts(soup: BeautifulSoup) -> list[str]:
+    """Text standing in for pictures: alt of images, image buttons and map areas, and an image's title
+    (its tooltip) when it says something the alt does not (`<img src="icp.png" title="粤ICP备…号">`)."""
+    out: list[str] = []
+    for tag in soup.find_all(("img", "area", "input")):
+        if tag.name == "input" and _attribute(tag, "type").strip().lower() != "image":
+            continue
+        alt = _one_line(_attribute(tag, "alt"))
+        if alt:
+            out.append(alt)
+        title = _one_line(_attribute(tag, "title")) if tag.name == "img" else ""
+        if title and title != alt:
+            out.append(title)
+    return out
+
+
+def _input_text(tag: Tag) -> str:
+    """What an <input> shows as text: its value when it is a button label or a field's prefilled text."""
+    kind = _attribute(tag, "type").strip().lower()
+    if kind in _BUTTON_INPUTS or kind in _TEXT_INPUTS:
+        return _attribute(tag, "value")
+    return ""
+
+
+def _is_data_blob(text: str) -> bool:
+    if len(text) < 40:
+        return False
+    text = text.strip()
+    return text[:1] in ("[", "{") and text[-1:] in ("]", "}") and len(_JSON_KEY.findall(text, 0, 2000)) >= 3
+
+
+def _visible_text(root: Tag, *, noscript: bool = False) -> str:
+    """Text of the visible tree with line breaks at block boundaries only (`noscript`: with the content of
+    <noscript> elements, as a reader without scripts sees it).
 
     One iterative pass: linear in the page size and safe for 10,000-deep nesting (no recursion).
     """
+    invisible = _INVISIBLE_WITH_NOSCRIPT if noscript else _INVISIBLE
     out: list[str] = []
     stack: list[tuple[Tag, Iterator[PageElement]]] = [(root, iter(root.children))]
     preformatted = 0  # how many of the open elements keep their line breaks
@@ -228,11 +274,16 @@ def _visible_text(root: Tag) -> str:
                 out.append(" ")
             continue
         if isinstance(child, NavigableString):
-            if type(child) is NavigableString:  # not a comment, doctype or CDATA
+            if type(child) is NavigableString and not _is_data_blob(child):  # not a comment, doctype or CDATA
                 out.append(str(child) if preformatted else _HTML_WHITESPACE.sub(" ", child))
-        elif isinstance(child, Tag) and child.name not in _INVISIBLE:
+        elif isinstance(child, Tag) and child.name not in invisible:
             if child.name == "br":
                 out.append("\n")
+                continue
+            if child.name == "input":
+                value = _input_text(child)
+                if value.strip():  # a control is a box of its own on screen: a word of its own here
+                    out.append(" " + _HTML_WHITESPACE.sub(" ", value) + " ")
                 continue
             if child.name in _BLOCKS:
                 out.append("\n")

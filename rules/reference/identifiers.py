@@ -297,7 +297,9 @@ def _certificates(text: str) -> Iterator[_Candidate]:
 _TRADING_RE: Final = re.compile(
     rf"(?<![A-Za-z0-9])(?P<issuer>国|[{_P}]){_S}(?P<cls>[ABCabc]){_S}(?P<digits>\d{{7,8}})(?!\d){_HAO}"
 )
-_TRADING_CONTEXT_RE: Final = re.compile(r"交易服务|交易证|资格证")
+# The certificate's name as real footers write it: 互联网药品交易服务资格证书, 互联网药品交易资格证书 (百姓平安,
+# 1药网, 药易购), 互联网交易资格证 (健客), 互联网药品交易服务证 (仁和药房网), 互联网药品交易服务编号 (meta).
+_TRADING_CONTEXT_RE: Final = re.compile(r"交易服务|交易资格|交易证|资格证|交易许可")
 _TRADING_LEGACY: Final = "A/B/C internet drug-trading certificates were abolished in 2017 (国发〔2017〕7号, 46号)"
 
 
@@ -655,8 +657,9 @@ _ICP_FILING_RE: Final = re.compile(
 _ICP_LICENCE_RE: Final = re.compile(
     rf"(?P<p>[{_P}])?{_S}ICP{_S}证{_COLON}(?P<digits>\d{{5,8}})(?!\d){_HAO}", re.IGNORECASE
 )
+# "ICP粤B2-20150066" (1药网 footer): the ICP label may stand right before the province.
 _TELECOM_RE: Final = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<p>[{_P}])?{_S}(?P<b>B[12]){_S}-{_S}(?P<digits>\d{{6,10}})(?!\d){_HAO}"
+    rf"(?:(?<=ICP)|(?<=icp)|(?<![A-Za-z0-9]))(?P<p>[{_P}])?{_S}(?P<b>B[12]){_S}-{_S}(?P<digits>\d{{6,10}})(?!\d){_HAO}"
 )
 _TELECOM_CONTEXT_RE: Final = re.compile(r"许可证|电信|经营许可")
 _PSB_RE: Final = re.compile(

@@ -27,7 +27,7 @@ def test_title_meta_body_and_alt_are_separate_scopes() -> None:
     assert scope_text(document, "url") == "http://js-shop.test/"
 
 
-def test_scripts_styles_and_noscript_are_not_page_text() -> None:
+def test_scripts_styles_and_noscript_are_not_page_text() -> None:  # (noscript: unless the body is empty)
     text = extract_document(PAGE).text
     assert "脚本里的字不算" not in text and "color:red" not in text and "JavaScript" not in text
 
@@ -137,3 +137,44 @@ def test_visible_text_extraction_never_raises_on_arbitrary_markup(html: str) -> 
 @settings(max_examples=200, deadline=None)
 def test_decoding_then_extracting_arbitrary_bytes_never_raises(body: bytes) -> None:
     extract_document(decode_html(body))
+
+
+def test_form_controls_show_their_labels_and_prefilled_text_but_hidden_fields_stay_out() -> None:
+    html = ('<body><form><input type="hidden" name="control" value="04495d36d9d0a49f369c76d55faa467d">'
+            '<input type="hidden" name="name" value="10 x Sildenafil 100mg Pills">'
+            '<input type="password" value="secret"><input type="checkbox" value="on">'
+            '<input type ="submit" value="Buy Now" name="order"><input type="BUTTON" value="加入购物车">'
+            '<button>立即购买</button></form>'
+            '<p>微信号：<input type="text" readonly id="wx" value="kf-abc123"><a>复制</a></p>'
+            '<input value="东阿阿胶 赠打粉机"><input type="image" src="buy.png" alt="立即订购"></body>')
+    document = extract_document(html)
+    body = scope_text(document, "body")
+    assert "Buy Now 加入购物车" in body and "立即购买" in body.split("\n")
+    assert "微信号： kf-abc123 复制" in body.split("\n")
+    assert "东阿阿胶 赠打粉机" in body
+    for hidden in ("04495d36", "Sildenafil", "secret", "on"):
+        assert hidden not in body
+    assert scope_text(document, "alt") == "立即订购"
+
+
+def test_image_titles_unicode_spaces_and_data_blobs() -> None:
+    html = ('<body><p>客服&emsp;电话&ensp;：400&thinsp;612&#8203;3456&nbsp;&nbsp;|&#12288;QQ</p>'
+            '<img src="icp.png" title="粤ICP备10212320号-1"><img src="x.png" alt="红盾" title="红盾">'
+            '<div style="display:none">{"adList":[{"adname":"0318会员日","picturelink":"http://x/1.html",'
+            '"priority":1765,"tishi":""}],"code":"index_dropdownAD_small"}</div>'
+            '<p>[{"gift": "买二送一"}] 不是数据的方括号</p></body>')
+    document = extract_document(html)
+    body = scope_text(document, "body")
+    assert body.split("\n")[0] == "客服 电话 ：400 612\u200b3456 | QQ"
+    assert "adList" not in body and "会员日" not in body
+    assert "不是数据的方括号" in body  # text around brackets is text
+    assert scope_text(document, "alt") == "粤ICP备10212320号-1\n红盾"
+
+
+def test_a_script_built_page_is_read_from_its_noscript_fallback() -> None:
+    html = ('<html><head><title>降糖神丸</title></head><body><div id="app"></div>'
+            '<noscript><p>根治糖尿病 ¥398 立即购买</p><img src="//pixel.test/a.gif"></noscript>'
+            '<script>render()</script></body></html>')
+    assert scope_text(extract_document(html), "body") == "根治糖尿病 ¥398 立即购买"
+    # With a body of its own, a page's <noscript> ("please enable JavaScript", pixels) is not its text.
+    assert "JavaScript" not in extract_document(PAGE).text
