@@ -648,6 +648,9 @@ def demo_run(ctx: click.Context, hostile: bool) -> None:
     config = ctx.obj.get("config_file") or DEMO_CONFIG
     with tempfile.TemporaryDirectory() as tmp, running_demo_web(Path(tmp) / "port") as proxy:
         env = dict(os.environ, PHARMWATCH_CRAWL__PROXY=json.dumps(proxy))
+        if hostile:
+            # hostile.test links ~40 endpoints: a budget to reach all of them, and tarpits cut short.
+            env.update(PHARMWATCH_CRAWL__MAX_PAGES_PER_SITE="60", PHARMWATCH_CRAWL__DOWNLOAD_TIMEOUT="10")
         base = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
         registries = sorted(DEMO_REGISTRY.glob("*.csv"))
         steps = [["db", "upgrade"], *(["registry", "import", csv.stem, str(csv)] for csv in registries),

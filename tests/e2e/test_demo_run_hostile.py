@@ -1,0 +1,45 @@
+"""`pharmwatch demo run --hostile`, as a user types it: the whole demo web plus every hostile.test
+endpoint in one scan, which finishes, prints the daily list and names each failure it met."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+# Endpoints that cannot yield a page, and the words their recorded reason must contain.
+EXPECTED_FAILURES = {
+    "slow": "took longer than",
+    "never": "took longer than",
+    "reset": "ResponseDataLoss",
+    "redirect-loop": "max redirections",
+    "redirect-chain": "max redirections",
+    "redirect-private": "private or reserved address",
+    "gzip-bomb": "during decompression",
+    "brotli-bomb": "during decompression",
+    "binary": "binary content (Windows executable)",
+    "pdf": "binary content (PDF)",
+    "image": "binary content (PNG)",
+    "rate-limited": "HTTP 429 (Retry-After: 3600; not waited for)",
+    "unavailable": "HTTP 503 (Retry-After: 120; not waited for)",
+    "js-loop": "Timeout",
+}
+
+
+def test_the_demo_scan_with_the_hostile_web_finishes_and_reports_every_failure(tmp_path: Path) -> None:
+    run = run_cli("demo", "run", "--hostile", home=tmp_path / "home", config=None, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    output = run.stdout + run.stderr
+
+    summary = re.search(r"scan 1 finished: .* failures=(\d+)", output)
+    assert summary, output[-3000:]
+    reported = dict(re.findall(r"not captured: http://hostile\.test/([\w-]+): (.*)", output))
+    for endpoint, reason in EXPECTED_FAILURES.items():
+        assert reason in reported.get(endpoint, ""), f"/{endpoint}: {reported.get(endpoint, 'not reported')}"
+    assert int(summary.group(1)) == output.count("not captured: ")  # every failure is listed
+    assert "tangan-cure.test" in output  # the daily list of the ordinary demo sites is still printed
