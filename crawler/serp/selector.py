@@ -61,16 +61,16 @@ def clean(text: str | None) -> str:
 def node_text(node: Selector, skip: frozenset[int] = frozenset()) -> str:
     """Text of a selected node: an element's full text (<em> flattened), or an attribute/text value.
 
-    ``skip`` holds ``id()``s of elements whose text (not their tail) is left out.
+    ``skip`` holds ``id()``s of elements inside the node whose text (not their tail) is left out; a
+    node that is itself in ``skip`` keeps its text (a selector that names an ignored element wants it:
+    m.baidu.com's abstract sits inside the title link and is ignored for the title, not the snippet).
     """
     root = node.root
     if isinstance(root, str):
         return clean(root)
     if not skip:
         return clean(node.xpath("string()").get())
-    if id(root) in skip:
-        return ""
-    return clean(_text_without(root, skip))
+    return clean(_text_without(root, skip - {id(root)}))
 
 
 def _text_without(element: object, skip: frozenset[int]) -> str:

@@ -252,3 +252,127 @@ def test_bing_2019_top_ads() -> None:
     )
     assert ads[1].displayed_url == "https://www.gryps.ch/kaffeemaschine"
     assert page.organic == []  # the excerpt stops after the ads: ads alone are still a read page
+
+
+# --- Pages with ads and mobile pages (second batch) ------------------------------------------------
+
+
+def test_google_2021_js_layout_top_ads() -> None:
+    """The JavaScript layout: #tads holds div.uEierd > div[data-text-ad] units; label "Ad·" with its dot."""
+    page = cli_parse(FIXTURES / "google" / "real-js-top-ads-2021.html")
+    results = page["results"]
+    ads = [r for r in results if r["is_ad"]]
+    organic = [r for r in results if not r["is_ad"]]
+    assert [r["is_ad"] for r in results] == [True, True, True, False, False]  # page order: ads first
+    assert [a["rank"] for a in ads] == [1, 2, 3] and [o["rank"] for o in organic] == [1, 2]
+    assert [a["ad_label"] for a in ads] == ["Ad", "Ad", "Ad"]
+    assert [a["title"] for a in ads] == [
+        "GoDaddy $0.99 Domains - Get Your Domain With GoDaddy",
+        "Register Your .com Domain - On Sale – Free 1st Year",
+        "Top 10 Sites to Buy a Domain - Compare 10 Best Domain Hosting",
+    ]
+    # The ad's href is the landing page (the googleadservices click sits in data-rw).
+    assert [a["url"] for a in ads] == [
+        "https://www.godaddy.com/offers/domains/names",
+        "https://www.ionos.com/domains/free-com-domain",
+        "http://www.top10bestwebsitehosting.com/DomainHosting-Comparison",
+    ]
+    assert [a["displayed_url"] for a in ads] == [
+        "www.godaddy.com/",
+        "www.ionos.com/",
+        "www.top10bestwebsitehosting.com/",
+    ]
+    assert ads[0]["snippet"].startswith("GoDaddy is trusted by over 20 million customers")
+    assert ads[1]["snippet"].startswith("Get the 1st year free with a 2-year registration from IONOS")
+    assert all(a["advertiser"] is None for a in ads)  # 2021 text ads name no advertiser
+    assert "Domain Names" not in [r["title"] for r in results]  # an ad's sitelink is not a result
+    assert organic[0]["title"] == "Website Domains Names & Hosting | Domain.com"
+    assert organic[0]["url"] == "https://www.domain.com/"
+    assert organic[0]["displayed_url"] == "www.domain.com"
+    # The snippet, not the sitelinks under it.
+    assert organic[0]["snippet"] == (
+        "Find and purchase your next website domain name and hosting without breaking the bank. "
+        "Seamlessly establish your online identify today."
+    )
+    assert organic[1]["url"] == "https://www.namecheap.com/"
+    parsed = parse_file(FIXTURES / "google" / "real-js-top-ads-2021.html")
+    assert [a.ad_position for a in parsed.ads] == ["top", "top", "top"]
+
+
+def test_bing_cn_2021_ads_served_by_360() -> None:
+    """cn.bing.com: top and bottom ads from 360 ("来自 360"), e.so.com clicks with the landing page in aurl=."""
+    path = FIXTURES / "bing" / "real-cn-360-ads-2021.html"
+    page = cli_parse(path)
+    results = page["results"]
+    assert [(r["is_ad"], r["rank"]) for r in results] == [(True, 1), (False, 1), (False, 2), (True, 2)]
+    top, first, second, bottom = results
+    for ad in (top, bottom):
+        assert ad["ad_label"] == "广告"
+        assert ad["title"] == "白夜琉璃游戏_2021白夜琉璃电脑版_点击进入游戏"
+        assert ad["url"] == "http://luck.sng889.com/on/yx-sy/xianxia41/s5/ccid0268/"  # aurl=, base64
+        assert ad["displayed_url"] == "luck.sng889.com"
+        # Without the network ("来自 360") and the label.
+        assert ad["snippet"].startswith("2021免费仙侠游戏「白夜琉璃」,全新地图")
+        assert ad["snippet"].endswith("注册送首充,送VIP!")
+        assert ad["advertiser"] is None  # 360-served ads name no advertiser on Bing
+    assert first["title"] == "白夜琉璃手游下载-白夜琉璃手游内测版v1.4.8-第五驱动"
+    assert first["url"] == "http://www.drv5.cn/azgame/77154.html"
+    assert first["displayed_url"] == "www.drv5.cn/azgame/77154.html"
+    assert first["snippet"].startswith("2021-5-11 · 白夜琉璃是一款浪漫情缘题材的唯美仙侠游戏")
+    assert second["url"] == "https://www.lanrentuku.com/shouyou/47585.html"
+    parsed = parse_file(path)
+    assert [a.ad_position for a in parsed.ads] == ["top", "bottom"]
+    assert parsed.ads[0].raw_url.startswith("http://e.so.com/search/eclk?p=dac8DLoMp5KV6LLF")
+
+
+def test_sogou_2014_sponsored_ads() -> None:
+    """Older desktop ads: div.sponsored#promotion_adv_container > ol > li, /bill_cpc? links, a 推广 label."""
+    page = cli_parse(FIXTURES / "sogou" / "real-sponsored-ads-2014.html")
+    assert page["query"] == "酒店预订"
+    results = page["results"]
+    assert [(r["is_ad"], r["rank"]) for r in results] == [(True, 1), (True, 2)]
+    first, second = results
+    assert [r["ad_label"] for r in results] == ["推广", "推广"]
+    assert first["title"] == "同程网酒店预订大全,超底酒店2-7折!折上返现20%房费!"
+    assert second["title"] == "酒店预订,eLong.com全球酒店预订网 2折特价预订"
+    assert first["displayed_url"] == "www.17u.cn/最高返300!限时抢!"
+    assert second["displayed_url"] == "www.eLong.com/艺龙网-酒店预订2-7折"
+    # /bill_cpc? is opaque (no landing page on the page): the click link is what there is.
+    assert first["url"].startswith("http://www.sogou.com/bill_cpc?v=1&p=WJ80$xB$YnFccAty3dpcBnwvJoqp")
+    assert first["snippet"].startswith("同程网专业酒店预订网!4万余家在线酒店预订!")
+    assert all(r["advertiser"] is None for r in results)
+
+
+def test_baidu_mobile_2015_ad_and_cards() -> None:
+    """m.baidu.com: div.result cards with data-log (real URL in 'mu'), an ad with obfuscated classes."""
+    path = FIXTURES / "baidu" / "real-mobile-ad-2015.html"
+    page = cli_parse(path)
+    assert page["query"] == "酒店"  # from textarea#kw
+    results = page["results"]
+    ads = [r for r in results if r["is_ad"]]
+    organic = [r for r in results if not r["is_ad"]]
+    assert len(ads) == 1 and len(organic) == 4 and results[0]["is_ad"]
+    ad = ads[0]
+    assert ad["rank"] == 1 and ad["ad_label"] == "推广"
+    assert ad["title"] == "酒店预订到Agoda 全球酒店1-7折"
+    assert ad["displayed_url"] == "m.agoda.com"
+    assert ad["snippet"] == "Agoda特价酒店预订,超55万家酒店,公寓,别墅的住宿选择!"
+    assert ad["url"].startswith("http://m.baidu.com/baidu.php?url=GaTK00K_1fUDS9Bu")  # opaque token
+    assert ad["advertiser"] is None  # the grey text is the display URL, not an advertiser
+    assert [o["rank"] for o in organic] == [1, 2, 3, 4]
+    assert [o["title"] for o in organic] == [
+        "酒店查询与预订",
+        "广州市的酒店(共760个)_百度地图",
+        "【去哪儿酒店】酒店预订, 酒店查询-去哪儿网Qunar.com",
+        "酒店_百度百科",
+    ]
+    # data-log's 'mu' names the page; the link is an opaque m.baidu.com/tc? redirect.
+    assert organic[0]["url"] == "http://touch.qunar.com/h5/hotel/hoteldetail?seq=guangzhou_11785&bd_source=bd_lapp_hotel"
+    assert organic[1]["url"].startswith("http://map.baidu.com/mobile/webapp/search/search/qt=s&wd=%E9%85%92%E5%BA%97")
+    assert "/tc?" in organic[2]["url"] and "order=3" in organic[2]["url"]  # 'mu' is empty for this one
+    assert organic[2]["displayed_url"] == "h.qunar.com"
+    assert organic[2]["snippet"].startswith("去哪儿网酒店预订频道提供国内外酒店预订")
+    assert organic[3]["url"] == "http://baike.baidu.com/view/128810.htm?fr=aladdin"
+    assert organic[3]["snippet"].startswith("简介：酒店（又称为宾馆、旅馆")
+    with_url = parse_serp(path.read_bytes(), url="https://m.baidu.com/s?word=%E9%85%92%E5%BA%97")
+    assert with_url.engine == "baidu" and with_url.organic[2].url.startswith("https://m.baidu.com/from=0/")
