@@ -287,10 +287,20 @@ def _visible_text(root: Tag, *, noscript: bool = False) -> str:
                 continue
             if child.name in _BLOCKS:
                 out.append("\n")
+            elif child.name == "a" and _follows_a_link(child):
+                out.append(" ")  # menu links side by side are separate boxes on screen, not one word
             if child.name in _PREFORMATTED:
                 preformatted += 1
             stack.append((child, iter(child.children)))
     return "".join(out)
+
+
+def _follows_a_link(tag: Tag) -> bool:
+    """True when `tag` comes right after another link, with no text between them (`<a>白癜风</a><a>灰指甲</a>`)."""
+    previous = tag.previous_sibling
+    while isinstance(previous, NavigableString) and type(previous) is not NavigableString:
+        previous = previous.previous_sibling  # a comment between two links shows nothing
+    return isinstance(previous, Tag) and previous.name == "a"
 
 
 def _tidy(text: str) -> str:

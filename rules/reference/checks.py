@@ -183,6 +183,15 @@ def _check_product(registry: RegistryLookup, ident: Identifier, page_names: str,
     return check
 
 
+def _impossible(ident: Identifier) -> bool:
+    """A certificate "number" that cannot be one whatever a registry holds: an ICP number given instead."""
+    return bool(ident.parts.get("icp"))
+
+
+def _malformed_check(ident: Identifier) -> dict[str, object]:
+    return {"number": ident.raw, "normalised": ident.normalised, "status": ident.status, "verdict": "malformed"}
+
+
 def _shown_as_current(text: str, ident: Identifier) -> bool:
     before = text[max(0, ident.start - 40) : ident.start]
     after = text[ident.end : ident.end + 12]
@@ -222,12 +231,18 @@ def reference_signals(
     claims: Claims = find_claims(doc_text)
     signals: dict[str, object] = {"identifiers": [i.to_dict() for i in identifiers]}
 
-    # Information-service certificates (互联网药品信息服务资格证书).
+    # Information-service certificates (互联网药品信息服务资格证书), and any drug certificate whose "number"
+    # is an ICP number: that one is invalid whatever a registry holds, so it is checked without one.
     certs = by_kind.get("info_service_cert", [])
     signals["shows_licence"] = bool(certs)
+    numbers = certs + [t for t in by_kind.get("trading_cert_legacy", []) if _impossible(t)]
     checks: list[dict[str, object]] = []
-    if certs and registry is not None and registry.covers("info_service_cert"):
-        checks = [_check_certificate(registry, c, host, today) for c in certs]
+    covered = registry is not None and registry.covers("info_service_cert")
+    if numbers and (covered or all(_impossible(n) for n in numbers)):
+        checks = [
+            _malformed_check(n) if _impossible(n) else _check_certificate(registry, n, host, today)  # type: ignore[arg-type]
+            for n in numbers
+        ]
         verdicts = [str(c["verdict"]) for c in checks]
         valid = "valid" in verdicts
         signals["licence_valid"] = valid
@@ -242,7 +257,7 @@ def reference_signals(
     signals["licence_checks"] = checks
 
     # A/B/C trading certificates were abolished in 2017: showing one as a credential is stale.
-    trading = by_kind.get("trading_cert_legacy", [])
+    trading = [t for t in by_kind.get("trading_cert_legacy", []) if not _impossible(t)]
     signals["legacy_trading_certificate_shown_as_current"] = any(_shown_as_current(doc_text, t) for t in trading)
 
     # Product numbers: real, and for the product this page names?

@@ -291,6 +291,31 @@ def _certificates(text: str) -> Iterator[_Candidate]:
         yield _Candidate("info_service_cert", m.start(), m.end(), normalised, status, reason, parts, notes)
 
 
+# An ICP number given as the certificate's number: "互联网药品交易服务资格证书，证书号：湘ICP备18006584号"
+# (临武商城 about page), "互联网药品信息服务资格证书编号：粤ICP备…". The ICP filing is reported as what it is;
+# the certificate it stands for is reported too, malformed: a telecom filing is no drug certificate.
+_CERT_LABEL_BEFORE_RE: Final = re.compile(
+    r"(?:互联网)?(?:药品)?(?P<what>交易|信息)(?:服务)?(?:资格|资质)?(?:证书?|许可证?)"
+    r"(?:编号|号码|号)?[\s:,，、(]{0,4}(?:证书)?(?:编号|号码|号)?[\s:(]{0,3}$"
+)
+
+
+def _icp_given_as_certificate(text: str) -> Iterator[_Candidate]:
+    for icp in _icp(text):
+        label = _CERT_LABEL_BEFORE_RE.search(text, max(0, icp.start - 40), icp.start)
+        if label is None or "药品" not in text[max(0, label.start() - 8) : label.end()]:
+            continue
+        province = icp.parts.get("province", "")
+        reason = (f"an ICP number ({icp.normalised}) given as the certificate number: "
+                  "an ICP filing is no drug certificate")
+        if label.group("what") == "信息":
+            parts = {"province": province, "type": "", "year": "", "serial": "", "icp": icp.normalised}
+            yield _Candidate("info_service_cert", icp.start, icp.end, icp.normalised, "malformed", reason, parts)
+        else:
+            parts = {"issuer": province, "class": "", "year": "", "serial": "", "icp": icp.normalised}
+            yield _Candidate("trading_cert_legacy", icp.start, icp.end, icp.normalised, "malformed", reason, parts)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Legacy 互联网药品交易服务资格证书 A/B/C (domain.md §1.2)
 
@@ -799,10 +824,12 @@ _LANDLINE_RE: Final = re.compile(
 _HOTLINE_RE: Final = re.compile(r"(?<![\d.\-])(?P<p>[48]00)(?P<rest>(?:[\s-]?\d){7})(?![\d-])")
 _WECHAT_RE: Final = re.compile(
     r"(?:(?:微|威|薇|徽|维|v)\s?信|微\s?x|(?<![a-z])(?:vx|wx|weixin|wechat|v)(?![a-z])|加\s?(?:v|微))"
-    r"(?:\s?(?:号码|号|id))?(?P<sep>\s{0,2}:\s{0,2}|\s{1,3})?"
+    r"(?:\s?(?:号码|号|id))?(?P<sep>\s{0,2}:\s{0,2}|\s{0,2}\(\s{0,2}|\s{1,3})?"
     r"(?P<id>[a-z][a-z0-9_-]{5,19}|\+?\d{5,13})(?![a-z0-9_@-])",
     re.IGNORECASE,
 )
+# Words that follow a WeChat keyword but are no id (微信(WeChat)公众号, 微信 weixin).
+_NOT_WECHAT_IDS: Final = frozenset({"wechat", "weixin", "wechatpay", "wechatid"})
 _QQ_RE: Final = re.compile(
     r"(?:(?<![a-z])q\s?q|扣扣|企鹅)(?:\s?(?P<group>群)?(?:号码|号)?)\s{0,2}[:]?\s{0,2}(?P<id>[1-9]\d{4,11})(?!\d)",
     re.IGNORECASE,
@@ -839,8 +866,10 @@ def _contacts(text: str) -> Iterator[_Candidate]:
     for m in _WECHAT_RE.finditer(text):
         keyword = text[m.start() : m.start("id")].strip().lower()
         ident = m.group("id")
-        short = keyword.rstrip(": 号码id")
+        short = keyword.rstrip(":( 号码id")
         sep = m.group("sep") or ""
+        if ident.lower() in _NOT_WECHAT_IDS:
+            continue  # "微信(WeChat)": the platform's own name in brackets
         if (short == "v" and ":" not in sep) or (short in ("vx", "wx") and not sep):
             continue  # "v 20230101", "vx123456": too ambiguous for a short latin keyword
         problems = []
@@ -907,6 +936,7 @@ def _landline(body: str) -> str | None:
 
 _EXTRACTORS: Final[tuple[Callable[[str], Iterator[_Candidate]], ...]] = (
     _certificates,
+    _icp_given_as_certificate,
     _ads,
     _drugs,
     _health_foods,
@@ -920,11 +950,16 @@ _EXTRACTORS: Final[tuple[Callable[[str], Iterator[_Candidate]], ...]] = (
     _contacts,
 )
 _PRIORITY: Final = {kind: i for i, kind in enumerate(KINDS)}
-# Pairs allowed to overlap: an ICP number inside the brackets of a malformed certificate number.
-_NESTING: Final = frozenset({("info_service_cert", "icp_filing"), ("info_service_cert", "icp_licence")})
+# Pairs allowed to overlap: an ICP number inside the brackets of a malformed certificate number, or
+# given as a certificate's number (reported as both).
+_NESTING: Final = frozenset({
+    ("info_service_cert", "icp_filing"), ("info_service_cert", "icp_licence"),
+    ("trading_cert_legacy", "icp_filing"), ("trading_cert_legacy", "icp_licence"),
+})
 # Quick pre-checks: a family of patterns runs only when its key characters occur at all.
 _NEEDS: Final[dict[Callable[[str], Iterator[_Candidate]], re.Pattern[str]]] = {
     _certificates: re.compile(r"[\dXxO]{4}\s{0,3}-"),
+    _icp_given_as_certificate: re.compile(r"ICP|icp|Icp|B[12]\s{0,3}-"),
     _ads: re.compile("广"),
     _drugs: re.compile(r"国\s{0,3}药|注册证"),
     _health_foods: re.compile(r"健|G\d|J\d"),

@@ -178,3 +178,11 @@ def test_a_script_built_page_is_read_from_its_noscript_fallback() -> None:
     assert scope_text(extract_document(html), "body") == "根治糖尿病 ¥398 立即购买"
     # With a body of its own, a page's <noscript> ("please enable JavaScript", pixels) is not its text.
     assert "JavaScript" not in extract_document(PAGE).text
+
+
+def test_links_side_by_side_are_separate_words() -> None:
+    # A hospital's disease menu: <a>s with no space between them in the markup are separate boxes on screen.
+    html = '<div><a href="/">银屑病(牛皮癣)</a><a href="">白癜风</a><!-- x --><a href="">斑秃</a></div>'
+    assert extract_document(html).text == "银屑病(牛皮癣) 白癜风 斑秃"
+    # Inline emphasis and a link followed by text stay one phrase.
+    assert extract_document("<p><b>根治</b>糖尿病，<a href='/'>点击</a>咨询</p>").text == "根治糖尿病，点击咨询"

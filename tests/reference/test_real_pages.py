@@ -91,6 +91,12 @@ EXPECTED.update({
     "themansmeds_rogue.html": [],
 })
 EXPECTED["yao123_product_gbk.html"] = EXPECTED["yao123_product.html"]
+# Other kinds of page (SOURCES.md, third table; more assertions in test_real_pages_more.py).
+EXPECTED.update({
+    "wechat_article_chaping.html": [("wechat", "well_formed", "chaping321")],
+    "byhealth_jianliduo_healthfood.html": [("phone", "well_formed", "400-091-6916")],
+    "zhongyan_skin_hospital_mobile.html": [("wechat", "well_formed", "zypfbyy01")],
+})
 
 
 def page_signals(name: str) -> tuple[str, dict[str, object]]:
