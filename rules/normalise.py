@@ -67,6 +67,11 @@ def t2s(text: str) -> str:
     return _converter.convert(text)
 
 
+#: Han variant characters folded to the form the rules are written in (one character each, so
+#: offsets stay exact). Only variants OpenCC t2s does not convert are listed.
+_HAN_VARIANTS: Final = {"傚": "效"}
+
+
 def _map_char(ch: str) -> str:
     """NFKC + casefold one character; '' for characters that only hide things."""
     cached = _CHAR_CACHE.get(ch)
@@ -83,6 +88,10 @@ def _map_char(ch: str) -> str:
         out = ""
     elif category == "Cc":
         out = " "
+    elif ch in _HAN_VARIANTS:
+        # Variant characters OpenCC leaves alone but that real pages use for the common form
+        # (療傚 for 疗效 on a traditional-character case report).
+        out = _HAN_VARIANTS[ch]
     elif ch in _CORNER_QUOTES:
         # Traditional-Chinese pages quote with corner brackets (「根治」); fold them to “” ‘’ so a
         # quoted claim reads the same on both kinds of page.

@@ -241,6 +241,27 @@ _WARNING_WORDS = (
     "false claims",
     "federal trade commission",
     "unapproved new drugs",
+    # Seen on the real3 batch (REAL_SOURCES.md): police and sampling reports, lists of banned ad wording,
+    # explainers of pharmacy-spam hacks, recall notices.
+    "警方",
+    "侦破",
+    "黑名单",
+    "未申报",
+    "被发现含有",
+    "违禁成分",
+    "禁用成分",
+    "违禁药物",
+    "工商点评",
+    "违法发布",
+    "等内容",
+    "垃圾邮件",
+    "黑客",
+    "引述",
+    "报导",
+    "据报道",
+    "undeclared",
+    "hidden ingredient",
+    "voluntary recall",
 )
 # A dosage form behind a strength ("25mg*10片", "0.5g×24粒/盒") marks a medicine listing.
 # Sachets (袋) are left out: "5g*30袋" is as often tea or salt as a medicine. Both patterns start

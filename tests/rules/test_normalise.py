@@ -181,6 +181,13 @@ def test_corner_brackets_are_folded_to_chinese_quotation_marks() -> None:
     assert len(norm.text) == len("宣稱可「再生胰島」、『根治』")
 
 
+def test_han_variants_opencc_leaves_alone_are_folded() -> None:
+    # A traditional case report writes 療傚 for 疗效; OpenCC t2s keeps 傚, so it is folded here.
+    norm = normalise("具有天然滋補等療傚")
+    assert norm.text == "具有天然滋补等疗效"
+    assert len(norm.text) == len("具有天然滋補等療傚")
+
+
 def test_a_claim_quoted_with_corner_brackets_in_a_report_is_not_flagged() -> None:
     from rules import load_ruleset
 
