@@ -3,6 +3,8 @@ offsets into the original text, and no false numbers in ordinary text."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -407,3 +409,9 @@ def test_extraction_never_raises_and_offsets_are_in_bounds(text: str) -> None:
         assert ident.kind in KINDS and ident.status in STATUSES
         assert ident.start >= last
         last = ident.start
+
+
+def test_the_check_json_contract_in_the_readme_names_every_identifier_kind() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    contract = readme.split("## The `check --json` contract", 1)[1].split("\n## ", 1)[0]
+    assert [kind for kind in KINDS if f"`{kind}`" not in contract] == []
