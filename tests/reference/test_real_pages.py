@@ -326,20 +326,23 @@ def test_footers_of_licensed_pharmacies_are_not_flagged() -> None:
         assert result["flagged"] is False, (name, result["findings"])
 
 
-@pytest.mark.xfail(reason="rules owned elsewhere: pw-zh-ad-endorsement-001 reads 国家药监局认证的合法网上药店 + "
-                          "订购热线 as an endorsed product, pw-zh-rx-offer-without-warning-001 reads a menu entry "
-                          "他达拉非片(希爱力) + 订购热线 as an offer, pw-zh-unlicensed-sale-001 ignores the trading "
-                          "certificate 粤C20150007 (see the report)", strict=False)
 def test_home_pages_of_licensed_pharmacies_are_not_flagged() -> None:
+    # 健客: 国家药监局认证的合法网上药店 is the site's licence, not a product's endorsement, and 订购热线 next to
+    # a menu entry 他达拉非片(希爱力) offers nothing; 1药网: the trading certificate 粤C20150007 is a licence shown
+    # (cancelled, so recorded at low severity by the legacy rule), not a missing one.
     for name in ("jianke_home.html", "yiyao111_footer_gbk.html"):
         result = check_page(name)
         assert result["flagged"] is False, (name, result["findings"])
+        found = findings_by_rule(result)
+        for rule_id in ("pw-zh-ad-endorsement-001", "pw-zh-rx-offer-without-warning-001", "pw-zh-unlicensed-sale-001"):
+            assert rule_id not in found, (name, rule_id)
+        assert found.get("pw-zh-licence-legacy-trading-001") == ("forged_or_invalid_licence", "low"), name
 
 
-@pytest.mark.xfail(reason="no English rule yet flags a prescription drug sold by the pill with a Buy Now button "
-                          "and no prescription step (see the report)", strict=False)
 def test_an_english_pill_shop_is_flagged_as_selling_prescription_drugs() -> None:
     result = check_page("themansmeds_rogue.html")
     assert result["flagged"] is True
     categories = {f["category"] for f in result["findings"]}  # type: ignore[union-attr,index]
     assert categories & {"prescription_without_rx", "rogue_pharmacy"}
+    # Generic Viagra/Cialis/Levitra by the pill, bonus pills, prices and Buy Now, with no prescription step.
+    assert findings_by_rule(result).get("pw-en-rx-offer-001") == ("prescription_without_rx", "high")

@@ -3,7 +3,7 @@ official-account article, a health-food landing page, a private hospital's mobil
 
 What a person reading each page would record: the text as it reads on screen (one line per line shown,
 no script or style noise), every number and contact lead with its kind and status, and what `check --json`
-should say. Assertions that depend on rule packs owned elsewhere are marked xfail with the reason.
+should say.
 """
 
 from __future__ import annotations
@@ -78,13 +78,13 @@ def test_a_health_food_page_signals() -> None:
     assert s["health_food_number_with_treatment_claim"] is False  # type: ignore[index]
 
 
-@pytest.mark.xfail(strict=False, reason="rule packs owned elsewhere: no non_drug_as_drug rule reads a health food "
-                   "promising 促进软骨修复 / 软骨要修复 (a repair claim beyond any approved health-food function) "
-                   "without a 保健食品 word next to it (see the report)")
 def test_a_health_food_promising_cartilage_repair_is_flagged() -> None:
+    # 促进软骨修复 / 软骨要修复 next to 氨糖软骨素钙片: a repair claim beyond any approved health-food function.
     result = check_page("byhealth_jianliduo_healthfood.html")
     assert result["flagged"] is True
     assert {f["category"] for f in result["findings"]} & {"non_drug_as_drug", "forbidden_ad_claim"}  # type: ignore[union-attr,index]
+    found = {f["rule_id"]: f["category"] for f in result["findings"]}  # type: ignore[union-attr,index]
+    assert found.get("pw-zh-nondrug-healthfood-treatment-001") == "non_drug_as_drug"
 
 
 def test_a_private_hospital_landing_page_reads_as_shown() -> None:
@@ -106,13 +106,13 @@ def test_a_private_hospital_page_leaves_a_contact_lead() -> None:
     assert s["contact_leads"] == ["wechat:zypfbyy01"]  # type: ignore[index]
 
 
-@pytest.mark.xfail(strict=False, reason="rule packs owned elsewhere: a hospital's patient testimonial of a cure "
-                   "(“脸上痘痘治好，我就结婚！” + 效果这么好) and 打破…久治不愈难题 are not read as a medical-ad claim "
-                   "(see the report)")
 def test_a_private_hospital_advertising_cures_with_patient_testimonials_is_flagged() -> None:
+    # 康复案例/典型案例, “脸上痘痘治好，我就结婚！”, 效果这么好 and 打破…久治不愈难题 beside 医院/在线咨询/专家.
     result = check_page("zhongyan_skin_hospital_mobile.html")
     assert result["flagged"] is True
     assert {f["category"] for f in result["findings"]} & {"forbidden_ad_claim", "disease_cure_claim"}  # type: ignore[union-attr,index]
+    found = {f["rule_id"]: (f["category"], f["severity"]) for f in result["findings"]}  # type: ignore[union-attr,index]
+    assert found.get("pw-zh-ad-patient-testimonial-001") == ("forbidden_ad_claim", "medium")
 
 
 # Formats seen in other real pages while looking for these (SOURCES.md, last section).
