@@ -18,12 +18,15 @@ from tests.corpus.corpus import Item, score
 
 MIN_SCORE = 0.95
 #: Real batches scored held out: they are kept out of the aggregate (which must stay >= MIN_SCORE) and gated
-#: on their own, at the figures reached after general changes, so that they cannot regress. Their
-#: first-pass (held-out) figures are in README.md.
+#: on their own, at the figures reached after general changes (real5: its first-pass figures, not tuned yet),
+#: so that they cannot regress. Their first-pass (held-out) figures are in README.md.
 HELD_OUT_FLOORS = {
     "real2.yaml": {"precision": 0.90, "recall": 0.75, "category_precision": 0.85, "category_recall": 0.64},
     "real3.yaml": {"precision": 0.95, "recall": 0.85, "category_precision": 0.93, "category_recall": 0.82},
     "real4.yaml": {"precision": 0.93, "recall": 0.95, "category_precision": 0.86, "category_recall": 0.95},
+    # real5 is not tuned yet: these floors sit about 0.02 under its first-pass (held-out) figures
+    # (precision 0.500, recall 0.286, category precision 0.286, category recall 0.143); raise them after tuning.
+    "real5.yaml": {"precision": 0.48, "recall": 0.26, "category_precision": 0.26, "category_recall": 0.12},
 }
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
