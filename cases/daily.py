@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.opening import findings_of_flagged_sites
 from storage.blobs import BlobStore
-from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Capture, Case, Finding, SerpObservation, Site, Tip
+from storage.models import SEVERITY_ORDER, Capture, Case, Finding, SerpObservation, Site, Tip
 
 TOP_RULES = 3
 
@@ -74,13 +75,7 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
     findings_of_day = session.scalars(
         select(Finding).where(Finding.created_at >= start, Finding.created_at < end).order_by(Finding.id)
     ).all()
-    by_site: dict[int, list[Finding]] = {}
-    for finding in findings_of_day:
-        by_site.setdefault(finding.site_id, []).append(finding)
-    # A site is listed for its flagging findings; once listed, its low ones (e.g. a cancelled
-    # certificate still on show) are part of what the monitor sees.
-    by_site = {site_id: found for site_id, found in by_site.items()
-               if any(f.severity in FLAGGING_SEVERITIES for f in found)}
+    by_site = findings_of_flagged_sites(findings_of_day)
 
     blobs = BlobStore(blob_dir)
     report = DailyReport(day=day.isoformat(), timezone=timezone)

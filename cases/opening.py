@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Case, Finding, utcnow
 
 
+def findings_of_flagged_sites(findings: Sequence[Finding]) -> dict[int, list[Finding]]:
+    """`findings` by site, for the sites with a flagging finding among them. Low findings alone flag
+    nothing; on a flagged site they are part of what the monitor sees (its categories, its case)."""
+    by_site: dict[int, list[Finding]] = {}
+    for finding in findings:
+        by_site.setdefault(finding.site_id, []).append(finding)
+    return {site_id: found for site_id, found in by_site.items()
+            if any(f.severity in FLAGGING_SEVERITIES for f in found)}
+
+
 def open_cases_for_scan(session: Session, scan_run_id: int) -> list[Case]:
     """Create or refresh the open case of each site with flagging findings in this scan (its categories:
     those of all its findings, low ones included)."""
     findings = session.scalars(select(Finding).where(Finding.scan_run_id == scan_run_id)).all()
-    by_site: dict[int, list[Finding]] = {}
-    for finding in findings:
-        by_site.setdefault(finding.site_id, []).append(finding)
     cases = []
-    for site_id, site_findings in by_site.items():
-        if not any(f.severity in FLAGGING_SEVERITIES for f in site_findings):
-            continue  # low findings alone open no case; on a flagged site they are part of it
+    for site_id, site_findings in findings_of_flagged_sites(findings).items():
         risk = max((f.severity for f in site_findings), key=SEVERITY_ORDER.__getitem__)
         categories = sorted({f.category for f in site_findings})
         case = session.scalar(select(Case).where(Case.site_id == site_id, Case.status == "open"))
