@@ -32,8 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from w3lib.url import canonicalize_url, safe_url_string
 
+from crawler.addresses import AddressPolicy
 from crawler.domains import site_of
-from crawler.middlewares.address_guard import AddressGuardMiddleware
 from storage.audit import record_event
 from storage.models import Capture, Site, Tip, utcnow
 from storage.registry import RegistryImportError, header_key
@@ -189,10 +189,10 @@ def _host(raw: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _guard(allow: tuple[str, ...]) -> AddressGuardMiddleware:
-    # The crawler's own guard, judging literal addresses and localhost only: a tip is refused exactly
+def _guard(allow: tuple[str, ...]) -> AddressPolicy:
+    # The crawler's own policy, judging literal addresses and localhost only: a tip is refused exactly
     # when the crawl would refuse it (names are resolved at crawl time, not when the tip is entered).
-    return AddressGuardMiddleware(allow=list(allow), resolve_names=False)
+    return AddressPolicy(allow, resolve_names=False)
 
 
 # ---------------------------------------------------------------------------------------------------

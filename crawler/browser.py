@@ -12,8 +12,8 @@ apply to browser downloads: one bad page would hang the overnight scan. This han
   `CAPTURE_CONTEXT_PREFIX`), closed after the page: a seller's cookies, service workers and
   popups never reach the next site, and a wedged page takes only its own context with it.
 - the address guard inside Chromium: every request the browser makes (sub-resources, frames,
-  scripted navigations, popups) is checked like Scrapy's own requests
-  (crawler.middlewares.address_guard) and aborted when refused; a page whose navigation was
+  scripted navigations, popups) is judged by the crawl's address policy (crawler/addresses.py),
+  like Scrapy's own requests, and aborted when refused; a page whose navigation was
   refused fails with AddressRefused and the reason. Redirect hops are the exception: Playwright
   does not route them, so a redirect served only to the browser is judged after Chromium followed
   it, and the page is refused then (the plain fetch, which Chromium re-renders the final URL of,
@@ -27,7 +27,6 @@ import asyncio
 import logging
 import weakref
 from typing import Any
-from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route
@@ -36,7 +35,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import BrowserContextWrapper, ScrapyPlaywrightDownloadHandler
 
-from crawler.middlewares.address_guard import AddressGuardMiddleware, AddressRefused
+from crawler.addresses import AddressPolicy
+from crawler.middlewares.address_guard import AddressRefused, policy_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +55,11 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         settings = crawler.settings
         navigation = settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") / 1000
         self.deadline = 2 * navigation + settings.getint("CAPTURE_RENDER_WAIT_MS") / 1000 + 10
-        self.guard: AddressGuardMiddleware | None = None
+        self.policy: AddressPolicy | None = None
         if settings.getbool("GUARD_ENABLED"):
-            self.guard = AddressGuardMiddleware(settings.getlist("GUARD_ALLOW"),
-                                                resolve_names=not settings.get("EGRESS_PROXY"))
+            self.policy = policy_from_settings(settings)
             self.abort_request = self._refuse
         self._requests_of_pages: weakref.WeakKeyDictionary[Page, Request] = weakref.WeakKeyDictionary()
-        self._refusals: dict[str, str | None] = {}
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         context_name = request.meta.get("playwright_context", "")
@@ -95,7 +93,7 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
     async def _create_browser_context(self, name: str, context_kwargs: dict | None,
                                       spider: Any = None) -> BrowserContextWrapper:
         wrapper = await super()._create_browser_context(name, context_kwargs, spider)
-        if self.guard is not None:
+        if self.policy is not None:
             # Pages route through scrapy-playwright's handler (which asks `_refuse`); popups and
             # other pages the site opens have no page route, so the context guards them.
             await wrapper.context.route("**", self._guard_route)
@@ -123,13 +121,10 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         return True
 
     async def _refusal(self, url: str) -> str | None:
-        """The address guard's reason to refuse `url`, or None (names resolved off the event loop)."""
-        if self.guard is None or not url.startswith(("http://", "https://")):
+        """The address policy's reason to refuse `url`, or None (names resolved off the event loop, cached)."""
+        if self.policy is None or not url.startswith(("http://", "https://")):
             return None  # data:, blob:, about: never leave the browser
-        host = urlsplit(url).hostname or ""  # the verdict depends on the host only: cache by host
-        if host not in self._refusals:
-            self._refusals[host] = await asyncio.to_thread(self.guard.refusal, url)
-        return self._refusals[host]
+        return await self.policy.refusal_async(url)
 
     async def _close_pages_of(self, request: Request) -> None:
         """Close the pages a timed-out request left open (cancelling it skipped scrapy-playwright's own close)."""

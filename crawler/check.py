@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.addresses import AddressPolicy
 from crawler.extract import decode_html, extract_document
-from crawler.middlewares.address_guard import AddressGuardMiddleware
 from rules import RuleSet, TextDocument
 from rules.reference.checks import reference_signals
 from rules.reference.lookup import RegistryLookup
 
 MAX_FETCH_BYTES = 10 * 1024 * 1024
+MAX_REDIRECTS = 10  # as the crawler's REDIRECT_MAX_TIMES
 _TEXT_SUFFIXES = {".txt", ".text", ".md"}
 
 
@@ -134,18 +135,40 @@ def _decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows redirects by itself: every hop is put to the address policy before it is asked."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise CheckError(f"{req.full_url}: redirected (HTTP {code}) to {newurl}: only http and https are followed")
+        reason = self.policy.refusal(newurl)
+        if reason:
+            raise CheckError(f"{req.full_url}: redirected (HTTP {code}) to {newurl}: {reason}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> TextDocument:
-    reason = AddressGuardMiddleware(allow=allow_private, resolve_names=not proxy).refusal(url)
+    policy = AddressPolicy(allow_private, resolve_names=not proxy)
+    reason = policy.refusal(url)
     if reason:
         raise CheckError(f"{url}: {reason}")
-    handlers = [urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {})]
-    opener = urllib.request.build_opener(*handlers)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {}),
+        _GuardedRedirects(policy),
+    )
     request = urllib.request.Request(url, headers={"User-Agent": "Mozilla/5.0 PharmWatch-check"})
     try:
         with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_FETCH_BYTES)
             content_type = response.headers.get("Content-Type")
             final_url = response.geturl()
+    except CheckError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any network failure becomes this input's error
         raise CheckError(f"{url}: fetch failed: {exc}") from None
     return extract_document(decode_html(body, url=final_url, content_type=content_type), final_url)

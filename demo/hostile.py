@@ -39,7 +39,7 @@ ENDPOINTS = {
     "/robots.txt": "garbage, then 400,000 Disallow lines (~10 MB)",
     "/redirect-loop": "redirects to itself",
     "/redirect-chain": "30 hops (?hop=N)",
-    "/redirect-private": "redirects to a private address",
+    "/redirect-private": "redirects to a private address (?to=ADDRESS, default 10.0.0.1)",
     "/slow": "drips one byte a second (a tarpit)",
     "/never": "accepts the request and never answers",
     "/reset": "sends half a body, then resets the connection",
@@ -150,7 +150,8 @@ def respond(handler: BaseHTTPRequestHandler, path_and_query: str) -> None:
         else:
             _send(handler, 302, [("Location", f"/redirect-chain?hop={hop + 1}")], b"")
     elif path == "/redirect-private":
-        _send(handler, 302, [("Location", "http://10.0.0.1/admin")], b"")
+        target = query.get("to", ["10.0.0.1"])[0]
+        _send(handler, 302, [("Location", f"http://{target}/admin")], b"")
     elif path == "/slow":
         _drip(handler, seconds=120)
     elif path == "/never":

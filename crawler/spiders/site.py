@@ -23,12 +23,12 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from crawler.addresses import HostResolver
 from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout
 from crawler.domains import site_of
 from crawler.extract import decode_html, visible_text_length
 from crawler.failures import describe_failure
 from crawler.items import CaptureItem
-from crawler.resolve import HostResolver
 from crawler.tls import response_certificate
 
 
