@@ -1,153 +1,197 @@
-"""The crawl entry point: `crawl(params) -> scan run id`, used by a full scan and by re-checks.
+"""The crawl entry point: `crawl(targets, settings) -> ScanRun`, for a full scan, a re-check and "check now".
 
-Runs the `search` spider (when engines are configured), then the `site` spider over the
-watchlist plus every site the search found, inside one Twisted reactor. A reactor runs once
-per process, so call `crawl` once per process (the CLI does; the scheduler runs a process).
+Runs the `search` spider (when there is a search plan), then the `site` spider over the target
+URLs plus every site the search found. A Twisted reactor runs once per process, so each crawl
+runs in a child process of its own (spawned, so the caller may hold threads: a scheduler, a web
+server) and `crawl` can be called any number of times from one long-lived process. The child
+dies with its parent. Rows are written as the crawl goes, so a crawl that dies is resumed by
+calling `crawl` again with its `run_id`.
+
+`settings` are overrides of the defaults in `crawler/settings.py` (plain values, Scrapy names);
+`scrapy_settings` derives the rest (Chromium's launch options, per-engine download slots).
 """
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import signal
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings as ScrapySettings
-from scrapy.utils.defer import deferred_f_from_coro_f
-from scrapy.utils.log import configure_logging
-from scrapy.utils.reactor import install_reactor
 from sqlalchemy import select
 
 from crawler import settings as defaults
 from crawler.serp import load_engines
-from rules import RuleSet
-from storage.db import make_engine, session_factory
-from storage.models import SerpObservation
+from rules import RuleSet, load_ruleset
+from storage.db import make_engine, session_factory, transaction
+from storage.models import ScanRun, SerpObservation
+from storage.scans import done_search_pages, finish_scan_run, start_scan_run
+
+SearchPlan = list[tuple[str, str, int]]  # (engine, query, result pages)
 
 
 @dataclass
-class CrawlParams:
-    """Everything one crawl needs, as plain values (the CLI builds it from the user's settings)."""
+class CrawlTargets:
+    """What one crawl visits: pages and sites (in priority order) and searches."""
 
-    database_url: str
-    blob_dir: Path
-    scan_run_id: int
-    watchlist: list[str] = field(default_factory=list)
-    search_plan: list[tuple[str, str, int]] = field(default_factory=list)  # (engine, query, pages)
-    done_search_pages: list[tuple[str, str, int]] = field(default_factory=list)  # resumed scans skip these
-    block_retries: int = 2
-    block_backoff_seconds: float = 60.0
-    engine_proxies: dict[str, str] = field(default_factory=dict)
-    engine_delays: dict[str, float] = field(default_factory=dict)
-    render_engines: list[str] = field(default_factory=list)
-    proxy: str = ""
-    allow_private: list[str] = field(default_factory=list)
-    max_pages_per_site: int = 20
-    max_depth: int = 2
-    concurrency: int = 8
-    download_timeout: float = 30.0
-    max_body_bytes: int = 10 * 1024 * 1024
-    retry_after_max_seconds: float = 30.0
-    retry_after_times: int = 2
-    render_first_page: bool = True
-    render_wait_ms: int = 1500
-    host_addresses: dict[str, str] = field(default_factory=dict)
-    chromium_path: str = "/usr/bin/chromium"
-    user_agent: str = defaults.USER_AGENT
-    obey_robots_txt: bool = False
-    rule_paths: list[str] = field(default_factory=list)
-    log_level: str = "WARNING"
+    urls: list[str] = field(default_factory=list)  # tips, watchlist, re-checked URLs; each a site's entry page
+    search_plan: SearchPlan = field(default_factory=list)
+    follow_search_results: bool = True  # also crawl the sites this crawl's searches found
 
 
-def scrapy_settings(params: CrawlParams) -> ScrapySettings:
+class CrawlError(Exception):
+    """The crawl could not run to its end (the run row records it as failed, with this reason)."""
+
+
+def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | None = None,
+          ruleset: RuleSet | None = None) -> ScanRun:
+    """Crawl `targets` into scan run `run_id` (None: a new run) and return the finished run.
+
+    `settings` must name STORE_DATABASE_URL and STORE_BLOB_DIR. A resumed run does not ask again
+    for the search pages it already stored. `ruleset`: the packs the caller loaded (for the run's
+    digest; the child loads RULES_PATHS itself); otherwise they are loaded here, so a broken pack
+    raises `RulePackError` before anything starts. A crawl that fails or dies still returns its
+    run, marked failed with the reason; whatever it stored stays.
+    """
+    overrides = dict(settings)
+    if not overrides.get("STORE_DATABASE_URL") or not overrides.get("STORE_BLOB_DIR"):
+        raise ValueError("crawl settings must name STORE_DATABASE_URL and STORE_BLOB_DIR")
+    if ruleset is None:
+        ruleset = load_ruleset([Path(p) for p in overrides.get("RULES_PATHS", [])] or None)
+    engine = make_engine(overrides["STORE_DATABASE_URL"])
+    sessions = session_factory(engine)
+    try:
+        with transaction(sessions) as session:
+            run = start_scan_run(session, ruleset.digest) if run_id is None else session.get_one(ScanRun, run_id)
+            run_id = run.id
+            done = done_search_pages(session, run_id)
+        overrides.update(STORE_SCAN_RUN_ID=run_id, SERP_DONE_PAGES=[list(page) for page in done])
+        error = _run_child(targets, overrides)
+        with transaction(sessions) as session:
+            run = finish_scan_run(session, run_id, error)
+            session.flush()
+            session.expunge(run)
+        return run
+    finally:
+        engine.dispose()
+
+
+def _run_child(targets: CrawlTargets, overrides: dict[str, Any]) -> str | None:
+    """Run the spiders in a child process; the reason it failed, or None."""
+    context = multiprocessing.get_context("spawn")
+    outcome = context.Queue()
+    child = context.Process(target=_crawl_in_child, args=(targets, overrides, outcome), name="pharmwatch-crawl")
+    child.start()
+    try:
+        child.join()
+    except BaseException:
+        # The caller is going away (Ctrl-C, SIGTERM): the crawl goes with it and is resumed later.
+        child.terminate()
+        child.join(15)
+        raise
+    error = outcome.get(timeout=5) if not outcome.empty() else None
+    if child.exitcode != 0:
+        code = child.exitcode or 0
+        died = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        return error or f"the crawl process died ({died})"
+    return error
+
+
+def _crawl_in_child(targets: CrawlTargets, overrides: dict[str, Any], outcome: Any) -> None:
+    _die_with_parent()
+    try:
+        run_spiders(targets, scrapy_settings(overrides))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which records it on the run
+        outcome.put(f"{type(exc).__name__}: {exc}")
+        outcome.close()
+        outcome.join_thread()
+        sys.exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies, so no orphan crawl writes into a run resumed later."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def scrapy_settings(overrides: Mapping[str, Any]) -> ScrapySettings:
+    """The defaults module, the overrides, and the settings derived from them."""
     settings = ScrapySettings()
     settings.setmodule(defaults, priority="project")
-    launch: dict[str, Any] = dict(defaults.PLAYWRIGHT_LAUNCH_OPTIONS, executable_path=params.chromium_path)
-    if params.proxy:
+    settings.setdict(dict(overrides), priority="cmdline")
+    launch: dict[str, Any] = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"),
+                                  executable_path=settings.get("CAPTURE_CHROMIUM_PATH"))
+    proxy = settings.get("EGRESS_PROXY")
+    if proxy:
         # Chromium ignores meta["proxy"]; it gets the proxy at launch. Reaching a real local
         # service must not go through the proxy.
-        launch["proxy"] = {"server": params.proxy, "bypass": "localhost,127.0.0.1"}
+        launch["proxy"] = {"server": proxy, "bypass": "localhost,127.0.0.1"}
+    concurrency = settings.getint("CONCURRENT_REQUESTS")
     settings.setdict({
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(params.download_timeout * 1000),
-        "CONCURRENT_REQUESTS": params.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, params.concurrency // 2),
-        "DOWNLOAD_TIMEOUT": params.download_timeout,
-        "CAPTURE_MAX_BODY_BYTES": params.max_body_bytes,
-        "CAPTURE_RETRY_AFTER_MAX_SECONDS": params.retry_after_max_seconds,
-        "CAPTURE_RETRY_AFTER_TIMES": params.retry_after_times,
-        "USER_AGENT": params.user_agent,
-        "ROBOTSTXT_OBEY": params.obey_robots_txt,
-        "LOG_LEVEL": params.log_level,
-        "EGRESS_PROXY": params.proxy,
-        "GUARD_ALLOW": params.allow_private,
-        "CAPTURE_MAX_PAGES_PER_SITE": params.max_pages_per_site,
-        "CAPTURE_MAX_DEPTH": params.max_depth,
-        "CAPTURE_RENDER_FIRST_PAGE": params.render_first_page,
-        "CAPTURE_RENDER_WAIT_MS": params.render_wait_ms,
-        "CAPTURE_HOST_ADDRESSES": params.host_addresses,
-        "SERP_PLAN": [list(entry) for entry in params.search_plan],
-        "SERP_DONE_PAGES": [list(done) for done in params.done_search_pages],
-        "SERP_BLOCK_RETRIES": params.block_retries,
-        "SERP_PROXIES": params.engine_proxies,
-        "SERP_DELAYS": params.engine_delays,
-        "SERP_RENDER": params.render_engines,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(settings.getfloat("DOWNLOAD_TIMEOUT") * 1000),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, concurrency // 2),
         # Per-engine rate limits: every engine's requests share one download slot with its delay.
         "DOWNLOAD_SLOTS": {
             f"serp-{engine}": {"delay": delay, "concurrency": 1, "jitter": 0.5}
-            for engine, delay in params.engine_delays.items()
+            for engine, delay in settings.getdict("SERP_DELAYS").items()
         },
-        "SERP_BLOCK_BACKOFF_SECONDS": params.block_backoff_seconds,
-        "STORE_DATABASE_URL": params.database_url,
-        "STORE_BLOB_DIR": str(params.blob_dir),
-        "STORE_SCAN_RUN_ID": params.scan_run_id,
-        "RULES_PATHS": params.rule_paths,
     }, priority="cmdline")
     return settings
 
 
-def crawl(params: CrawlParams, ruleset: RuleSet | None = None) -> int:
-    """Run search monitoring then the site crawl for one scan run; returns the scan run id.
+def run_spiders(targets: CrawlTargets, settings: ScrapySettings) -> None:
+    """Run the search then the site spider in this process's reactor (once per process: see `crawl`)."""
+    from scrapy.crawler import AsyncCrawlerRunner
+    from scrapy.utils.defer import deferred_f_from_coro_f
+    from scrapy.utils.log import configure_logging
+    from scrapy.utils.reactor import install_reactor
 
-    `ruleset`: packs the caller already loaded (handed to the spiders); otherwise each spider's
-    pipeline loads `params.rule_paths` itself.
-    """
     from crawler.spiders.search import SearchSpider
     from crawler.spiders.site import SiteSpider
 
-    settings = scrapy_settings(params)
+    ruleset = load_ruleset([Path(p) for p in settings.getlist("RULES_PATHS")] or None)
+    settings.set("SERP_PLAN", [list(entry) for entry in targets.search_plan], priority="cmdline")
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
     runner = AsyncCrawlerRunner(settings)
 
-    async def run_spiders() -> None:
-        if params.search_plan:
+    async def both() -> None:
+        if targets.search_plan:
             await runner.crawl(SearchSpider, ruleset=ruleset)
-        targets = list(dict.fromkeys([*params.watchlist, *search_result_urls(params)]))
-        if targets:
-            await runner.crawl(SiteSpider, targets=targets, ruleset=ruleset)
+        found = search_result_urls(settings["STORE_DATABASE_URL"], settings.getint("STORE_SCAN_RUN_ID")) \
+            if targets.follow_search_results else []
+        urls = list(dict.fromkeys([*targets.urls, *found]))
+        if urls:
+            await runner.crawl(SiteSpider, targets=urls, ruleset=ruleset)
 
     from twisted.internet import reactor  # only after install_reactor (see ENVIRONMENT.md)
 
     errors: list[BaseException] = []
-    deferred = deferred_f_from_coro_f(run_spiders)()
+    deferred = deferred_f_from_coro_f(both)()
     deferred.addErrback(lambda failure: errors.append(failure.value))
     deferred.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
     reactor.run(installSignalHandlers=True)  # type: ignore[attr-defined]
     if errors:
         raise errors[0]
-    return params.scan_run_id
 
 
-def search_result_urls(params: CrawlParams) -> list[str]:
-    """Result and ad target URLs of this scan, minus links back into the engines themselves."""
+def search_result_urls(database_url: str, run_id: int) -> list[str]:
+    """Result and ad target URLs of this run, minus links back into the engines themselves."""
     engine_hosts = {host for spec in load_engines().values() for host in spec.hosts}
-    engine = make_engine(params.database_url)
+    engine = make_engine(database_url)
     try:
         with session_factory(engine)() as session:
             urls = session.scalars(
-                select(SerpObservation.url).where(SerpObservation.scan_run_id == params.scan_run_id)
+                select(SerpObservation.url).where(SerpObservation.scan_run_id == run_id)
                 .order_by(SerpObservation.id)
             ).all()
     finally:

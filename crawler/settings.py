@@ -2,8 +2,10 @@
 
 Groups by prefix: CAPTURE_* (what a site crawl keeps), GUARD_* (addresses the crawler refuses),
 EGRESS_* (the outgoing proxy), SERP_* (search monitoring), STORE_* (where results go) and
-RULES_* (which rule packs analyse pages). `pharmwatch scan` overrides them from the user's
-settings through `crawler.run.scrapy_settings`; running `scrapy crawl` by hand uses these.
+RULES_* (which rule packs analyse pages). The user's settings file maps its keys onto these
+names (`pharmwatch/config.py`, `crawl_overrides`; documented in docs/settings.md) and takes its
+defaults from here: this module is the one source of crawl defaults. `crawler.run.crawl` applies
+the overrides and derives the rest; running `scrapy crawl` by hand uses these.
 """
 
 BOT_NAME = "pharmwatch"
@@ -20,7 +22,7 @@ USER_AGENT = (
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = 30.0  # seconds; Chromium's navigation timeout is derived from it
 DOWNLOAD_MAXSIZE = 0  # off: BodyLimitMiddleware truncates at CAPTURE_MAX_BODY_BYTES instead of dropping
 RETRY_TIMES = 1
 REDIRECT_MAX_TIMES = 10
@@ -34,9 +36,10 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.browser.CaptureBrowserHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
+CAPTURE_CHROMIUM_PATH = "/usr/bin/chromium"  # the browser Playwright launches (it cannot download its own here)
 # Playwright cannot download its own browser here: Debian's Chromium, with the flags it needs as root.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
-    "executable_path": "/usr/bin/chromium",
+    "executable_path": CAPTURE_CHROMIUM_PATH,
     "headless": True,
     "args": [
         "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -2,4 +2,5 @@
 
 from pharmwatch.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned crawl process imports this module again: it must not run the CLI
+    main()

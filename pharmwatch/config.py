@@ -9,6 +9,7 @@ then environment variables: `PHARMWATCH_HOME`, `PHARMWATCH_DATABASE_URL`, and
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import tomllib
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from apscheduler.triggers.cron import CronTrigger
+
+from crawler import settings as crawl_defaults
 
 DEFAULT_HOME = Path("~/.pharmwatch")
 
@@ -38,26 +41,49 @@ class SettingsError(Exception):
     """A settings file or environment value that cannot be used; the message names the fix."""
 
 
+def _default(name: str) -> Any:
+    """A field whose default is the crawler's (crawler/settings.py is the one source of crawl defaults)."""
+    value = getattr(crawl_defaults, name)
+    if isinstance(value, list | dict):
+        return field(default_factory=lambda: copy.deepcopy(value))
+    return field(default=value)
+
+
 @dataclass
 class CrawlSettings:
-    proxy: str = ""  # egress HTTP proxy for Scrapy and Chromium, e.g. http://127.0.0.1:8080
-    allow_private: list[str] = field(default_factory=list)  # CIDRs/hosts the address guard lets through
-    max_pages_per_site: int = 20
-    max_depth: int = 2
-    concurrency: int = 8
-    download_timeout: float = 30.0
-    max_body_bytes: int = 10 * 1024 * 1024
-    retry_after_max_seconds: float = 30.0  # a 429/503 asking for a longer wait is recorded, not waited for
-    retry_after_times: int = 2  # times a 429/503 with Retry-After is asked again after the wait it names
-    render_first_page: bool = True  # render each site's first page in Chromium and screenshot it
-    render_wait_ms: int = 1500  # time scripts get after load before the DOM and screenshot are taken
-    chromium_path: str = "/usr/bin/chromium"
-    user_agent: str = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/120.0 Safari/537.36"
-    )
-    obey_robots_txt: bool = False  # enforcement crawling: a seller's robots.txt must not hide evidence
-    host_addresses: dict[str, str] = field(default_factory=dict)  # host → IP recorded as the server's (like /etc/hosts)
+    """[crawl]: each key is a crawler setting under a user-facing name (CRAWL_KEYS); docs/settings.md."""
+
+    proxy: str = _default("EGRESS_PROXY")
+    allow_private: list[str] = _default("GUARD_ALLOW")
+    max_pages_per_site: int = _default("CAPTURE_MAX_PAGES_PER_SITE")
+    max_depth: int = _default("CAPTURE_MAX_DEPTH")
+    concurrency: int = _default("CONCURRENT_REQUESTS")
+    download_timeout: float = _default("DOWNLOAD_TIMEOUT")
+    max_body_bytes: int = _default("CAPTURE_MAX_BODY_BYTES")
+    retry_after_max_seconds: float = _default("CAPTURE_RETRY_AFTER_MAX_SECONDS")
+    retry_after_times: int = _default("CAPTURE_RETRY_AFTER_TIMES")
+    render_first_page: bool = _default("CAPTURE_RENDER_FIRST_PAGE")
+    render_wait_ms: int = _default("CAPTURE_RENDER_WAIT_MS")
+    chromium_path: str = _default("CAPTURE_CHROMIUM_PATH")
+    user_agent: str = _default("USER_AGENT")
+    obey_robots_txt: bool = _default("ROBOTSTXT_OBEY")
+    host_addresses: dict[str, str] = _default("CAPTURE_HOST_ADDRESSES")
+
+
+# The user-facing keys of [crawl] and [search] and the crawler settings they set.
+CRAWL_KEYS: dict[str, str] = {
+    "proxy": "EGRESS_PROXY", "allow_private": "GUARD_ALLOW",
+    "max_pages_per_site": "CAPTURE_MAX_PAGES_PER_SITE", "max_depth": "CAPTURE_MAX_DEPTH",
+    "concurrency": "CONCURRENT_REQUESTS", "download_timeout": "DOWNLOAD_TIMEOUT",
+    "max_body_bytes": "CAPTURE_MAX_BODY_BYTES", "retry_after_max_seconds": "CAPTURE_RETRY_AFTER_MAX_SECONDS",
+    "retry_after_times": "CAPTURE_RETRY_AFTER_TIMES", "render_first_page": "CAPTURE_RENDER_FIRST_PAGE",
+    "render_wait_ms": "CAPTURE_RENDER_WAIT_MS", "chromium_path": "CAPTURE_CHROMIUM_PATH",
+    "user_agent": "USER_AGENT", "obey_robots_txt": "ROBOTSTXT_OBEY", "host_addresses": "CAPTURE_HOST_ADDRESSES",
+}
+SEARCH_KEYS: dict[str, str] = {
+    "block_retries": "SERP_BLOCK_RETRIES", "block_backoff_seconds": "SERP_BLOCK_BACKOFF_SECONDS",
+    "proxies": "SERP_PROXIES", "delays": "SERP_DELAYS", "render": "SERP_RENDER",
+}
 
 
 @dataclass
@@ -76,11 +102,11 @@ class SearchSettings:
     engines: list[str] = field(default_factory=list)  # names of crawler/serp/engines/*.yaml
     queries: list[str] = field(default_factory=list)  # extra queries, on every engine
     pages_per_query: int = 2
-    block_retries: int = 2  # a blocked result page is asked again this many times in the run
-    block_backoff_seconds: float = 60.0  # first wait before asking again; doubles each time
-    proxies: dict[str, str] = field(default_factory=dict)  # engine → its own HTTP proxy (else [crawl] proxy)
-    delays: dict[str, float] = field(default_factory=dict)  # engine → seconds between its requests (rate limit)
-    render: list[str] = field(default_factory=list)  # engines whose result pages are fetched through Chromium
+    block_retries: int = _default("SERP_BLOCK_RETRIES")
+    block_backoff_seconds: float = _default("SERP_BLOCK_BACKOFF_SECONDS")
+    proxies: dict[str, str] = _default("SERP_PROXIES")
+    delays: dict[str, float] = _default("SERP_DELAYS")
+    render: list[str] = _default("SERP_RENDER")
     query_sets: list[QuerySet] = field(
         default_factory=lambda: [QuerySet(name, list(qs)) for name, qs in DEFAULT_QUERY_SETS.items()])
 
@@ -136,6 +162,14 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'pharmwatch.db'}"
+
+    def crawl_overrides(self, *, verbose: bool = False) -> dict[str, Any]:
+        """These settings as overrides of the crawler's defaults (Scrapy names), for `crawler.run.crawl`."""
+        overrides = {name: getattr(self.crawl, key) for key, name in CRAWL_KEYS.items()}
+        overrides.update({name: getattr(self.search, key) for key, name in SEARCH_KEYS.items()})
+        overrides.update(STORE_DATABASE_URL=self.db_url, STORE_BLOB_DIR=str(self.blob_dir),
+                         RULES_PATHS=list(self.rule_paths), LOG_LEVEL="INFO" if verbose else "WARNING")
+        return copy.deepcopy(overrides)
 
 
 _SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings,
