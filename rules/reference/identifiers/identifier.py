@@ -104,6 +104,7 @@ class Candidate:
 
 
 def verdict(problems: list[str], legacy: str | None = None) -> tuple[str, str | None]:
+    """Status and reason: malformed when a part is wrong, legacy when only the format is retired."""
     if problems:
         return "malformed", "; ".join(problems)
     if legacy:
@@ -117,4 +118,5 @@ COLON: Final = r"(?:\s{0,2}[:])?\s{0,3}"
 
 
 def context_before(text: str, pos: int, pattern: re.Pattern[str], window: int) -> bool:
+    """Does a label (`pattern`) stand in the `window` characters before `pos`?"""
     return pattern.search(text, max(0, pos - window), pos) is not None
