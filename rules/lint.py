@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from rules.engine import _needs_evaluation_without_terms
 from rules.loader import BUNDLED_PACKS, MIN_TESTS, discover, load_rule_file
 from rules.model import CATEGORIES, RULE_KEYS, Rule
+from rules.static_analysis import needs_evaluation_without_terms
 
 FILE_NAME_RE: Final = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+\.yaml$")
 ID_RE: Final = re.compile(r"^pw-(zh|en)-[a-z0-9]+(?:-[a-z0-9]+)*-\d{3}$")
@@ -84,7 +84,7 @@ def _conventions(rule: Rule, relative: str, in_pack_root: bool) -> list[LintProb
         problem("give at least one reference", "references" if "references" in lines else None)
     if rule.category not in CATEGORIES:
         problem(f"unknown category {rule.category!r}", "category")
-    if _needs_evaluation_without_terms(rule):
+    if needs_evaluation_without_terms(rule):
         problem(
             "the condition can be true without any term match, so the rule would run on every page; "
             "anchor regexes and signals to a term selection with `near` or `and`",

@@ -1,11 +1,13 @@
 """Text normalisation that defeats common evasions, with a map back to the original offsets.
 
-Owns `normalise()`, `NormalisedText` and `rewrite()`. The steps, in order: per-character NFKC + case
-folding (full-width → half-width, ① → 1, ㎎ → mg), removal of zero-width/format characters,
-traditional → simplified Chinese (OpenCC `t2s`), and removal of filler symbols or spaces placed
-between two CJK characters (根.治.糖.尿.病, 降 糖, 根*治). `rewrite()` then replaces evasive spellings
-(tang尿病, 高血丫, TNB; see `rules.evasions`) by the canonical term. Every normalised character
-remembers the original characters it came from, so a match is reported in the page as captured.
+Owns `normalise()`, `NormalisedText` and `rewrite()`. For rule terms (the default) the steps, in
+order: per-character NFKC + case folding (full-width → half-width, ① → 1, ㎎ → mg), removal of
+zero-width/format characters, traditional → simplified Chinese (OpenCC `t2s`), and removal of
+filler symbols or spaces placed between two CJK characters (根.治.糖.尿.病, 降 糖, 根*治). `rewrite()`
+then replaces evasive spellings (tang尿病, 高血丫, TNB; see `rules.evasions`) by the canonical term.
+Every normalised character remembers the original characters it came from, so a match is reported
+in the page as captured. For identifiers (`purpose="identifiers"`, licence and approval numbers) see
+`_identifier_char`: case, spaces and separators stay, because number formats are read from them.
 
 Speed: every step is a C-level pass (regex, `str.translate`-like substitution, OpenCC) that only
 does work where there is something to change; the offset map is a short list of segments, not an
@@ -20,7 +22,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Literal
 
 import opencc
 
@@ -372,8 +374,14 @@ def _fold_one_to_one(text: str, tables: _Tables) -> str:
     return text
 
 
-def normalise(text: str) -> NormalisedText:
-    """Normalise `text` for matching; see the module docstring for the steps."""
+#: What a text is normalised for: matching rule terms, or reading licence and approval numbers.
+Purpose = Literal["terms", "identifiers"]
+
+
+def normalise(text: str, purpose: Purpose = "terms") -> NormalisedText:
+    """Normalise `text` for `purpose`; see the module docstring for the steps."""
+    if purpose == "identifiers":
+        return _normalise_identifiers(text)
     tables = _get_tables()
     if tables.special_re.search(text) is not None:
         norm = _fold_special(text, tables)
@@ -391,6 +399,90 @@ def normalise(text: str) -> NormalisedText:
         edits = [(m.start(1), m.end(1), "") for m in _FILLER_RUN_RE.finditer(folded)]
         norm = rewrite(norm, edits)
     return norm
+
+
+# -- identifiers ----------------------------------------------------------------------------------
+# Number formats are read from case (国药准字H…, 粤BA…), from spaces and from the separators
+# between their parts, so the identifier purpose keeps them and only unifies the spellings footers
+# use for the same thing: characters that only hide things (zero-width, BOM, soft hyphen) are
+# dropped, dashes, bullets and odd brackets are unified so each pattern needs one spelling, NFKC
+# makes full-width digits and letters ASCII, and a few traditional characters are simplified (a
+# fixed table, not OpenCC: identifiers use few characters, and OpenCC's phrases would touch others).
+
+_ID_DASHES: Final = "‐‑‒–—―−﹘﹣－~～•·・‧∙⋅"
+_ID_OPEN: Final = "【〔〖［[「『"
+_ID_CLOSE: Final = "】〕〗］]」』"
+# Traditional forms of the characters that identifiers use (Hong Kong / Taiwan mirrors).
+_ID_TRADITIONAL: Final = dict(
+    zip(
+        "國藥準試證註備衛進廣審視聲號網營經資許醫療滬魯遼蘇贛陝閩貴瓊寧雲晉粵類電話機隴黔滇廠",
+        "国药准试证注备卫进广审视声号网营经资许医疗沪鲁辽苏赣陕闽贵琼宁云晋粤类电话机陇黔滇厂",
+        strict=True,
+    )
+)
+_ID_CHAR_CACHE: dict[str, str] = {}
+
+
+def _identifier_char(ch: str) -> str:
+    """The form of one character when reading identifiers; '' for characters that only hide things."""
+    out = _ID_CHAR_CACHE.get(ch)
+    if out is not None:
+        return out
+    if ch in _ID_DASHES:
+        out = "-"
+    elif ch in _ID_OPEN:
+        out = "("
+    elif ch in _ID_CLOSE:
+        out = ")"
+    elif ch in _ID_TRADITIONAL:
+        out = _ID_TRADITIONAL[ch]
+    elif unicodedata.category(ch) in ("Cf", "Cs") or ch == "\u00ad":
+        out = ""
+    else:
+        out = unicodedata.normalize("NFKC", ch)
+        if len(out) == 1 and out in _ID_DASHES:
+            out = "-"
+        elif any(unicodedata.category(c) in ("Cf", "Cs") for c in out):
+            out = ""
+        elif out.isspace() and out not in ("\n", "\r", "\t"):
+            out = " "
+    if len(_ID_CHAR_CACHE) < 100_000:  # bounded: a hostile page may use many distinct code points
+        _ID_CHAR_CACHE[ch] = out
+    return out
+
+
+def _normalise_identifiers(text: str) -> NormalisedText:
+    table: dict[int, str] = {}
+    uneven: set[str] = set()  # characters that vanish or expand
+    for ch in set(text):
+        mapped = _identifier_char(ch)
+        if mapped != ch:
+            table[ord(ch)] = mapped
+            if len(mapped) != 1:
+                uneven.add(ch)
+    if not uneven:
+        return NormalisedText(text, text.translate(table) if table else text)
+    pieces: list[str] = []
+    segs = _Segments()
+    pos = npos = 0
+    for i, ch in enumerate(text):
+        if ch not in uneven:
+            continue
+        if i > pos:
+            segs.add(npos, pos, 0)
+            pieces.append(text[pos:i].translate(table))
+            npos += i - pos
+        out = table[ord(ch)]
+        if out:
+            # An expansion (㎎ → mg) maps, character by character, to the one original character.
+            segs.add(npos, i, 0 if len(out) == 1 else 1)
+            pieces.append(out)
+            npos += len(out)
+        pos = i + 1
+    if pos < len(text):
+        segs.add(npos, pos, 0)
+        pieces.append(text[pos:].translate(table))
+    return NormalisedText(text, "".join(pieces), *segs.done())
 
 
 def normalise_term(term: str) -> str:

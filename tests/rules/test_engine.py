@@ -7,6 +7,7 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rules.evaluate
 from rules import Analysis, RuleHit, TextDocument, load_ruleset
 from rules.engine import RuleSet
 
@@ -86,13 +87,13 @@ def test_only_rules_with_a_term_hit_are_evaluated(write_rule, monkeypatch) -> No
     ]
     ruleset = load_ruleset(paths)
     evaluated: list[int] = []
-    original = RuleSet._evaluate
+    original = rules.evaluate.evaluate_rule
 
-    def counting(self, index, state):  # type: ignore[no-untyped-def]
-        evaluated.append(index)
-        return original(self, index, state)
+    def counting(compiled_rule, state):  # type: ignore[no-untyped-def]
+        evaluated.append(ruleset.compiled.rules.index(compiled_rule))
+        return original(compiled_rule, state)
 
-    monkeypatch.setattr(RuleSet, "_evaluate", counting)
+    monkeypatch.setattr(rules.evaluate, "evaluate_rule", counting)
     analysis = ruleset.analyse(TextDocument("这里只有词语7号和词语42号" * 50))
     assert sorted({h.rule_id for h in analysis.findings}) == ["pw-zh-test-many-007", "pw-zh-test-many-042"]
     assert sorted(set(evaluated)) == [7, 42]
@@ -111,7 +112,7 @@ def test_one_automaton_holds_every_term_of_every_rule(bundled: RuleSet) -> None:
 
 def test_required_clauses_follow_the_condition(write_rule) -> None:  # type: ignore[no-untyped-def]
     from rules import load_ruleset
-    from rules.engine import _required_clauses
+    from rules.static_analysis import required_clauses as _required_clauses
 
     path = write_rule(
         """
@@ -137,7 +138,7 @@ def test_required_clauses_follow_the_condition(write_rule) -> None:  # type: ign
 def test_regex_hints_name_the_literals_every_match_needs() -> None:
     import re
 
-    from rules.engine import _regex_hint
+    from rules.regex_literals import regex_hint as _regex_hint
 
     hint = _regex_hint(re.compile("(能不能|可不可以)[^,。]{0,15}\\?"))
     assert hint is not None and hint.literals == {"能不能", "可不可以"} and hint.max_width == 4 + 15 + 1
@@ -183,7 +184,7 @@ _SPAN = st.tuples(st.integers(0, 58), st.integers(1, 6)).map(lambda t: (t[0], mi
 def test_exception_zones_equal_the_pairwise_definition(  # type: ignore[no-untyped-def]
     exceptions, claims, within, same_sentence, side, breaks
 ) -> None:
-    from rules.engine import _ExceptionIndex
+    from rules.evaluate import ExceptionIndex as _ExceptionIndex
     from rules.model import ExceptionSelection, TermSelection
     from rules.normalise import normalise
 

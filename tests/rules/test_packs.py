@@ -77,5 +77,5 @@ def test_no_shipped_rule_runs_on_every_document(bundled: RuleSet) -> None:
     # Rules are evaluated only after one of their terms matched; a rule that could fire without
     # any term (e.g. a bare regex or signal test) would be evaluated on every page. Anchor regexes
     # to a term selection with `near` instead.
-    always = [bundled.rules[i].id for i in bundled._always]
+    always = [bundled.rules[i].id for i in bundled.compiled.always]
     assert always == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,12 +79,12 @@ def test_analyse_with_sections_never_raises(bundled: RuleSet, parts: list[tuple[
 def test_the_candidate_prefilter_never_changes_a_result(bundled: RuleSet, text: str) -> None:
     # The engine skips rules whose condition needs a term selection without a hit; evaluating every
     # candidate must give the same findings.
-    saved = bundled._required
-    bundled._required = [[] for _ in saved]
+    saved = bundled.compiled
+    bundled.compiled = replace(saved, rules=tuple(replace(rule, required_uids=()) for rule in saved.rules))
     try:
         unfiltered = [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings]
     finally:
-        bundled._required = saved
+        bundled.compiled = saved
     assert [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings] == unfiltered
 
 
@@ -96,10 +98,10 @@ CLAIM_TEXT = st.lists(
 @given(st.one_of(CLAIM_TEXT, st.tuples(TEXT, CLAIM_TEXT, TEXT).map("".join)))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_regexes_searched_around_their_literals_find_what_a_full_search_finds(bundled: RuleSet, text: str) -> None:
-    saved = bundled._regex_hint_keys
-    bundled._regex_hint_keys = {}
+    saved = bundled.compiled
+    bundled.compiled = replace(saved, regex_windows={})
     try:
         full = [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings]
     finally:
-        bundled._regex_hint_keys = saved
+        bundled.compiled = saved
     assert [(h.rule_id, h.spans) for h in bundled.analyse(TextDocument(text)).findings] == full

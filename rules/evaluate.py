@@ -1,0 +1,498 @@
+"""The analysis of one document over compiled rules: findings with spans and excerpts, and the risk.
+
+Owns `analyse_document()`. A document is normalised once; one automaton pass finds every term, page
+signal word, evasive spelling (rewritten to its canonical term before a second pass) and regex
+literal. A rule is evaluated only when a term of it occurred and every term selection its condition
+cannot do without has a hit (plus the rules whose condition can be true without any term). Regexes
+run only for those rules, only around the literals their matches must contain, and are cached per
+pattern; exceptions shared by several rules are indexed once per document.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from typing import Final
+
+from rules.compiled import CompiledRule, CompiledRules
+from rules.document import Section, TextDocument
+from rules.matcher import ScanResult
+from rules.model import (
+    FLAG_THRESHOLD,
+    SEVERITY_RANK,
+    Analysis,
+    ExceptionSelection,
+    NearSelection,
+    Rule,
+    RuleHit,
+    SignalSelection,
+    Span,
+    TermSelection,
+)
+from rules.normalise import NormalisedText, normalise, rewrite
+from rules.signals import signals_from_normalised
+
+#: Characters of a document that are analysed; the rest is not (page signal `text_cut_at`).
+MAX_ANALYSED_CHARS: Final = 500_000
+#: Keep at most this many matches per selection: a hostile page repeating a term a million times
+#: must not make proximity checks quadratic. The first matches are enough evidence.
+MAX_SPANS_PER_SELECTION: Final = 2000
+#: Spans reported per finding.
+MAX_REPORTED_SPANS: Final = 50
+#: Characters of context on each side of the first span in a finding's excerpt.
+EXCERPT_CONTEXT: Final = 40
+
+_WS_RE: Final = re.compile(r"\s+")
+#: Characters after a window that a look-ahead may still need to see.
+_LOOKAHEAD_MARGIN: Final = 32
+
+
+def analyse_document(
+    compiled: CompiledRules, doc: TextDocument, signals: Mapping[str, object] | None = None
+) -> Analysis:
+    """Run every compiled rule on `doc`; `signals` (e.g. licence checks) override the page signals.
+
+    Only the first MAX_ANALYSED_CHARS characters are analysed (signal `text_cut_at` says so):
+    analysis costs a few hundred bytes per character, and a 10 MB page of repeated claims
+    would otherwise take over a gigabyte. Claims that matter are never that far down a real page.
+    """
+    cut_at = MAX_ANALYSED_CHARS if len(doc.text) > MAX_ANALYSED_CHARS else None
+    doc = doc.head(MAX_ANALYSED_CHARS)
+    matcher = compiled.matcher
+    norm = normalise(doc.text)
+    scan = matcher.scan(norm.text)
+    if scan.evasions:
+        norm = rewrite(norm, _leftmost_longest(scan.evasions))
+        scan = matcher.scan(norm.text)
+    page = signals_from_normalised(norm, doc, scan=scan, matcher=matcher)
+    if signals:
+        page.update(signals)
+    if cut_at:
+        page["text_cut_at"] = cut_at
+    state = DocumentState(compiled, doc, norm, page, scan)
+
+    candidates: set[int] = set()
+    hit_uids: set[int] = set()
+    key_rules, key_uses = compiled.key_rules, compiled.key_uses
+    for key_id in scan.clean:
+        candidates.update(key_rules[key_id])
+        hit_uids.update(use[0] for use in key_uses[key_id])
+    for key_id in scan.blocked:
+        candidates.update(compiled.key_prefix_rules[key_id])
+        hit_uids.update(use[0] for use in key_uses[key_id] if use[2])
+    # A rule whose condition needs a term selection that had no hit cannot be true: skip it.
+    rules = compiled.rules
+    candidates = {
+        i for i in candidates if all(not clause.isdisjoint(hit_uids) for clause in rules[i].required_uids)
+    }
+    candidates.update(compiled.always)
+
+    findings = [hit for i in sorted(candidates) if (hit := evaluate_rule(rules[i], state)) is not None]
+    findings.sort(key=lambda h: (-SEVERITY_RANK[h.severity], h.rule_id))
+    risk = findings[0].severity if findings else "none"
+    flagged = SEVERITY_RANK[risk] >= SEVERITY_RANK[FLAG_THRESHOLD]
+    return Analysis(findings=findings, signals=page, risk=risk, flagged=flagged)
+
+
+def evaluate_rule(compiled_rule: CompiledRule, state: DocumentState) -> RuleHit | None:
+    """The finding of one candidate rule on the document of `state`, or None."""
+    evaluator = RuleEvaluator(compiled_rule, state)
+    rule = compiled_rule.rule
+    if compiled_rule.monotone:
+        # Exceptions only take evidence away, so a condition that is false without them stays
+        # false with them: most candidate rules stop here, before any exception is looked up.
+        ok, spans = rule.condition.evaluate(evaluator.lookup)
+        if not ok or not rule.exceptions:
+            return _finding(rule, spans, state.norm) if ok else None
+    if rule.exceptions and not evaluator.apply_exceptions():
+        return None
+    ok, spans = rule.condition.evaluate(evaluator.lookup)
+    return _finding(rule, spans, state.norm) if ok else None
+
+
+class DocumentState:
+    """Per-document state shared by all rules: normalised text, term hits, regex cache, scopes."""
+
+    def __init__(
+        self,
+        compiled: CompiledRules,
+        doc: TextDocument,
+        norm: NormalisedText,
+        signals: dict[str, object],
+        scan: ScanResult,
+    ):
+        self.doc = doc
+        self.norm = norm
+        self.signals = signals
+        self.scan = scan
+        self._key_uses = compiled.key_uses
+        self._windows = compiled.regex_windows
+        self._by_uid: dict[int, list[tuple[Span, int]]] | None = None
+        self._capped: set[int] = set()
+        self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
+        self._scope_cache: dict[Span, str | None] = {}
+        sections = sorted(doc.sections, key=lambda s: (s.start, s.end))
+        self._sections = sections
+        self._section_starts = [s.start for s in sections]
+        # Exception indexes shared by every rule with the same exception selection and scope.
+        self.exception_indexes: dict[tuple[object, frozenset[str]], ExceptionIndex | None] = {}
+        # When the sections tile the text (separated by single line breaks, which no term contains),
+        # a term match lies in one section whose scope is one of `scopes`: rules covering all of
+        # them need no per-match scope lookup.
+        self.scopes = frozenset(section.scope for section in sections) or frozenset({"body"})
+        self.tiled = _tiles(doc.text, sections)
+
+    def scope_of(self, span: Span) -> str | None:
+        cached = self._scope_cache.get(span, "")
+        if cached != "":
+            return cached
+        start, end = self.norm.to_original(*span)
+        scope: str | None = None
+        if not self._sections:
+            scope = "body"
+        else:
+            last = bisect_right(self._section_starts, start) - 1
+            # Sections normally do not overlap, so the one starting last before `start` decides;
+            # a few more are checked in case a caller nested them.
+            for i in range(last, max(-1, last - 8), -1):
+                section = self._sections[i]
+                if section.start <= start and end <= section.end:
+                    scope = section.scope
+                    break
+        self._scope_cache[span] = scope
+        return scope
+
+    def term_spans(self, uid: int) -> list[tuple[Span, int]]:
+        """(span, term index) of every term occurrence of selection `uid` (at most the cap)."""
+        by_uid = self._by_uid
+        if by_uid is None:
+            # Built once per document from the keys that occurred: cost follows the hits, not the
+            # size of the selections.
+            by_uid = self._by_uid = {}
+            key_uses = self._key_uses
+            for key_id, spans in self.scan.clean.items():
+                for use_uid, term_index, _prefix in key_uses[key_id]:
+                    by_uid.setdefault(use_uid, []).extend((span, term_index) for span in spans)
+            for key_id, spans in self.scan.blocked.items():
+                for use_uid, term_index, prefix in key_uses[key_id]:
+                    if prefix:
+                        by_uid.setdefault(use_uid, []).extend((span, term_index) for span in spans)
+        found = by_uid.get(uid, [])
+        if len(found) > MAX_SPANS_PER_SELECTION and uid not in self._capped:
+            found.sort()
+            del found[MAX_SPANS_PER_SELECTION:]
+            self._capped.add(uid)
+        return found
+
+    def regex_spans(self, pattern: re.Pattern[str]) -> list[Span]:
+        cached = self.regex_cache.get(pattern)
+        if cached is None:
+            cached = []
+            text = self.norm.text
+            for lo, hi in self._regex_windows(pattern):
+                for m in pattern.finditer(text, lo, hi):
+                    if m.end() > m.start():
+                        cached.append(m.span())
+                if len(cached) >= MAX_SPANS_PER_SELECTION:
+                    del cached[MAX_SPANS_PER_SELECTION:]
+                    break
+            self.regex_cache[pattern] = cached
+        return cached
+
+    def _regex_windows(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        """Where `pattern` can match: around occurrences of its required literals (see `RegexWindow`)."""
+        n = len(self.norm.text)
+        window = self._windows.get(pattern)
+        if window is None:
+            return [(0, n)]
+        occurrences = sorted(span for key_id in window.hint_keys for span in self.scan.hints.get(key_id, ()))
+        if not occurrences:
+            return []
+        width = window.max_width
+        if width is None:
+            return [(0, n)]
+        windows: list[tuple[int, int]] = []
+        for start, end in occurrences:
+            lo, hi = max(0, end - width), min(n, start + width + _LOOKAHEAD_MARGIN)
+            if windows and lo <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(windows[-1][1], hi))
+            else:
+                windows.append((lo, hi))
+        return windows
+
+
+class RuleEvaluator:
+    """Evaluates one rule's condition on one document."""
+
+    def __init__(self, compiled_rule: CompiledRule, state: DocumentState):
+        self.rule = compiled_rule.rule
+        self.uids = compiled_rule.selection_uids
+        self.positive = compiled_rule.positive
+        self.near_order = compiled_rule.near_order
+        self.state = state
+        self.cache: dict[str, tuple[bool, list[Span]]] = {}
+        self.raw: dict[str, list[tuple[Span, object]]] = {}
+        self.exception_checks: list[tuple[ExceptionIndex, frozenset[str]]] = []
+        self.exception_keys = compiled_rule.exception_keys
+
+    def _selection_matches(self, sel: TermSelection) -> list[tuple[Span, object]]:
+        """(span, key) pairs in the rule's scope, sorted; the key tells distinct terms apart."""
+        cached = self.raw.get(sel.name)
+        if cached is not None:
+            return cached
+        state = self.state
+        rule_scope = self.rule.scope
+        found: list[tuple[Span, object]] = []
+        uid = self.uids.get(sel.name)
+        if uid is not None and sel.terms:
+            if state.tiled and state.scopes <= rule_scope:
+                found.extend(state.term_spans(uid))
+            else:
+                found.extend(item for item in state.term_spans(uid) if state.scope_of(item[0]) in rule_scope)
+        for pattern in sel.regex:
+            for span in state.regex_spans(pattern):
+                if state.scope_of(span) in rule_scope:
+                    found.append((span, state.norm.text[span[0] : span[1]]))
+        found.sort(key=lambda item: item[0])
+        self.raw[sel.name] = found
+        return found
+
+    def apply_exceptions(self) -> bool:
+        """Collect exception matches for the next evaluation.
+
+        Returns False when a page-level (signals) exception suppresses the whole rule.
+        """
+        for exc in self.rule.exceptions.values():
+            sel = exc.selection
+            if isinstance(sel, SignalSelection):
+                if _signals_match(sel, self.state.signals):
+                    return False
+                continue
+            key = (self.exception_keys[sel.name], self.rule.scope)
+            indexes = self.state.exception_indexes
+            if key in indexes:
+                index = indexes[key]
+            else:
+                spans = [span for span, _ in self._selection_matches(sel)]
+                index = indexes[key] = ExceptionIndex(spans, exc, self.state.norm) if spans else None
+            if index is not None:
+                self.exception_checks.append((index, exc.applies_to))
+        self.cache.clear()
+        return True
+
+    def _suppressed(self, name: str, span: Span) -> bool:
+        norm = self.state.norm
+        for index, applies_to in self.exception_checks:
+            if applies_to and name not in applies_to:
+                continue
+            verdict = index.memo.get(span)
+            if verdict is None:
+                verdict = index.memo[span] = index.suppresses(span, norm)
+            if verdict:
+                return True
+        return False
+
+    def lookup(self, name: str) -> tuple[bool, list[Span]]:
+        cached = self.cache.get(name)
+        if cached is not None:
+            return cached
+        sel = self.rule.selections[name]
+        result: tuple[bool, list[Span]]
+        if isinstance(sel, SignalSelection):
+            result = (_signals_match(sel, self.state.signals), [])
+        elif isinstance(sel, NearSelection):
+            # The side without regexes goes first: when it has no match, the regex never runs.
+            first, second = self.near_order[name]
+            ok_first, spans_first = self.lookup(first)
+            spans: list[Span] = []
+            if ok_first:
+                ok_second, spans_second = self.lookup(second)
+                if ok_second:
+                    spans_a, spans_b = (spans_first, spans_second) if first == sel.a else (spans_second, spans_first)
+                    spans = _near(spans_a, spans_b, sel, self.state.norm)
+            result = (bool(spans), spans)
+        else:
+            found = self._selection_matches(sel)
+            if self.exception_checks and name in self.positive:
+                found = [item for item in found if not self._suppressed(name, item[0])]
+            found = found[:MAX_SPANS_PER_SELECTION]
+            distinct = len({key for _, key in found})
+            result = (bool(found) and distinct >= sel.min_distinct, [span for span, _ in found])
+        self.cache[name] = result
+        return result
+
+
+class ExceptionIndex:
+    """Matches of one exception selection, turned into zones for "is this claim excused?" queries.
+
+    A claim span [s, e) is excused by an exception match [x, y) when (within W, if set; in the same
+    sentence, if asked): side "before": x < s <= y + W; side "after": x - W <= e < y; side "any":
+    the spans are at most W apart. Each exception match becomes one zone that a claim's start (or
+    end, or span) is tested against with a single bisection.
+    """
+
+    def __init__(self, spans: list[Span], exc: ExceptionSelection, norm: NormalisedText):
+        self.side = exc.side
+        self.same_sentence = exc.same_sentence or exc.within is None
+        self.memo: dict[Span, bool] = {}
+        within = exc.within
+        zones: list[tuple[int, int, int]] = []  # (lo, hi, sentence id), inclusive bounds
+        far = len(norm.text) + 1
+        for x, y in sorted(spans):
+            sentence = norm.sentence_of(x) if self.same_sentence else -1
+            w = far if within is None else within
+            if self.side == "before":  # the claim starts after the exception starts: x < s <= y + W
+                lo, hi = x + 1, y + w
+            elif self.side == "after":  # the claim ends before the exception ends: x - W <= e < y
+                lo, hi = x - w, y - 1
+            else:  # at most W apart: e >= x - W and s <= y + W, tested as e - 1 >= x - W - 1
+                lo, hi = x - w - 1, y + w
+            zones.append((lo, hi, sentence))
+        zones.sort()
+        self.los = [z[0] for z in zones]
+        self.zones = zones
+        # For "any", a claim [s, e) meets zone [lo, hi] when s <= hi and e - 1 >= lo: the zones
+        # starting at or before e - 1 are candidates, and the widest reach decides quickly.
+        self.max_reach: list[int] = []
+        reach = -1
+        for _lo, hi, _sentence in zones:
+            reach = max(reach, hi)
+            self.max_reach.append(reach)
+
+    def suppresses(self, span: Span, norm: NormalisedText) -> bool:
+        s, e = span
+        if self.side == "before":
+            point, needs_overlap = s, False
+        elif self.side == "after":
+            point, needs_overlap = e, False
+        else:
+            point, needs_overlap = e - 1, True
+        i = bisect_right(self.los, point) - 1
+        if i < 0:
+            return False
+        sentence = norm.sentence_of(s) if self.same_sentence else -1
+        limit = s if needs_overlap else point
+        # Zones are sorted by start; walk back while a zone could still reach the claim.
+        while i >= 0 and self.max_reach[i] >= limit:
+            lo, hi, zone_sentence = self.zones[i]
+            if hi >= limit and zone_sentence == sentence:
+                return True
+            i -= 1
+        return False
+
+
+def _tiles(text: str, sections: list[Section]) -> bool:
+    """Do the sections cover `text` completely, apart from single line breaks between them?"""
+    if not sections:
+        return True
+    if sections[0].start != 0:
+        return False
+    for before, after in zip(sections, sections[1:], strict=False):
+        if after.start != before.end + 1 or text[before.end] != "\n":
+            return False
+    return sections[-1].end == len(text)
+
+
+def _distance(x: Span, y: Span) -> int:
+    return max(0, y[0] - x[1], x[0] - y[1])
+
+
+def _near(spans_a: list[Span], spans_b: list[Span], sel: NearSelection, norm: NormalisedText) -> list[Span]:
+    out: set[Span] = set()
+    if sel.within is None:
+        # Same sentence only: every match of either side in a sentence that has both qualifies.
+        a_by_sentence: dict[int, list[Span]] = {}
+        b_by_sentence: dict[int, list[Span]] = {}
+        for span in spans_a:
+            a_by_sentence.setdefault(norm.sentence_of(span[0]), []).append(span)
+        for span in spans_b:
+            b_by_sentence.setdefault(norm.sentence_of(span[0]), []).append(span)
+        for sentence, a_spans in a_by_sentence.items():
+            b_spans = b_by_sentence.get(sentence)
+            if b_spans:
+                out.update(a_spans)
+                out.update(b_spans)
+        return sorted(out)
+    b_sorted = sorted(spans_b)
+    b_starts = [s[0] for s in b_sorted]
+    max_len = max(b - a for a, b in b_sorted)
+    within = sel.within
+    for span in spans_a:
+        lo = bisect_left(b_starts, span[0] - within - max_len)
+        hi = bisect_right(b_starts, span[1] + within)
+        for other in b_sorted[lo:hi]:
+            if _distance(span, other) > within:
+                continue
+            if sel.same_sentence and norm.sentence_of(span[0]) != norm.sentence_of(other[0]):
+                continue
+            out.add(span)
+            out.add(other)
+    return sorted(out)
+
+
+def _signals_match(sel: SignalSelection, signals: Mapping[str, object]) -> bool:
+    for key, expected in sel.expected.items():
+        if key not in signals:
+            return False
+        actual = signals[key]
+        if isinstance(expected, list):
+            if actual not in expected:
+                return False
+        elif isinstance(expected, bool) or isinstance(actual, bool):
+            # bool is an int in Python; compare truth values only with truth values.
+            if not isinstance(actual, bool) or not isinstance(expected, bool) or actual != expected:
+                return False
+        elif actual != expected:
+            return False
+    return True
+
+
+
+
+def _leftmost_longest(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping evasions, preferring the one that starts first, then the longest."""
+    chosen: list[tuple[int, int, str]] = []
+    last_end = -1
+    for start, end, canonical in sorted(spans, key=lambda e: (e[0], e[0] - e[1])):
+        if start >= last_end:
+            chosen.append((start, end, canonical))
+            last_end = end
+    return chosen
+
+
+def _finding(rule: Rule, spans: list[Span], norm: NormalisedText) -> RuleHit:
+    original = sorted({norm.to_original(a, b) for a, b in spans if b > a})
+    text = norm.original
+    if original:
+        first_start, first_end = original[0]
+        window = text[max(0, first_start - EXCERPT_CONTEXT) : first_end + EXCERPT_CONTEXT]
+    else:
+        window = text[: 2 * EXCERPT_CONTEXT]
+    return RuleHit(
+        rule_id=rule.id,
+        rule_version=rule.version,
+        rule_sha256=rule.sha256,
+        title_zh=rule.title_zh,
+        title_en=rule.title_en,
+        category=rule.category,
+        severity=rule.severity,
+        diseases=list(rule.diseases),
+        legal_basis=list(rule.legal_basis),
+        spans=original[:MAX_REPORTED_SPANS],
+        excerpt=_WS_RE.sub(" ", window).strip(),
+    )
+
+
+
+__all__ = [
+    "EXCERPT_CONTEXT",
+    "MAX_ANALYSED_CHARS",
+    "MAX_REPORTED_SPANS",
+    "MAX_SPANS_PER_SELECTION",
+    "DocumentState",
+    "ExceptionIndex",
+    "RuleEvaluator",
+    "analyse_document",
+    "evaluate_rule",
+]

@@ -1,0 +1,395 @@
+"""What every match of a rule regex must contain, and how long a match can be, read from its source.
+
+Owns `regex_hint()` and `RegexHint`, which let the engine search a regex only around occurrences
+of its required literals. Python exposes no public syntax tree for regexes (`re._parser` is CPython
+private), so this module parses the subset of syntax rule packs use with its own small parser.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+#: An unbounded repeat (\s*, \d+) counts as at most this many characters when sizing windows.
+UNBOUNDED_REPEAT: Final = 64
+#: A regex whose longest match is longer than this is searched in the whole text.
+MAX_WINDOWED_WIDTH: Final = 400
+
+
+@dataclass(frozen=True)
+class RegexHint:
+    """Literals one of which every match of a regex contains, and the regex's longest match."""
+
+    literals: frozenset[str]
+    max_width: int | None  # None: unbounded, so only the presence of a literal can be used
+
+
+class UnsupportedSyntax(ValueError):
+    """A construct this parser does not model; the regex then gets no hint (searched everywhere)."""
+
+
+# -- syntax tree -----------------------------------------------------------------------------------
+# Atoms that match one character are tuples, compared by value: ("lit", code point), ("notlit",
+# code point), ("in", class items), ("any",), and ("at", kind) for zero-width anchors. Compound
+# nodes (Group, Branch, Repeat, Lookaround, Opaque) are objects compared by identity. Both choices
+# follow CPython's own parser, so alternatives are factored and merged exactly as there and the
+# hints stay what they were when the engine read `re._parser`'s tree.
+
+Atom = tuple[object, ...]
+
+
+class Group:
+    """A capturing group, or a non-capturing one with scoped flags; plain (?:…) is inlined."""
+
+    def __init__(self, items: list[object], inlined: bool):
+        self.items = items
+        self.inlined = inlined
+
+
+class Branch:
+    def __init__(self, alternatives: list[list[object]]):
+        self.alternatives = alternatives
+
+
+class Repeat:
+    def __init__(self, low: int, high: int | None, items: list[object]):
+        self.low = low
+        self.high = high  # None: unbounded
+        self.items = items
+
+
+class Lookaround:
+    """(?=…), (?!…), (?<=…), (?<!…): zero width, never a required literal."""
+
+    def __init__(self, items: list[object]):
+        self.items = items
+
+
+class Opaque:
+    """A construct with unknown width and no literal contribution (back reference, atomic group)."""
+
+
+_CATEGORY_ESCAPES: Final = frozenset("dDsSwW")
+_ANCHOR_ESCAPES: Final = frozenset("AbBZ")
+_CHAR_ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+_HEX_LENGTHS: Final = {"x": 2, "u": 4, "U": 8}
+_OCTAL: Final = frozenset("01234567")
+
+
+class _Parser:
+    def __init__(self, source: str, verbose: bool):
+        self.source = source
+        self.pos = 0
+        self.verbose = verbose
+
+    def peek(self) -> str | None:
+        return self.source[self.pos] if self.pos < len(self.source) else None
+
+    def take(self) -> str:
+        ch = self.source[self.pos]
+        self.pos += 1
+        return ch
+
+    def accept(self, text: str) -> bool:
+        if self.source.startswith(text, self.pos):
+            self.pos += len(text)
+            return True
+        return False
+
+    def alternation(self) -> list[object]:
+        alternatives = [self.sequence()]
+        while self.accept("|"):
+            alternatives.append(self.sequence())
+        if len(alternatives) == 1:
+            return alternatives[0]
+        out: list[object] = []
+        # A prefix all alternatives share leaves the branch (sre does the same).
+        while all(alternatives) and all(alt[0] == alternatives[0][0] for alt in alternatives):
+            out.append(alternatives[0][0])
+            for alt in alternatives:
+                del alt[0]
+        # Alternatives of one character each become one character class.
+        merged: list[object] = []
+        for alt in alternatives:
+            if len(alt) != 1 or not isinstance(alt[0], tuple):
+                break
+            kind = alt[0][0]
+            if kind == "lit":
+                merged.append(alt[0])
+            elif kind == "in" and not (alt[0][1] and alt[0][1][0] == ("negate",)):
+                merged.extend(alt[0][1])
+            else:
+                break
+        else:
+            out.append(("in", tuple(dict.fromkeys(merged))))
+            return out
+        out.append(Branch(alternatives))
+        return out
+
+    def sequence(self) -> list[object]:
+        items: list[object] = []
+        while (ch := self.peek()) is not None and ch not in "|)":
+            self.take()
+            if self.verbose and ch in " \t\n\r\v\f":
+                continue
+            if self.verbose and ch == "#":
+                end = self.source.find("\n", self.pos)
+                self.pos = len(self.source) if end < 0 else end + 1
+                continue
+            if ch == "\\":
+                items.append(self.escape())
+            elif ch == "[":
+                items.append(self.char_class())
+            elif ch in "*+?{":
+                self.repeat(ch, items)
+            elif ch == ".":
+                items.append(("any",))
+            elif ch == "(":
+                group = self.group()
+                if group is not None:
+                    items.append(group)
+            elif ch == "^":
+                items.append(("at", "beginning"))
+            elif ch == "$":
+                items.append(("at", "end"))
+            else:
+                items.append(("lit", ord(ch)))
+        inlined: list[object] = []
+        for item in items:
+            if isinstance(item, Group) and item.inlined:
+                inlined.extend(item.items)
+            else:
+                inlined.append(item)
+        return inlined
+
+    def repeat(self, ch: str, items: list[object]) -> None:
+        low: int
+        high: int | None
+        if ch == "?":
+            low, high = 0, 1
+        elif ch == "*":
+            low, high = 0, None
+        elif ch == "+":
+            low, high = 1, None
+        else:
+            start = self.pos
+            lo = hi = ""
+            while (d := self.peek()) is not None and d.isdigit() and d.isascii():
+                lo += self.take()
+            if self.accept(","):
+                while (d := self.peek()) is not None and d.isdigit() and d.isascii():
+                    hi += self.take()
+            else:
+                hi = lo
+            if self.peek() == "}" and not (start == self.pos):
+                self.take()
+            else:  # not a quantifier: a literal brace
+                self.pos = start
+                items.append(("lit", ord("{")))
+                return
+            low = int(lo) if lo else 0
+            high = int(hi) if hi else None
+        last = items[-1]
+        body = last.items if isinstance(last, Group) and last.inlined else [last]
+        if self.accept("+"):
+            items[-1] = Opaque()  # possessive
+            return
+        self.accept("?")  # lazy: same literals and width
+        items[-1] = Repeat(low, high, body)
+
+    def group(self) -> Group | Lookaround | Opaque | None:
+        if not self.accept("?"):
+            return self.closed(Group(self.alternation(), inlined=False))
+        if self.accept(":"):
+            return self.closed(Group(self.alternation(), inlined=True))
+        if self.accept("P<"):
+            self.pos = self.source.index(">", self.pos) + 1
+            return self.closed(Group(self.alternation(), inlined=False))
+        for opener in ("=", "!", "<=", "<!"):
+            if self.accept(opener):
+                return self.closed(Lookaround(self.alternation()))
+        if self.accept("#"):
+            self.pos = self.source.index(")", self.pos) + 1
+            return None
+        if self.accept(">"):
+            self.closed(Group(self.alternation(), inlined=False))
+            return Opaque()  # atomic group
+        flags = ""
+        while (ch := self.peek()) is not None and ch in "aiLmsux-":
+            flags += self.take()
+        if flags and self.accept(")"):
+            if "x" in flags:
+                self.verbose = True
+            return None  # global flags: no item
+        if flags and "x" not in flags and self.accept(":"):
+            return self.closed(Group(self.alternation(), inlined=False))
+        raise UnsupportedSyntax(f"group syntax at {self.pos}")  # (?P=name), (?(1)…)
+
+    def closed(self, node: Group | Lookaround) -> Group | Lookaround:
+        if not self.accept(")"):
+            raise UnsupportedSyntax("unbalanced group")
+        return node
+
+    def _hex(self, length: int) -> int:
+        digits = self.source[self.pos : self.pos + length]
+        self.pos += length
+        return int(digits, 16)
+
+    def _code_point(self, letter: str) -> int:
+        """The character an escape other than a category or anchor stands for."""
+        if letter in _CHAR_ESCAPES:
+            return ord(_CHAR_ESCAPES[letter])
+        if letter in _HEX_LENGTHS:
+            return self._hex(_HEX_LENGTHS[letter])
+        if letter == "N":
+            end = self.source.index("}", self.pos)
+            name = self.source[self.pos + 1 : end]
+            self.pos = end + 1
+            return ord(unicodedata.lookup(name))
+        if letter == "0":
+            digits = ""
+            while len(digits) < 2 and (d := self.peek()) is not None and d in _OCTAL:
+                digits += self.take()
+            return int(digits or "0", 8)
+        if letter.isdigit():
+            raise UnsupportedSyntax("back reference or octal escape")
+        if letter.isascii() and letter.isalpha():
+            raise UnsupportedSyntax(f"escape \\{letter}")
+        return ord(letter)
+
+    def escape(self) -> Atom:
+        letter = self.take()
+        if letter in _CATEGORY_ESCAPES:
+            return ("in", (("category", letter),))
+        if letter in _ANCHOR_ESCAPES:
+            return ("at", letter)
+        return ("lit", self._code_point(letter))
+
+    def class_member(self, ch: str) -> Atom:
+        if ch != "\\":
+            return ("lit", ord(ch))
+        letter = self.take()
+        if letter in _CATEGORY_ESCAPES:
+            return ("category", letter)
+        return ("lit", self._code_point(letter))
+
+    def char_class(self) -> Atom:
+        negate = self.accept("^")
+        members: list[Atom] = []
+        while True:
+            if self.peek() is None:
+                raise UnsupportedSyntax("unterminated class")
+            ch = self.take()
+            if ch == "]" and members:
+                break
+            first = self.class_member(ch)
+            if self.accept("-"):
+                if self.peek() == "]":
+                    self.take()
+                    members += [first, ("lit", ord("-"))]
+                    break
+                second = self.class_member(self.take())
+                if first[0] != "lit" or second[0] != "lit":
+                    raise UnsupportedSyntax("range of a category")
+                members.append(("range", first[1], second[1]))
+            else:
+                members.append(first)
+        unique = tuple(dict.fromkeys(members))
+        if len(unique) == 1 and unique[0][0] == "lit":
+            return ("notlit", unique[0][1]) if negate else unique[0]
+        return ("in", ((("negate",),) if negate else ()) + unique)
+
+
+def parse(pattern: str, flags: int = 0) -> list[object]:
+    """The syntax tree of `pattern`; raises `UnsupportedSyntax` for constructs outside the subset."""
+    parser = _Parser(pattern, verbose=bool(flags & re.VERBOSE))
+    try:
+        items = parser.alternation()
+    except (IndexError, ValueError, KeyError) as exc:
+        if isinstance(exc, UnsupportedSyntax):
+            raise
+        raise UnsupportedSyntax(str(exc)) from exc
+    if parser.pos != len(pattern):
+        raise UnsupportedSyntax("unbalanced parenthesis")
+    return items
+
+
+# -- the analysis ----------------------------------------------------------------------------------
+
+
+def _selectivity(literals: frozenset[str]) -> tuple[int, int]:
+    return (min(map(len, literals)), -len(literals))
+
+
+def _required_literals(items: list[object]) -> list[frozenset[str]]:
+    """Sets of literal strings such that every match of `items` contains one of each set."""
+    found: list[frozenset[str]] = []
+    run = ""
+    for item in items:
+        if isinstance(item, tuple) and item[0] == "lit":
+            run += chr(item[1])  # type: ignore[arg-type]
+            continue
+        if run:
+            found.append(frozenset({run}))
+            run = ""
+        if isinstance(item, Group):
+            found += _required_literals(item.items)
+        elif isinstance(item, Branch):
+            alternatives = [_required_literals(alt) for alt in item.alternatives]
+            if alternatives and all(alternatives):
+                # Each alternative contributes its most selective set; a match holds one of the union.
+                found.append(frozenset().union(*(max(alt, key=_selectivity) for alt in alternatives)))
+        elif isinstance(item, Repeat) and item.low >= 1:
+            found += _required_literals(item.items)
+    if run:
+        found.append(frozenset({run}))
+    return found
+
+
+def _max_width(items: list[object]) -> int | None:
+    """Longest match of `items`, unbounded repeats counted as `UNBOUNDED_REPEAT`; None if unknown."""
+    total = 0
+    for item in items:
+        if isinstance(item, tuple):
+            if item[0] != "at":  # anchors have zero width
+                total += 1
+        elif isinstance(item, Branch):
+            widths = [_max_width(alt) for alt in item.alternatives]
+            if any(w is None for w in widths):
+                return None
+            total += max(w for w in widths if w is not None)
+        elif isinstance(item, Group):
+            inner = _max_width(item.items)
+            if inner is None:
+                return None
+            total += inner
+        elif isinstance(item, Repeat):
+            inner = _max_width(item.items)
+            if inner is None:
+                return None
+            total += inner * (UNBOUNDED_REPEAT if item.high is None else item.high)
+        elif isinstance(item, Lookaround):
+            continue  # zero width; look-aheads get a margin, look-behinds see the whole text
+        else:
+            return None
+    return total
+
+
+def regex_hint(pattern: re.Pattern[str]) -> RegexHint | None:
+    """The most selective literal set of `pattern`, or None if its matches need no literal."""
+    try:
+        parsed = parse(pattern.pattern, pattern.flags)
+    except UnsupportedSyntax:
+        return None
+    options = [s for s in _required_literals(parsed) if s and all(s)]
+    if not options:
+        return None
+    width = _max_width(parsed)
+    if width is not None and width > MAX_WINDOWED_WIDTH:
+        width = None
+    return RegexHint(frozenset(lit.lower() for lit in max(options, key=_selectivity)), width)
+
+
+__all__ = ["MAX_WINDOWED_WIDTH", "UNBOUNDED_REPEAT", "RegexHint", "UnsupportedSyntax", "parse", "regex_hint"]
