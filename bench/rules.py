@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from rules import RuleSet, TextDocument, load_ruleset  # noqa: E402
-from rules.matcher import BACKEND_ENV, _AhoCorasick, _Hyperscan, available_backends  # noqa: E402
+from rules.matcher import BACKEND_ENV, AhoCorasickBackend, HyperscanBackend, available_backends  # noqa: E402
 
 PACKS = ROOT / "rules" / "packs"
 PAGE_CHARS = 2000  # about 6 KB of UTF-8 Chinese text
@@ -189,7 +189,7 @@ def re_loop(selections: list[list[list[str]]]) -> Callable[[list[str]], int]:
 
 def raw_matcher(terms: list[str], backend: str) -> Callable[[list[str]], int]:
     keys = sorted({t.rstrip("*").lower() for t in terms if t.strip()})
-    matcher = _Hyperscan(keys) if backend == "hyperscan" else _AhoCorasick(keys)
+    matcher = HyperscanBackend(keys) if backend == "hyperscan" else AhoCorasickBackend(keys)
 
     def run(texts: list[str]) -> int:
         return sum(len(matcher.occurrences(text.lower())) for text in texts)

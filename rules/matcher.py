@@ -75,7 +75,9 @@ def available_backends() -> list[str]:
     return ["hyperscan", "ahocorasick"] if hyperscan is not None else ["ahocorasick"]
 
 
-class _AhoCorasick:
+class AhoCorasickBackend:
+    """Literal multi-pattern search with pyahocorasick (the fallback when Hyperscan is unavailable)."""
+
     def __init__(self, keys: list[str]):
         self.automaton = ahocorasick.Automaton()
         for key_id, key in enumerate(keys):
@@ -91,7 +93,7 @@ class _AhoCorasick:
         return [(key_id, last + 1) for last, key_id in self.automaton.iter(text)]
 
 
-class _Hyperscan:
+class HyperscanBackend:
     """Literal multi-pattern search on UTF-32 code units, so a byte offset / 4 is a character offset.
 
     The binding passes patterns as C strings, so NUL bytes are translated to 0x01 in patterns and
@@ -167,7 +169,7 @@ class TermMatcher:
             raise ValueError(
                 f"matcher backend {self._backend_name!r} is not available; use one of {available_backends()}"
             )
-        self._backend: _AhoCorasick | _Hyperscan | None = None
+        self._backend: AhoCorasickBackend | HyperscanBackend | None = None
         self._first_kind: list[int] = []
         self._last_kind: list[int] = []
         self._signal_kinds: dict[int, tuple[str, ...]] | None = None
@@ -232,7 +234,7 @@ class TermMatcher:
         texts = [k.text for k in self.keys]
         self._first_kind = [_kind(t[0]) for t in texts]
         self._last_kind = [_kind(t[-1]) for t in texts]
-        self._backend = (_Hyperscan if self._backend_name == "hyperscan" else _AhoCorasick)(texts)
+        self._backend = (HyperscanBackend if self._backend_name == "hyperscan" else AhoCorasickBackend)(texts)
 
     def scan(self, text: str) -> ScanResult:
         """Every occurrence of every key in normalised `text`, grouped by key id."""
