@@ -17,6 +17,7 @@ from typing import Final
 
 from rules.compiled import CompiledRule, CompiledRules
 from rules.document import Section, TextDocument
+from rules.excerpts import EXCERPT_CONTEXT, excerpt_around
 from rules.matcher import ScanResult
 from rules.model import (
     FLAG_THRESHOLD,
@@ -40,10 +41,6 @@ MAX_ANALYSED_CHARS: Final = 500_000
 MAX_SPANS_PER_SELECTION: Final = 2000
 #: Spans reported per finding.
 MAX_REPORTED_SPANS: Final = 50
-#: Characters of context on each side of the first span in a finding's excerpt.
-EXCERPT_CONTEXT: Final = 40
-
-_WS_RE: Final = re.compile(r"\s+")
 #: Characters after a window that a look-ahead may still need to see.
 _LOOKAHEAD_MARGIN: Final = 32
 
@@ -463,12 +460,6 @@ def _leftmost_longest(spans: list[tuple[int, int, str]]) -> list[tuple[int, int,
 
 def _finding(rule: Rule, spans: list[Span], norm: NormalisedText) -> RuleHit:
     original = sorted({norm.to_original(a, b) for a, b in spans if b > a})
-    text = norm.original
-    if original:
-        first_start, first_end = original[0]
-        window = text[max(0, first_start - EXCERPT_CONTEXT) : first_end + EXCERPT_CONTEXT]
-    else:
-        window = text[: 2 * EXCERPT_CONTEXT]
     return RuleHit(
         rule_id=rule.id,
         rule_version=rule.version,
@@ -480,9 +471,8 @@ def _finding(rule: Rule, spans: list[Span], norm: NormalisedText) -> RuleHit:
         diseases=list(rule.diseases),
         legal_basis=list(rule.legal_basis),
         spans=original[:MAX_REPORTED_SPANS],
-        excerpt=_WS_RE.sub(" ", window).strip(),
+        excerpt=excerpt_around(norm.original, original),
     )
-
 
 
 __all__ = [

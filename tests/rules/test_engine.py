@@ -29,8 +29,9 @@ def test_a_finding_carries_rule_identity_legal_basis_and_evidence(write_rule) ->
     assert hit.legal_basis == ["广告法 第十六条"]
     start = text.index("根治糖尿病")
     assert hit.spans == [(start, start + 5)]
-    # About 40 characters either side of the first span, from the original text.
-    assert hit.excerpt == text[start - 40 : start + 5 + 40]
+    # About 40 characters either side of the span, from the original text; ellipses where it was cut.
+    assert hit.excerpt.strip("…") == text[start - 40 : start + 5 + 40]
+    assert hit.excerpt.startswith("…") == (start > 40) and hit.excerpt.endswith("…") == (start + 45 < len(text))
 
 
 def test_excerpt_collapses_whitespace(write_rule) -> None:  # type: ignore[no-untyped-def]
