@@ -63,6 +63,12 @@ class TextDocument:
         sections = [Section(s.scope, s.start, min(s.end, max_chars)) for s in self.sections if s.start < max_chars]
         return TextDocument(self.text[:max_chars], sections)
 
+    def window(self, start: int, end: int) -> TextDocument:
+        """`text[start:end]` as a document of its own (offsets from `start`), sections clipped to it."""
+        sections = [Section(s.scope, max(s.start, start) - start, min(s.end, end) - start)
+                    for s in self.sections if s.start < end and s.end > start]
+        return TextDocument(self.text[start:end], sections)
+
     def scope_at(self, start: int, end: int) -> str | None:
         """The scope of the section holding all of `[start, end)`, or None if no single one does."""
         if not self.sections:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rules.compiled import CompiledRules, compile_rules
 from rules.document import TextDocument
-from rules.evaluate import MAX_ANALYSED_CHARS, analyse_document
+from rules.evaluate import ANALYSIS_TIME_BUDGET, MAX_ANALYSED_CHARS, analyse_document
 from rules.model import Analysis, Rule
 
 
@@ -47,12 +47,13 @@ class RuleSet:
         """"hyperscan" or "ahocorasick" (see rules.matcher)."""
         return self.compiled.matcher.backend
 
-    def analyse(self, doc: TextDocument, signals: Mapping[str, object] | None = None) -> Analysis:
+    def analyse(self, doc: TextDocument, signals: Mapping[str, object] | None = None, *,
+                time_budget: float = ANALYSIS_TIME_BUDGET) -> Analysis:
         """Run every rule on `doc`. `signals` (e.g. licence checks) override the computed page signals.
 
-        Only the first MAX_ANALYSED_CHARS characters are analysed (see `rules.evaluate`).
+        A long document is read whole in windows, within `time_budget` seconds (see `rules.evaluate`).
         """
-        return analyse_document(self.compiled, doc, signals)
+        return analyse_document(self.compiled, doc, signals, time_budget=time_budget)
 
 
 def load_ruleset(paths: list[Path] | None = None) -> RuleSet:

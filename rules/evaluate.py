@@ -11,8 +11,10 @@ pattern; exceptions shared by several rules are indexed once per document.
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
 from rules.compiled import CompiledRule, CompiledRules
@@ -34,8 +36,14 @@ from rules.model import (
 from rules.normalise import NormalisedText, normalise, rewrite
 from rules.signals import signals_from_normalised
 
-#: Characters of a document that are analysed; the rest is not (page signal `text_cut_at`).
+#: A document is analysed in windows of this many characters (memory is per window: analysis
+#: costs a few hundred bytes per character) ...
 MAX_ANALYSED_CHARS: Final = 500_000
+#: ... overlapping by this many, so a claim across a window boundary is seen whole in one of them.
+WINDOW_OVERLAP: Final = 2_000
+#: Seconds the windows after the first may take; past it the rest is not analysed (signals
+#: `text_cut_at` and `analysis_stopped` say where and why).
+ANALYSIS_TIME_BUDGET: Final = 30.0
 #: Keep at most this many matches per selection: a hostile page repeating a term a million times
 #: must not make proximity checks quadratic. The first matches are enough evidence.
 MAX_SPANS_PER_SELECTION: Final = 2000
@@ -46,16 +54,43 @@ _LOOKAHEAD_MARGIN: Final = 32
 
 
 def analyse_document(
-    compiled: CompiledRules, doc: TextDocument, signals: Mapping[str, object] | None = None
+    compiled: CompiledRules, doc: TextDocument, signals: Mapping[str, object] | None = None,
+    *, time_budget: float = ANALYSIS_TIME_BUDGET,
 ) -> Analysis:
     """Run every compiled rule on `doc`; `signals` (e.g. licence checks) override the page signals.
 
-    Only the first MAX_ANALYSED_CHARS characters are analysed (signal `text_cut_at` says so):
-    analysis costs a few hundred bytes per character, and a 10 MB page of repeated claims
-    would otherwise take over a gigabyte. Claims that matter are never that far down a real page.
+    A long document is read whole, in overlapping windows of MAX_ANALYSED_CHARS, so filler before
+    a claim is no way to hide it, while memory stays that of one window. The page signals are the
+    first window's (where titles, menus and licences are), with a fact seen in a later window
+    (`sells_drugs`, ...) set true; a later window adds the findings of rules that had not fired.
+    Windows after the first stop when `time_budget` seconds are spent, and the signals say so.
     """
-    cut_at = MAX_ANALYSED_CHARS if len(doc.text) > MAX_ANALYSED_CHARS else None
-    doc = doc.head(MAX_ANALYSED_CHARS)
+    analysis = _analyse_window(compiled, doc.head(MAX_ANALYSED_CHARS), signals)
+    if len(doc.text) <= MAX_ANALYSED_CHARS:
+        return analysis
+    page = analysis.signals
+    found = {hit.rule_id: hit for hit in analysis.findings}
+    deadline = time.monotonic() + time_budget
+    step = MAX_ANALYSED_CHARS - WINDOW_OVERLAP
+    windows = 1
+    for start in range(step, len(doc.text) - WINDOW_OVERLAP, step):
+        if time.monotonic() > deadline:
+            page["text_cut_at"] = start
+            page["analysis_stopped"] = f"time budget of {time_budget:g} s spent; the rest of the text was not analysed"
+            break
+        part = _analyse_window(compiled, doc.window(start, start + MAX_ANALYSED_CHARS), signals)
+        windows += 1
+        for key, value in part.signals.items():
+            if value is True and page.get(key) is False:
+                page[key] = True
+        for hit in part.findings:
+            if hit.rule_id not in found:
+                found[hit.rule_id] = replace(hit, spans=[(a + start, b + start) for a, b in hit.spans])
+    page["analysed_windows"] = windows
+    return _verdict(list(found.values()), page)
+
+
+def _analyse_window(compiled: CompiledRules, doc: TextDocument, signals: Mapping[str, object] | None) -> Analysis:
     matcher = compiled.matcher
     norm = normalise(doc.text)
     scan = matcher.scan(norm.text)
@@ -65,8 +100,6 @@ def analyse_document(
     page = signals_from_normalised(norm, doc, scan=scan, matcher=matcher)
     if signals:
         page.update(signals)
-    if cut_at:
-        page["text_cut_at"] = cut_at
     state = DocumentState(compiled, doc, norm, page, scan)
 
     candidates: set[int] = set()
@@ -86,6 +119,10 @@ def analyse_document(
     candidates.update(compiled.always)
 
     findings = [hit for i in sorted(candidates) if (hit := evaluate_rule(rules[i], state)) is not None]
+    return _verdict(findings, page)
+
+
+def _verdict(findings: list[RuleHit], page: dict[str, object]) -> Analysis:
     findings.sort(key=lambda h: (-SEVERITY_RANK[h.severity], h.rule_id))
     risk = findings[0].severity if findings else "none"
     flagged = SEVERITY_RANK[risk] >= SEVERITY_RANK[FLAG_THRESHOLD]
