@@ -19,6 +19,7 @@ from crawler.run import CrawlParams, crawl
 from pharmwatch.config import Settings
 from pharmwatch.scan_lock import ScanLock
 from rules import RuleSet
+from rules.model import FLAGGING_SEVERITIES
 from storage.db import session_factory, transaction
 from storage.models import ScanRun
 from storage.scans import (
@@ -50,7 +51,7 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
         with transaction(sessions) as session:
             interrupted = interrupted_scan_run(session)
             if interrupted and new:
-                abandon_scan_run(session, interrupted.id)
+                abandon_scan_run(session, interrupted.id, flagging_severities=FLAGGING_SEVERITIES)
                 interrupted = None
             run = interrupted or start_scan_run(session, ruleset.digest)
             run_id, resumed = run.id, interrupted is not None
@@ -67,7 +68,7 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
         except Exception as exc:  # noqa: BLE001 - recorded on the scan run and reported
             error = f"{type(exc).__name__}: {exc}"
         with transaction(sessions) as session:
-            run = finish_scan_run(session, run_id, error)
+            run = finish_scan_run(session, run_id, error, flagging_severities=FLAGGING_SEVERITIES)
             scanned = mark_tips_scanned(session, run_id, [tip_id for tip_id, _ in tip_targets])
             cases = open_cases_for_scan(session, run_id)
             problems = failure_reasons(session, run_id)

@@ -216,10 +216,6 @@ class Tip(Base):
 
 Index("ix_capture_fetched_at", Capture.fetched_at)
 
-SEVERITY_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-# A site is flagged when a finding reaches one of these; "low" findings are context only.
-FLAGGING_SEVERITIES = ("medium", "high", "critical")
-
 
 # The reference registries (licences, approval numbers) live in their own module on the same Base;
 # importing it here registers their tables wherever the models are used (migrations, tests).
