@@ -11,15 +11,6 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from rules.reference.lookup import CertificateRecord, ProductRecord
-from storage.models import (
-    AdApproval,
-    DeviceRegistration,
-    DrugApproval,
-    HealthFoodRegistration,
-    InfoServiceCertificate,
-    RegistryRow,
-    TradingCertificate,
-)
 from storage.registry import find_number, has_rows
 
 
@@ -38,8 +29,8 @@ class SqlRegistry:
             self._covers[kind] = has_rows(self.session, kind)
         return self._covers[kind]
 
-    def _certificate(self, model: type[RegistryRow], number: str) -> CertificateRecord | None:
-        row = find_number(self.session, model, number)
+    def _certificate(self, kind: str, number: str) -> CertificateRecord | None:
+        row = find_number(self.session, kind, number)
         if row is None:
             return None
         return CertificateRecord(
@@ -52,8 +43,8 @@ class SqlRegistry:
             status=row.status,
         )
 
-    def _product(self, model: type[RegistryRow], number: str, details: Iterable[str] = ()) -> ProductRecord | None:
-        row = find_number(self.session, model, number)
+    def _product(self, kind: str, number: str, details: Iterable[str] = ()) -> ProductRecord | None:
+        row = find_number(self.session, kind, number)
         if row is None:
             return None
         return ProductRecord(
@@ -67,19 +58,19 @@ class SqlRegistry:
         )
 
     def find_certificate(self, number: str) -> CertificateRecord | None:
-        return self._certificate(InfoServiceCertificate, number)
+        return self._certificate("info_service_cert", number)
 
     def find_trading_certificate(self, number: str) -> CertificateRecord | None:
-        return self._certificate(TradingCertificate, number)
+        return self._certificate("trading_cert_legacy", number)
 
     def find_drug_approval(self, number: str) -> ProductRecord | None:
-        return self._product(DrugApproval, number, ("rx_otc", "dosage_form"))
+        return self._product("drug_approval", number, ("rx_otc", "dosage_form"))
 
     def find_health_food(self, number: str) -> ProductRecord | None:
-        return self._product(HealthFoodRegistration, number, ("functions",))
+        return self._product("health_food", number, ("functions",))
 
     def find_device(self, number: str) -> ProductRecord | None:
-        return self._product(DeviceRegistration, number, ("device_class",))
+        return self._product("device", number, ("device_class",))
 
     def find_ad_approval(self, number: str) -> ProductRecord | None:
-        return self._product(AdApproval, number, ("category", "media"))
+        return self._product("ad_approval", number, ("category", "media"))

@@ -99,8 +99,9 @@ def registry_spec(kind: str) -> KindSpec:
     return spec
 
 
-def find_number(session: Session, model: type[RegistryRow], number: str) -> Any:
-    """The row of `model` with this normalised number, or None."""
+def find_number(session: Session, kind: str, number: str) -> Any:
+    """The row of registry `kind` with this normalised number, or None."""
+    model = KIND_SPECS[kind].model
     return session.scalar(select(model).where(model.number == number))
 
 
