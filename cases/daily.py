@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cases.opening import findings_of_flagged_sites
+from rules.model import SEVERITY_RANK
 from storage.blobs import BlobStore
-from storage.models import SEVERITY_ORDER, Capture, Case, Finding, SerpObservation, Site, Tip
+from storage.models import Capture, Case, Finding, SerpObservation, Site, Tip
 
 TOP_RULES = 3
 
@@ -81,7 +82,7 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
     report = DailyReport(day=day.isoformat(), timezone=timezone)
     for site_id, findings in by_site.items():
         site = session.get_one(Site, site_id)
-        findings.sort(key=lambda f: -SEVERITY_ORDER[f.severity])
+        findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])
         top: dict[str, RuleSummary] = {}
         for f in findings:
             if f.rule_id not in top and len(top) < TOP_RULES:
@@ -116,5 +117,5 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
             tips=list(session.scalars(select(Tip.id).where(Tip.site_id == site_id, Tip.submitted_at < end)
                                       .order_by(Tip.id))),
         ))
-    report.sites.sort(key=lambda s: (-SEVERITY_ORDER[s.risk], s.domain))
+    report.sites.sort(key=lambda s: (-SEVERITY_RANK[s.risk], s.domain))
     return report

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import FLAGGING_SEVERITIES, SEVERITY_ORDER, Case, Finding, utcnow
+from rules.model import FLAGGING_SEVERITIES, SEVERITY_RANK
+from storage.models import Case, Finding, utcnow
 
 
 def findings_of_flagged_sites(findings: Sequence[Finding]) -> dict[int, list[Finding]]:
@@ -26,14 +27,14 @@ def open_cases_for_scan(session: Session, scan_run_id: int) -> list[Case]:
     findings = session.scalars(select(Finding).where(Finding.scan_run_id == scan_run_id)).all()
     cases = []
     for site_id, site_findings in findings_of_flagged_sites(findings).items():
-        risk = max((f.severity for f in site_findings), key=SEVERITY_ORDER.__getitem__)
+        risk = max((f.severity for f in site_findings), key=SEVERITY_RANK.__getitem__)
         categories = sorted({f.category for f in site_findings})
         case = session.scalar(select(Case).where(Case.site_id == site_id, Case.status == "open"))
         if case is None:
             case = Case(site_id=site_id, risk=risk, categories=categories, opened_by_scan_id=scan_run_id)
             session.add(case)
         else:
-            case.risk = max(case.risk, risk, key=SEVERITY_ORDER.__getitem__)
+            case.risk = max(case.risk, risk, key=SEVERITY_RANK.__getitem__)
             case.categories = sorted(set(case.categories) | set(categories))
             case.updated_at = utcnow()
         cases.append(case)

@@ -9,10 +9,8 @@ entering or importing the same report again finds the existing tip instead of ad
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
-import io
 import ipaddress
 import re
 import socket
@@ -35,9 +33,8 @@ from w3lib.url import canonicalize_url, safe_url_string
 from crawler.addresses import AddressPolicy
 from crawler.domains import site_of
 from storage.audit import record_event
+from storage.csv_import import CsvImportError, RejectedRow, RowRejected, header_key, read_rows, settle
 from storage.models import Capture, Site, Tip, utcnow
-from storage.registry import RegistryImportError, header_key
-from storage.registry import decode_csv as decode_csv_bytes
 
 MAX_URL_LENGTH: Final = 2048
 TIP_STATUSES: Final = ("pending", "scanned")
@@ -69,12 +66,8 @@ class TipURLError(ValueError):
     """Text that is not a URL a tip can point at; the message says why (without naming the field)."""
 
 
-class TipError(Exception):
+class TipError(CsvImportError):
     """A tip or tip file refused as a whole: unreadable file, wrong columns, bad rows (each with file:line)."""
-
-    def __init__(self, message: str, rejected: Sequence[RejectedTip] = ()) -> None:
-        super().__init__(message)
-        self.rejected = list(rejected)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -281,19 +274,6 @@ def add_tip(session: Session, url: str, *, source: str, submitted_by: str, repor
 # Importing a tip file
 
 
-@dataclass(frozen=True)
-class RejectedTip:
-    """A CSV row that was not imported: its line, every (column, reason) wrong with it, its cells as read."""
-
-    line: int
-    problems: list[tuple[str, str]]
-    cells: dict[str, str]
-
-    @property
-    def reason(self) -> str:
-        return "; ".join(f"{column}: {reason}" for column, reason in self.problems)
-
-
 @dataclass
 class TipImportReport:
     """What `import_tips` did. `encoding_note` is set when the file was not UTF-8 (GBK, UTF-16, ...)."""
@@ -305,7 +285,7 @@ class TipImportReport:
     new: list[int] = field(default_factory=list)  # ids of the tips added
     known: int = 0  # rows that are tips already recorded
     repeated: int = 0  # rows repeating an earlier row of the same file
-    rejected: list[RejectedTip] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
     rejects_path: Path | None = None
 
     def summary(self) -> str:
@@ -398,16 +378,6 @@ def _validate(cells: dict[str, str], *, default_source: str, allow_private: Sequ
     return values, problems
 
 
-def _write_rejects(path: Path, keys: list[str], rejected: list[RejectedTip]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    columns = [k for k in dict.fromkeys(keys) if k in COLUMNS]
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([f"{REJECTS_PREFIX}line", f"{REJECTS_PREFIX}reason", *columns])
-        for r in rejected:
-            writer.writerow([r.line, r.reason, *(r.cells.get(c, "") for c in columns)])
-
-
 def import_tips(session: Session, path: str | Path, *, submitted_by: str, default_source: str = "tip file",
                 skip_bad: bool = False, rejects_path: str | Path | None = None, allow_private: Sequence[str] = (),
                 timezone: str = "Asia/Shanghai") -> TipImportReport:
@@ -421,65 +391,27 @@ def import_tips(session: Session, path: str | Path, *, submitted_by: str, defaul
     (UTF-8 with or without BOM, GBK/GB18030, UTF-16 with BOM). `default_source` fills an empty source.
     """
     path, submitted_by = Path(path), _check_submitter(submitted_by)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TipError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    try:
-        text, encoding, note = decode_csv_bytes(data, path)
-    except RegistryImportError as exc:
-        raise TipError(str(exc)) from None
-    report = TipImportReport(path=path, encoding=encoding, encoding_note=note)
-    sample = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if "\t" in sample and "," not in sample else ",")
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise TipError(f"{path}: the file is empty; expected a header row with at least: url") from None
-    except csv.Error as exc:
-        raise TipError(f"{path}:1: cannot parse the header: {exc}") from None
-    keys = _check_header(header, path)
 
-    good: list[tuple[int, dict[str, Any]]] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            report.rows += 1
-            report.rejected.append(RejectedTip(line, [("row", f"cannot parse the row: {exc}")], {}))
-            line = reader.line_num + 1
-            continue
-        row_line, line = line, reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        report.rows += 1
+    def validate(line: int, keys: list[str], row: list[str]) -> dict[str, Any]:
         cells = {k: v for k, v in zip(keys, row, strict=False) if k in COLUMNS}
         stray = [i + 1 for i, cell in enumerate(row) if cell.strip() and (i >= len(keys) or not keys[i])]
         if stray:
-            report.rejected.append(RejectedTip(row_line, [("row", f"a value in column {stray[0]}, which the header "
-                                                                  "does not name")], cells))
-            continue
+            raise RowRejected([("row", f"a value in column {stray[0]}, which the header does not name")], cells)
         values, problems = _validate(cells, default_source=default_source, allow_private=allow_private,
                                      timezone=timezone)
         if problems:
-            report.rejected.append(RejectedTip(row_line, problems, cells))
-        else:
-            good.append((row_line, values))
+            raise RowRejected(problems, cells)
+        return values
 
-    if report.rejected and not skip_bad:
-        shown = [f"  {path}:{r.line}: {column}: {reason}" for r in report.rejected for column, reason in r.problems]
-        more = f"\n  ... and {len(shown) - 50} more" if len(shown) > 50 else ""
-        raise TipError(f"{path}: {len(report.rejected)} bad row(s); nothing imported (fix them, or import the "
-                       f"good rows with --skip-bad):\n" + "\n".join(shown[:50]) + more, report.rejected)
-    if report.rejected:
-        report.rejects_path = Path(rejects_path) if rejects_path else path.with_name(path.stem + ".rejects.csv")
-        _write_rejects(report.rejects_path, keys, report.rejected)
-
+    read = read_rows(path, header=lambda header: _check_header(header, path), validate=validate,
+                     empty="expected a header row with at least: url", error=TipError, whole_row="row")
+    # The rejects file keeps the tip columns the file had, in its order, after `rejected_line`, `rejected_reason`.
+    settle(read, skip_bad=skip_bad, rejects_path=rejects_path, columns=[k for k in dict.fromkeys(read.keys)
+           if k in COLUMNS], prefix=REJECTS_PREFIX, error=TipError)
+    report = TipImportReport(path=path, encoding=read.encoding, encoding_note=read.encoding_note,
+                             rows=read.rows + read.unparsable, rejected=read.rejected, rejects_path=read.rejects_path)
     seen: set[int] = set()
-    for row_line, values in good:
+    for row_line, values in read.accepted:
         tip, created = _store(session, values, submitted_by=submitted_by, timezone=timezone,
                               origin=f"{path.name}:{row_line}")
         if created:
@@ -490,7 +422,7 @@ def import_tips(session: Session, path: str | Path, *, submitted_by: str, defaul
             report.known += 1
         seen.add(tip.id)
     record_event(session, actor=submitted_by, action="tips_imported", subject=f"file:{path.name}"[:100], details={
-        "path": str(path), "sha256": hashlib.sha256(data).hexdigest(), "rows": report.rows, "new": report.new,
+        "path": str(path), "sha256": hashlib.sha256(read.data).hexdigest(), "rows": report.rows, "new": report.new,
         "known": report.known, "repeated": report.repeated, "rejected": [r.line for r in report.rejected],
     })
     return report

@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.addresses import AddressPolicy
-from crawler.extract import decode_html, extract_document
+from crawler.charset import ascii_head, decode_html, decode_text
+from crawler.extract import extract_document
 from rules import RuleSet, TextDocument
 from rules.reference.checks import reference_signals
 from rules.reference.lookup import RegistryLookup
@@ -74,7 +75,7 @@ def read_document(path: Path) -> TextDocument:
             body, content_type = page
             return extract_document(decode_html(body, content_type=content_type))
     if path.suffix.lower() in _TEXT_SUFFIXES or not _looks_like_html(data):
-        return TextDocument(text=_decode_text(data))
+        return TextDocument(text=decode_text(data))
     return extract_document(decode_html(data))
 
 
@@ -85,21 +86,9 @@ _HTML_MARKERS = re.compile(
 _MHTML_SUFFIXES = {".mht", ".mhtml"}
 
 
-def _sniff(data: bytes) -> bytes:
-    """The start of `data` as ASCII-compatible bytes: UTF-16/32 pages (Windows "Unicode") re-encoded."""
-    head = data[:65536]
-    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-                          (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(bom):
-            return head.decode(encoding, errors="ignore").encode("utf-8")
-    if head.count(0) >= max(4, len(head) // 16):  # BOM-less UTF-16: the markup's high bytes are NUL
-        return head.replace(b"\x00", b"")
-    return head
-
-
 def _looks_like_html(data: bytes) -> bool:
     """Markup near the start (after any byte-order mark, blank lines a template left, or a comment)."""
-    return _HTML_MARKERS.search(_sniff(data)) is not None
+    return _HTML_MARKERS.search(ascii_head(data)) is not None
 
 
 def _looks_like_mhtml(data: bytes) -> bool:
@@ -120,19 +109,6 @@ def _mhtml_page(data: bytes) -> tuple[bytes, str] | None:
     except Exception:  # noqa: BLE001 - a damaged archive is read as an ordinary file
         return None
     return None
-
-
-def _decode_text(data: bytes) -> str:
-    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
 
 
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):

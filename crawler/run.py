@@ -29,6 +29,7 @@ from sqlalchemy import select
 from crawler import settings as defaults
 from crawler.serp import load_engines
 from rules import RuleSet, load_ruleset
+from rules.model import FLAGGING_SEVERITIES
 from storage.db import make_engine, session_factory, transaction
 from storage.models import ScanRun, SerpObservation
 from storage.scans import done_search_pages, finish_scan_run, start_scan_run
@@ -74,7 +75,7 @@ def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | N
         overrides.update(STORE_SCAN_RUN_ID=run_id, SERP_DONE_PAGES=[list(page) for page in done])
         error = _run_child(targets, overrides)
         with transaction(sessions) as session:
-            run = finish_scan_run(session, run_id, error)
+            run = finish_scan_run(session, run_id, error, flagging_severities=FLAGGING_SEVERITIES)
             session.flush()
             session.expunge(run)
         return run

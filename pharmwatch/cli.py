@@ -157,8 +157,9 @@ def _registry_kinds() -> list[str]:
 @click.pass_context
 def registry_import(ctx: click.Context, kind: str, file: Path, skip_bad: bool, rejects: Path | None) -> None:
     """Validate every row of FILE and import it (all or nothing unless --skip-bad); re-import updates."""
+    from cases.registries import import_csv
     from storage.db import session_factory, transaction
-    from storage.registry import RegistryImportError, import_csv
+    from storage.registry import RegistryImportError
 
     settings = settings_from(ctx)
     try:
@@ -498,8 +499,8 @@ def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, f
 def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, no_fail: bool) -> None:
     """Analyse saved HTML/text files or URLs without a scan."""
     from crawler.check import CheckError, check_target
+    from crawler.registry_lookup import SqlRegistry
     from storage.db import session_factory
-    from storage.registry import SqlRegistry
 
     settings = settings_from(ctx)
     ruleset = rule_packs(settings)

@@ -18,6 +18,7 @@ from crawler.run import CrawlTargets, crawl
 from pharmwatch.config import Settings
 from pharmwatch.scan_lock import ScanLock
 from rules import RuleSet
+from rules.model import FLAGGING_SEVERITIES
 from storage.db import session_factory, transaction
 from storage.models import ScanRun
 from storage.scans import abandon_scan_run, failure_reasons, interrupted_scan_run, start_scan_run
@@ -42,7 +43,7 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
         with transaction(sessions) as session:
             interrupted = interrupted_scan_run(session)
             if interrupted and new:
-                abandon_scan_run(session, interrupted.id)
+                abandon_scan_run(session, interrupted.id, flagging_severities=FLAGGING_SEVERITIES)
                 interrupted = None
             run = interrupted or start_scan_run(session, ruleset.digest)
             run_id, resumed = run.id, interrupted is not None

@@ -35,6 +35,10 @@ SEVERITIES: Final[tuple[str, ...]] = ("low", "medium", "high", "critical")
 SEVERITY_RANK: Final[Mapping[str, int]] = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 #: A finding at or above this severity puts a page on the daily flagged list.
 FLAG_THRESHOLD: Final = "medium"
+#: The severities at or above FLAG_THRESHOLD: a finding at one of these flags its site ("low" is context only).
+FLAGGING_SEVERITIES: Final[tuple[str, ...]] = tuple(
+    s for s in SEVERITIES if SEVERITY_RANK[s] >= SEVERITY_RANK[FLAG_THRESHOLD]
+)
 STATUSES: Final[tuple[str, ...]] = ("stable", "test", "experimental", "deprecated")
 #: Disease areas a rule may name. A closed list so that a typo is an error, not a silent new area.
 DISEASES: Final[tuple[str, ...]] = (

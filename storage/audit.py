@@ -7,26 +7,19 @@ inside the caller's transaction; on PostgreSQL concurrent writers serialise on t
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hashchain import GENESIS, link_hash
 from storage.models import AuditEvent, utcnow
-
-GENESIS = "0" * 64
 
 
 def event_hash(prev_hash: str, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        {"at": at.isoformat(timespec="microseconds"), "actor": actor, "action": action, "subject": subject,
-         "details": details},
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+    return link_hash(prev_hash, {"at": at.isoformat(timespec="microseconds"), "actor": actor, "action": action,
+                                 "subject": subject, "details": details})
 
 
 def record_event(session: Session, *, actor: str, action: str, subject: str,

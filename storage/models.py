@@ -1,4 +1,5 @@
-"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases and tips.
+"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases, tips and
+the reference registries.
 
 Evidence bytes (bodies, text, screenshots) never live in rows: rows hold their SHA-256 and the
 blob store (`storage.blobs`) holds the bytes. Times are UTC.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
@@ -216,11 +217,81 @@ class Tip(Base):
 
 Index("ix_capture_fetched_at", Capture.fetched_at)
 
-SEVERITY_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-# A site is flagged when a finding reaches one of these; "low" findings are context only.
-FLAGGING_SEVERITIES = ("medium", "high", "critical")
+
+# ---------------------------------------------------------------------------------------------------
+# Reference registries (licences, approval numbers): one table per kind, keyed by the normalised number.
+# Their CSV layout and queries: storage.registry; importing and validating files: cases.registries.
 
 
-# The reference registries (licences, approval numbers) live in their own module on the same Base;
-# importing it here registers their tables wherever the models are used (migrations, tests).
-from storage import registry as _registry  # noqa: E402,F401
+class RegistryRow:
+    """Columns every registry table has: the normalised number (unique), a status, when it changed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="valid")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InfoServiceCertificate(RegistryRow, Base):
+    """互联网药品信息服务资格证书: who holds it, for which domains, from when to when."""
+
+    __tablename__ = "registry_info_service_cert"
+    holder: Mapped[str] = mapped_column(String(200))
+    cert_type: Mapped[str] = mapped_column(String(8))  # 经营性 | 非经营性
+    domains: Mapped[list[Any]] = mapped_column(default=list)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+
+
+class TradingCertificate(RegistryRow, Base):
+    """A legacy 互联网药品交易服务资格证书 (国A / 省B / 省C), abolished in 2017; kept for look-ups."""
+
+    __tablename__ = "registry_trading_cert"
+    holder: Mapped[str] = mapped_column(String(200))
+    cert_class: Mapped[str] = mapped_column(String(1))  # A | B | C
+    domains: Mapped[list[Any]] = mapped_column(default=list)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class DrugApproval(RegistryRow, Base):
+    """A drug approval number (国药准字…, 进口药品注册证 H…, 医药产品注册证 HC…) and its product."""
+
+    __tablename__ = "registry_drug_approval"
+    product_name: Mapped[str] = mapped_column(String(200))
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    rx_otc: Mapped[str] = mapped_column(String(8), default="")  # rx | otc | "" (unknown)
+    dosage_form: Mapped[str] = mapped_column(String(50), default="")
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class HealthFoodRegistration(RegistryRow, Base):
+    """A health-food registration or filing (国食健注, 食健备, 国食健字, 卫食健字) and its product."""
+
+    __tablename__ = "registry_health_food"
+    product_name: Mapped[str] = mapped_column(String(200))
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    functions: Mapped[str] = mapped_column(Text, default="")  # the approved health functions
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class DeviceRegistration(RegistryRow, Base):
+    """A medical-device registration (械注准/进/许) or class I filing (械备) and its product."""
+
+    __tablename__ = "registry_device"
+    product_name: Mapped[str] = mapped_column(String(200))
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    device_class: Mapped[str] = mapped_column(String(4), default="")  # 1 | 2 | 3
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class AdApproval(RegistryRow, Base):
+    """An advertisement approval number (药/械/食健/特医食 广审) and the product it was granted for."""
+
+    __tablename__ = "registry_ad_approval"
+    product_name: Mapped[str] = mapped_column(String(200))
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(8), default="")  # 药 | 械 | 食健 | 特医食
+    media: Mapped[str] = mapped_column(String(4), default="")  # 视 | 声 | 文
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)

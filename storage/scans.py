@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
-    FLAGGING_SEVERITIES,
     Capture,
     Finding,
     ScanRun,
@@ -29,8 +30,9 @@ def interrupted_scan_run(session: Session) -> ScanRun | None:
     return session.scalars(select(ScanRun).where(ScanRun.status == "running").order_by(ScanRun.id.desc())).first()
 
 
-def abandon_scan_run(session: Session, run_id: int) -> None:
-    finish_scan_run(session, run_id, error="interrupted; abandoned by `pharmwatch scan --new`")
+def abandon_scan_run(session: Session, run_id: int, *, flagging_severities: Collection[str]) -> None:
+    finish_scan_run(session, run_id, error="interrupted; abandoned by `pharmwatch scan --new`",
+                    flagging_severities=flagging_severities)
 
 
 def done_search_pages(session: Session, run_id: int) -> list[tuple[str, str, int]]:
@@ -40,8 +42,13 @@ def done_search_pages(session: Session, run_id: int) -> list[tuple[str, str, int
     return [(engine, query, page) for engine, query, page in rows]
 
 
-def finish_scan_run(session: Session, run_id: int, error: str | None = None) -> ScanRun:
-    """Counts come from the rows, so they are true even after a crash and a re-run."""
+def finish_scan_run(session: Session, run_id: int, error: str | None = None, *,
+                    flagging_severities: Collection[str]) -> ScanRun:
+    """Counts come from the rows, so they are true even after a crash and a re-run.
+
+    `flagging_severities`: the finding severities that flag a site (`rules.model.FLAGGING_SEVERITIES`,
+    handed down: what flags a site is the rules' decision, and storage does not import rules).
+    """
     run = session.get_one(ScanRun, run_id)
 
     def count(statement) -> int:  # type: ignore[no-untyped-def]
@@ -61,7 +68,7 @@ def finish_scan_run(session: Session, run_id: int, error: str | None = None) -> 
         .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(("failed", "blocked", "parse_error"))))
     run.findings = count(select(func.count()).select_from(Finding).where(Finding.scan_run_id == run_id))
     run.flagged_sites = count(select(func.count(distinct(Finding.site_id)))
-                              .where(Finding.scan_run_id == run_id, Finding.severity.in_(FLAGGING_SEVERITIES)))
+                              .where(Finding.scan_run_id == run_id, Finding.severity.in_(list(flagging_severities))))
     run.finished_at = utcnow()
     run.status = "failed" if error else "finished"
     run.error = error

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.extract import decode_html, extract_document
+from crawler.charset import decode_html
+from crawler.extract import extract_document
 from pharmwatch.cli import cli
 
 SITES = Path(__file__).resolve().parent.parent / "demo" / "sites"

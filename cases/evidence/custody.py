@@ -9,15 +9,14 @@ the database match each entry to the log.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from hashchain import GENESIS, link_hash
+
 FORMAT = "pharmwatch-custody-1"
-GENESIS = "0" * 64
 
 
 def iso_utc(value: object) -> str:
@@ -46,9 +45,8 @@ def jsonable(value: object) -> Any:
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in entry.items() if k not in ("prev", "hash")}
-    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{entry['prev']}\n{canonical}".encode()).hexdigest()
+    """The entry's link in the package's chain: its previous hash and every field but `prev` and `hash`."""
+    return link_hash(entry["prev"], {k: v for k, v in entry.items() if k not in ("prev", "hash")})
 
 
 def chain_events(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from crawler.extract import extract_document
 from crawler.items import CaptureItem, SerpPageItem
+from crawler.registry_lookup import SqlRegistry
 from rules import RuleSet, TextDocument, load_ruleset
 from rules.reference.checks import reference_signals
 from storage.db import make_engine, session_factory
-from storage.registry import SqlRegistry
 
 
 class PageAnalysisPipeline:

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from parsel import Selector
 
-from .decode import decode_html
+from crawler.charset import decode_declared as decode_html
+
 from .models import SerpPage, SerpParseError, SerpResult
 from .redirects import as_url, resolve_redirect
 from .selector import all_links, all_texts, clean, first_link, first_text, matches, node_text

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.extract import decode_html, extract_document
+from crawler.charset import decode_html
+from crawler.extract import extract_document
 
 PAGE = """<html><head><title>降糖神丸 官方商城</title>
 <meta name="description" content="三天降糖，告别胰岛素">

@@ -13,18 +13,12 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from cases.registries import import_csv
+from crawler.registry_lookup import SqlRegistry
 from rules.reference import RegistryLookup, reference_signals
 from storage import db
-from storage.registry import (
-    KIND_SPECS,
-    REGISTRY_KINDS,
-    DrugApproval,
-    InfoServiceCertificate,
-    RegistryImportError,
-    SqlRegistry,
-    export_csv,
-    import_csv,
-)
+from storage.models import DrugApproval, InfoServiceCertificate
+from storage.registry import KIND_SPECS, REGISTRY_KINDS, RegistryImportError, export_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_REGISTRY = ROOT / "demo" / "registry"

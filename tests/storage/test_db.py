@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
+from rules.model import FLAGGING_SEVERITIES
 from storage import db
 from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
 from storage.scans import finish_scan_run, start_scan_run
@@ -69,7 +70,7 @@ def test_scan_counts_come_from_stored_rows(url: str) -> None:
                             excerpt="根治糖尿病"))
         run_id = run.id
     with db.transaction(sessions) as session:
-        finished = finish_scan_run(session, run_id)
+        finished = finish_scan_run(session, run_id, flagging_severities=FLAGGING_SEVERITIES)
     assert (finished.queries, finished.results, finished.ads) == (2, 2, 1)
     assert (finished.pages, finished.failures, finished.findings, finished.flagged_sites) == (1, 2, 1, 1)
     assert finished.status == "finished"

@@ -1,0 +1,76 @@
+"""`SqlRegistry`: the reference checks' `rules.reference.RegistryLookup` answered from the registry tables.
+
+Here, the lowest layer that imports both rules (the record types) and storage (the tables), so that
+neither of them imports the other. Used by the analysis pipeline, `check`, and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from rules.reference.lookup import CertificateRecord, ProductRecord
+from storage.registry import find_number, has_rows
+
+
+class SqlRegistry:
+    """`rules.reference.RegistryLookup` over the registry tables, through one session.
+
+    Which kinds hold data is asked once per instance: make one per scan or per page batch.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._covers: dict[str, bool] = {}
+
+    def covers(self, kind: str) -> bool:
+        if kind not in self._covers:
+            self._covers[kind] = has_rows(self.session, kind)
+        return self._covers[kind]
+
+    def _certificate(self, kind: str, number: str) -> CertificateRecord | None:
+        row = find_number(self.session, kind, number)
+        if row is None:
+            return None
+        return CertificateRecord(
+            number=row.number,
+            holder=row.holder,
+            cert_type=getattr(row, "cert_type", "") or getattr(row, "cert_class", ""),
+            domains=tuple(row.domains or ()),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            status=row.status,
+        )
+
+    def _product(self, kind: str, number: str, details: Iterable[str] = ()) -> ProductRecord | None:
+        row = find_number(self.session, kind, number)
+        if row is None:
+            return None
+        return ProductRecord(
+            number=row.number,
+            product_name=row.product_name,
+            holder=row.holder,
+            status=row.status,
+            valid_from=getattr(row, "valid_from", None),
+            valid_to=row.valid_to,
+            details={d: getattr(row, d) for d in details if getattr(row, d)},
+        )
+
+    def find_certificate(self, number: str) -> CertificateRecord | None:
+        return self._certificate("info_service_cert", number)
+
+    def find_trading_certificate(self, number: str) -> CertificateRecord | None:
+        return self._certificate("trading_cert_legacy", number)
+
+    def find_drug_approval(self, number: str) -> ProductRecord | None:
+        return self._product("drug_approval", number, ("rx_otc", "dosage_form"))
+
+    def find_health_food(self, number: str) -> ProductRecord | None:
+        return self._product("health_food", number, ("functions",))
+
+    def find_device(self, number: str) -> ProductRecord | None:
+        return self._product("device", number, ("device_class",))
+
+    def find_ad_approval(self, number: str) -> ProductRecord | None:
+        return self._product("ad_approval", number, ("category", "media"))
