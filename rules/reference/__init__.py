@@ -2,7 +2,8 @@
 
 Public API: `extract_identifiers`, `Identifier`, `reference_signals`, `RegistryLookup`,
 `CertificateRecord`, `ProductRecord`, `StaticRegistry`, `server_country`. The registries themselves
-live in the database (`storage.registry` implements `RegistryLookup`); nothing here imports `storage`.
+live in the database (`crawler.registry_lookup.SqlRegistry` implements `RegistryLookup`); nothing
+here imports `storage`.
 """
 
 from rules.reference.checks import SIGNAL_KEYS, reference_signals

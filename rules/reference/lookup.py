@@ -1,6 +1,6 @@
 """What the reference checks ask of a registry, and the plain records it answers with.
 
-Owns `RegistryLookup` (a protocol: `storage.registry.SqlRegistry` implements it over the database, so
+Owns `RegistryLookup` (a protocol: `crawler.registry_lookup.SqlRegistry` implements it over the database, so
 `rules/` never imports `storage/`), the records `CertificateRecord` and `ProductRecord`, and
 `StaticRegistry`, an in-memory registry for tests and for checking a saved page without a database.
 Numbers are looked up in their normalised form (`Identifier.normalised`).
