@@ -51,12 +51,22 @@ class VerifyReport:
     notes: list[str] = field(default_factory=list)  # what was established (signer, time); not problems
     files_checked: int = 0
     key_fingerprint: str | None = None
+    signer_trusted: bool = False  # the signer was compared with a trusted key or fingerprint, and matched
     created: str | None = None
     timestamp: datetime | None = None
 
     @property
     def ok(self) -> bool:
+        """Every byte is as signed. Says nothing of who signed: see `origin`."""
         return not self.problems
+
+    @property
+    def origin(self) -> str:
+        """`trusted` (the signer is the key or fingerprint handed in), `unchecked` (none was handed in:
+        anyone could have re-signed the package) or `failed` (problems; see them)."""
+        if self.problems:
+            return "failed"
+        return "trusted" if self.signer_trusted else "unchecked"
 
     def files_with_problems(self) -> list[str]:
         return sorted({p.file for p in self.problems})
@@ -65,21 +75,29 @@ class VerifyReport:
         self.problems.append(Problem(file, message))
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": str(self.path), "ok": self.ok, "files_checked": self.files_checked,
+        return {"path": str(self.path), "ok": self.ok, "origin": self.origin, "files_checked": self.files_checked,
                 "key_fingerprint": self.key_fingerprint, "created": self.created,
                 "timestamp": self.timestamp.isoformat() if self.timestamp else None,
                 "problems": [{"file": p.file, "message": p.message} for p in self.problems], "notes": self.notes}
 
     def lines(self) -> list[str]:
-        """Human output: `OK` and what was established, or one line per problem."""
+        """Human output: `OK` (or `ORIGIN UNCHECKED`) and what was established, or one line per problem."""
+        if self.ok and self.signer_trusted:
+            return [f"OK {self.path.name}: {self.files_checked} files match datapackage.json, "
+                    f"signed by the trusted key {self.key_fingerprint}", *self.notes]
         if self.ok:
-            return [f"OK {self.path.name}: {self.files_checked} files match datapackage.json", *self.notes]
+            return [f"ORIGIN UNCHECKED {self.path.name}: {self.files_checked} files match datapackage.json and its "
+                    f"signature, but the signer {self.key_fingerprint} was not compared with a trusted key: anyone "
+                    "who changed the package could have signed it again. Compare it with the exporting office's "
+                    "published fingerprint (`pharmwatch keys show` there), or pass --fingerprint or --key.",
+                    *self.notes]
         return [f"FAILED {self.path.name}: {len(self.problems)} problem(s)", *(str(p) for p in self.problems)]
 
 
-def verify_package(path: Path, *, trusted_key: bytes | None = None,
+def verify_package(path: Path, *, trusted_key: bytes | None = None, trusted_fingerprint: str | None = None,
                    trusted_tsa_roots: bytes | None = None) -> VerifyReport:
-    """Check a package; `trusted_key` (PEM, DER or raw Ed25519) must then be the signer, and
+    """Check a package; `trusted_key` (PEM, DER or raw Ed25519) or `trusted_fingerprint`
+    (`sha256:<hex>`, as `pharmwatch keys show` prints) must then be the signer, and
     `trusted_tsa_roots` (PEM) must then anchor the timestamp. The report lists every problem."""
     path = Path(path)
     report = VerifyReport(path=path)
@@ -106,7 +124,7 @@ def verify_package(path: Path, *, trusted_key: bytes | None = None,
         if digest_bytes is not None:
             roots = load_certificates(trusted_tsa_roots) if trusted_tsa_roots else None
             check_digest(digest_bytes, datapackage_bytes, package, report, zf=zf, trusted_key=trusted_key,
-                         trusted_tsa_roots=roots)
+                         trusted_fingerprint=trusted_fingerprint, trusted_tsa_roots=roots)
         _check_custody(zf, listed, report)
         _check_segments(zf, listed, report)
     return report
@@ -184,6 +202,7 @@ def _b64(value: Any) -> bytes | None:
 
 def check_digest(digest_bytes: bytes, datapackage_bytes: bytes, package: dict[str, Any], report: VerifyReport, *,
                  zf: zipfile.ZipFile | None = None, trusted_key: bytes | None = None,
+                 trusted_fingerprint: str | None = None,
                  trusted_tsa_roots: list[x509.Certificate] | None = None) -> None:
     """Check `datapackage-digest.json` against `datapackage.json`: hash, signature, timestamp.
 
@@ -219,7 +238,7 @@ def check_digest(digest_bytes: bytes, datapackage_bytes: bytes, package: dict[st
         return
     key = _check_signed_data(signed, digest, package, report)
     if key is not None:
-        _check_keys(key, zf, trusted_key, report)
+        _check_keys(key, zf, trusted_key, trusted_fingerprint, report)
     ours = package.get("pharmwatch")
     declared = ours.get("timestamp_authority") if isinstance(ours, dict) else None
     if "timestamp" in digest:
@@ -268,7 +287,7 @@ def _check_signed_data(signed: dict[str, Any], digest: dict[str, Any], package: 
 
 
 def _check_keys(key: Ed25519PublicKey, zf: zipfile.ZipFile | None, trusted_key: bytes | None,
-                report: VerifyReport) -> None:
+                trusted_fingerprint: str | None, report: VerifyReport) -> None:
     package_fp = fingerprint(key)
     if zf is not None and m.PUBLIC_KEY in zf.namelist():
         try:
@@ -277,19 +296,36 @@ def _check_keys(key: Ed25519PublicKey, zf: zipfile.ZipFile | None, trusted_key: 
                 report.add(m.PUBLIC_KEY, f"is key {fingerprint(exported)}, but the package was signed by {package_fp}")
         except (BadPublicKeyError, zipfile.BadZipFile, zlib.error, OSError) as exc:
             report.add(m.PUBLIC_KEY, f"changed: not a readable public key ({exc})")
-    if trusted_key is None:
+    trusted: list[str] = []
+    if trusted_key is not None:
+        try:
+            trusted.append(fingerprint(load_public_key(trusted_key)))
+        except BadPublicKeyError as exc:
+            report.add(m.DIGEST, f"the trusted key handed in cannot be read: {exc}")
+            return
+    if trusted_fingerprint is not None:
+        normalised = normalise_fingerprint(trusted_fingerprint)
+        if normalised is None:
+            report.add(m.DIGEST, f"the trusted fingerprint handed in is not sha256:<64 hex digits>: "
+                                 f"{trusted_fingerprint!r}")
+            return
+        trusted.append(normalised)
+    if not trusted:
         report.notes.append(f"signer not compared with a trusted key: check that {package_fp} is the "
                             "exporting installation's published fingerprint")
         return
-    try:
-        trusted_fp = fingerprint(load_public_key(trusted_key))
-    except BadPublicKeyError as exc:
-        report.add(m.DIGEST, f"the trusted key handed in cannot be read: {exc}")
-        return
-    if trusted_fp != package_fp:
-        report.add(m.DIGEST, f"signed by another key: {package_fp}, not the trusted key {trusted_fp}")
-    else:
-        report.notes.append(f"signer is the trusted key {trusted_fp}")
+    for trusted_fp in trusted:
+        if trusted_fp != package_fp:
+            report.add(m.DIGEST, f"signed by another key: {package_fp}, not the trusted key {trusted_fp}")
+            return
+    report.signer_trusted = True
+    report.notes.append(f"signer is the trusted key {package_fp}")
+
+
+def normalise_fingerprint(text: str) -> str | None:
+    """`sha256:<hex>` from what a person may paste (upper case, colons or spaces between bytes), or None."""
+    body = text.strip().lower().removeprefix("sha256:").replace(":", "").replace(" ", "")
+    return f"sha256:{body}" if len(body) == 64 and all(c in "0123456789abcdef" for c in body) else None
 
 
 def _check_timestamp(value: Any, datapackage_bytes: bytes, signed: dict[str, Any], report: VerifyReport,

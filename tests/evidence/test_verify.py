@@ -233,3 +233,45 @@ def test_a_stripped_timestamp_is_noticed(stamped: PackageSummary, tmp_path: Path
     report = verify_package(rewrite(stamped.path, tmp_path / "stripped.wacz", strip))
     assert report.files_with_problems() == [m.DIGEST]
     assert "timestamp" in report.problems[0].message and "missing" in report.problems[0].message
+
+
+def test_without_a_trusted_key_the_origin_is_unchecked_and_says_so(package: PackageSummary) -> None:
+    report = verify_package(package.path)
+    assert report.ok and report.origin == "unchecked"
+    assert report.lines()[0].startswith("ORIGIN UNCHECKED case-7.wacz")
+    assert not any(line.startswith("OK") for line in report.lines())
+    assert report.to_json()["origin"] == "unchecked"
+
+
+def test_a_trusted_fingerprint_accepts_the_signer_in_any_pasted_form(package: PackageSummary, keys: KeyPair) -> None:
+    pasted = keys.fingerprint.upper().replace("SHA256:", "")
+    pasted = ":".join(pasted[i:i + 2] for i in range(0, len(pasted), 2))
+    report = verify_package(package.path, trusted_fingerprint=pasted)
+    assert report.ok and report.origin == "trusted", report.lines()
+
+
+def test_a_package_changed_and_signed_again_with_another_key_is_refused(
+        package: PackageSummary, keys: KeyPair, tmp_path: Path) -> None:
+    from cases.evidence.keys import init_keys
+
+    # What a forger who knows the format does: change a finding, recompute every hash, sign again
+    # with a key of their own and put that key's file in the package.
+    forger = init_keys(tmp_path / "forger")
+    contents = members(package.path)
+    assert b'"high"' in contents[m.FINDINGS]
+    contents[m.FINDINGS] = contents[m.FINDINGS].replace(b'"high"', b'"low"')
+    contents[m.PUBLIC_KEY] = forger.public_pem()
+    datapackage = json.loads(contents[m.DATAPACKAGE])
+    for entry in datapackage["resources"]:
+        data = contents[entry["path"]]
+        entry.update(hash=m.sha256_tag(data), bytes=len(data))
+    contents[m.DATAPACKAGE] = m.dumps(datapackage)
+    signed = m.sign_digest(contents[m.DATAPACKAGE], keys=forger, created=datapackage["created"])
+    contents[m.DIGEST] = m.digest_document(contents[m.DATAPACKAGE], signed, None)
+    forged = rewrite(package.path, tmp_path / "forged.wacz", lambda member, content: contents[member])
+    unchecked = verify_package(forged)
+    assert unchecked.ok and unchecked.origin == "unchecked"  # internally consistent: only the origin tells
+    for trust in ({"trusted_key": keys.public_pem()}, {"trusted_fingerprint": keys.fingerprint}):
+        report = verify_package(forged, **trust)
+        assert not report.ok and report.origin == "failed"
+        assert any("signed by another key" in p.message for p in report.problems)
