@@ -156,3 +156,87 @@ def test_rules_lint_names_the_file_and_line_of_a_convention_problem(invoke, tmp_
     config.write_text(f'rule_paths = ["{tmp_path / "pack"}"]\n', encoding="utf-8")
     result = invoke("--config", str(config), "rules", "lint")
     assert result.exit_code == 1 and "Gout Cure.yaml" in result.stdout
+
+
+# --- exit codes and output formats ------------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+CLI_SOURCE = Path(__file__).resolve().parent.parent / "pharmwatch" / "cli.py"
+
+
+def test_the_readme_lists_every_exit_code_with_its_name_and_meaning() -> None:
+    import re
+
+    from pharmwatch.exit_codes import ExitCode
+
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \| (.+) \|$", README.read_text(encoding="utf-8"), re.MULTILINE)
+    assert [(int(code), name, meaning) for code, name, meaning in rows] == \
+        [(code.value, code.name, code.meaning) for code in ExitCode]
+
+
+def test_commands_exit_through_named_codes_only() -> None:
+    import re
+
+    source = CLI_SOURCE.read_text(encoding="utf-8")
+    assert not re.findall(r"\bexit\(\s*-?\d", source)  # sys.exit(ExitCode.X), never a bare number
+    assert "ExitCode.FAILED" in source and "ExitCode.FLAGGED" in source
+
+
+DATA_COMMANDS = [("check",), ("serp", "parse"), ("tip", "list"), ("report", "daily"), ("report", "ads"),
+                 ("rules", "list"), ("schedule", "show"), ("evidence", "verify")]
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS, ids=" ".join)
+def test_every_command_whose_output_is_data_takes_format(invoke, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0 and "--format [table|" in result.output and "json]" in result.output
+
+
+def test_rules_list_formats_and_the_old_json_flag_as_a_hidden_alias(invoke) -> None:  # type: ignore[no-untyped-def]
+    as_format = invoke("rules", "list", "--format", "json")
+    assert as_format.exit_code == 0 and as_format.stdout == invoke("rules", "list", "--json").stdout
+    assert "--json" not in invoke("rules", "list", "--help").output
+    rules = json.loads(as_format.stdout)["rules"]
+    header, *rows = invoke("rules", "list", "--format", "csv").stdout.splitlines()
+    assert header.startswith("id,version,status,category,severity") and len(rows) == len(rules)
+
+
+def test_check_format_json_is_the_json_contract_and_csv_has_a_row_per_finding(invoke) -> None:  # type: ignore[no-untyped-def]
+    claim_page = str(SITES / "tangan-cure.test" / "index.html")
+    contract = invoke("check", claim_page, "--json")
+    assert invoke("check", claim_page, "--format", "json").stdout == contract.stdout
+    (item,) = json.loads(contract.stdout)
+    as_csv = invoke("check", claim_page, "--format", "csv")
+    assert as_csv.exit_code == 1  # the format never changes the exit status
+    header, *rows = as_csv.stdout.splitlines()
+    assert header == "target,flagged,risk,error,rule_id,category,severity,excerpt"
+    assert [row.split(",")[4] for row in rows] == [f["rule_id"] for f in item["findings"]]
+    assert "FLAGGED" in invoke("check", claim_page).stdout
+
+
+def test_serp_parse_csv_has_a_row_per_result(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from demo.search_engine import handle
+
+    saved = tmp_path / "serp.html"
+    saved.write_bytes(handle("/s?wd=%E9%99%8D%E7%B3%96%E8%8D%AF&pn=0")[2])
+    (page,) = json.loads(invoke("serp", "parse", str(saved), "--format", "json").stdout)
+    rows = list(csv.DictReader(io.StringIO(invoke("serp", "parse", str(saved), "--format", "csv").stdout)))
+    assert [(r["rank"], r["url"]) for r in rows] == [(str(r["rank"]), r["url"]) for r in page["results"]]
+    assert {r["engine"] for r in rows} == {"mock"}
+
+
+def test_tips_and_ads_list_as_csv_and_json(invoke) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("tip", "add", "tangan-cure.test", "--source", "12315").exit_code == 0
+    (tip,) = json.loads(invoke("tip", "list", "--format", "json").stdout)
+    header, row = invoke("tip", "list", "--format", "csv").stdout.splitlines()
+    assert header.split(",") == list(tip) and row.startswith(f"{tip['id']},{tip['url']},")
+    assert json.loads(invoke("report", "ads", "--format", "json").stdout) == []
+    assert invoke("report", "ads", "--format", "csv").stdout.startswith("advertiser,first_seen,last_seen")
+
+
+def test_schedule_show_as_json(invoke) -> None:  # type: ignore[no-untyped-def]
+    jobs = json.loads(invoke("schedule", "show", "--format", "json").stdout)
+    assert jobs and jobs[0]["job_id"] == "nightly" and set(jobs[0]) == {"job_id", "cron", "args", "next_run"}
