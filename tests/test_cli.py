@@ -240,3 +240,14 @@ def test_tips_and_ads_list_as_csv_and_json(invoke) -> None:  # type: ignore[no-u
 def test_schedule_show_as_json(invoke) -> None:  # type: ignore[no-untyped-def]
     jobs = json.loads(invoke("schedule", "show", "--format", "json").stdout)
     assert jobs and jobs[0]["job_id"] == "nightly" and set(jobs[0]) == {"job_id", "cron", "args", "next_run"}
+
+
+def test_evidence_verify_format_json_and_its_old_json_flag(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    not_a_package = tmp_path / "case.wacz"
+    not_a_package.write_bytes(b"not a zip")
+    as_format = invoke("evidence", "verify", str(not_a_package), "--format", "json")
+    assert as_format.exit_code == 1  # FLAGGED: the package does not verify
+    assert as_format.stdout == invoke("evidence", "verify", str(not_a_package), "--json").stdout
+    report = json.loads(as_format.stdout)
+    assert report["ok"] is False and report["problems"][0]["file"] == "case.wacz"
+    assert invoke("evidence", "verify", str(not_a_package)).stdout.startswith("FAILED case.wacz")
