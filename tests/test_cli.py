@@ -14,6 +14,25 @@ from pharmwatch.cli import cli
 SITES = Path(__file__).resolve().parent.parent / "demo" / "sites"
 
 
+_RULESETS: dict[tuple[str, ...] | None, object] = {}
+
+
+@pytest.fixture(autouse=True)
+def rule_packs_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands load the rule packs on every call; in-process, each set of packs is loaded once."""
+    import rules
+
+    load = rules.load_ruleset
+
+    def load_once(paths=None):  # type: ignore[no-untyped-def]
+        key = tuple(map(str, paths)) if paths else None
+        if key not in _RULESETS:
+            _RULESETS[key] = load(paths)  # a broken pack raises and is never kept
+        return _RULESETS[key]
+
+    monkeypatch.setattr(rules, "load_ruleset", load_once)
+
+
 @pytest.fixture
 def invoke(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -136,6 +155,7 @@ def test_registry_import_is_all_or_nothing_and_names_the_bad_line(invoke, tmp_pa
     assert exported.exit_code == 0 and "（浙）-经营性-2023-0012" in exported.output
 
 
+@pytest.mark.slow
 def test_rules_list_lint_and_test_cover_every_shipped_rule(invoke) -> None:  # type: ignore[no-untyped-def]
     listed = invoke("rules", "list", "--json")
     assert listed.exit_code == 0
