@@ -10,13 +10,18 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PHARMWATCH_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test install system-deps lint
+.PHONY: demo test test-fast install system-deps lint
 
 demo: install
 	$(VENV)/bin/pharmwatch demo run
 
 test: install
 	$(PY) -m pytest -q
+
+# The tests that start no Chromium, no scan and no server process: under a minute, for the edit-test loop.
+FAST_MARKERS := not browser and not e2e and not slow
+test-fast: install
+	$(PY) -m pytest -q -m "$(FAST_MARKERS)"
 
 lint: install
 	$(VENV)/bin/ruff check .

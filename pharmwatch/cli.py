@@ -1,12 +1,13 @@
 """The `pharmwatch` command line: thin commands over the library (crawler, rules, storage, cases).
 
-Errors name the fix and exit with status 2; findings never change the exit status except for
-`check`, which exits 1 when any input is flagged (useful in scripts) unless `--no-fail`.
+Exit statuses are named in pharmwatch/exit_codes.py (listed in the README): errors name the fix
+and exit FAILED (2); findings never change the exit status except for `check`, which exits
+FLAGGED (1) when any input is flagged (useful in scripts) unless `--no-fail`. Commands whose
+output is data take `--format table|csv|json`; renderers live beside the data they render.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from pharmwatch.config import Settings, SettingsError, load_settings
+from pharmwatch.exit_codes import ExitCode
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "pharmwatch.toml"
 DEMO_REGISTRY = DEMO_CONFIG.parent / "registry"  # sample registry CSVs, one per kind (file stem = kind)
@@ -28,7 +30,19 @@ DEMO_REGISTRY = DEMO_CONFIG.parent / "registry"  # sample registry CSVs, one per
 
 def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    sys.exit(ExitCode.FAILED)
+
+
+def format_option(*formats: str):  # type: ignore[no-untyped-def]
+    """The shared `--format` option of commands whose output is data (first format is the default)."""
+    return click.option("--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True,
+                        help="Output format.")
+
+
+def json_alias(help: str | None = None):  # type: ignore[no-untyped-def]  # noqa: A002 - click's name
+    """`--json`: same as `--format json`; hidden unless it is a documented contract (`help` given)."""
+    return click.option("--json", "as_json", is_flag=True, hidden=help is None,
+                        help=help or "Same as --format json (kept for older scripts).")
 
 
 @click.group()
@@ -258,12 +272,13 @@ def tip_import(ctx: click.Context, file: Path, skip_bad: bool, rejects: Path | N
 
 @tip_group.command("list")
 @click.option("--status", type=click.Choice(["pending", "scanned"]), default=None, help="Only tips in this state.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "csv", "json")
 @_BY_OPTION
 @click.pass_context
 def tip_list(ctx: click.Context, status: str | None, fmt: str, by: str) -> None:
     """List tips, oldest first (the listing is audited: tips name their reporters)."""
     from cases.tips import list_tips
+    from cases.tips_render import render_tips
     from storage.audit import record_event
     from storage.db import session_factory, transaction
 
@@ -272,15 +287,7 @@ def tip_list(ctx: click.Context, status: str | None, fmt: str, by: str) -> None:
         tips = list_tips(session, status=status)
         record_event(session, actor=by, action="tips_listed", subject="tips",
                      details={"status": status, "count": len(tips)})
-    if fmt == "json":
-        click.echo(json.dumps([t.to_json() for t in tips], ensure_ascii=False, indent=2))
-        return
-    for t in tips:
-        scanned = f" scan {t.scan_run_id}" if t.scan_run_id else ""
-        who = f", reporter {t.reporter}" if t.reporter else ""
-        click.echo(f"{t.id:>5} {t.status:<7}{scanned} {t.submitted_at[:16]} {t.source}{who} (by {t.submitted_by})\n"
-                   f"      {t.url}" + (f"\n      {t.note}" if t.note else ""))
-    click.echo(f"{len(tips)} tip(s)" + (f" {status}" if status else ""))
+    render_tips(tips, fmt, sys.stdout, status=status)
 
 
 # --- keys and evidence ------------------------------------------------------------------------
@@ -352,19 +359,20 @@ def evidence_export(ctx: click.Context, case_id: int | None, domain: str | None,
               help="Trust only this public key (PEM); default: the key inside the package.")
 @click.option("--tsa-roots", type=click.Path(path_type=Path, exists=True), default=None,
               help="CA certificates (PEM) trusted for the timestamp.")
-@click.option("--json", "as_json", is_flag=True)
-def evidence_verify(package: Path, key_file: Path | None, tsa_roots: Path | None, as_json: bool) -> None:
+@format_option("table", "json")
+@json_alias()
+def evidence_verify(package: Path, key_file: Path | None, tsa_roots: Path | None, fmt: str, as_json: bool) -> None:
     """Recompute every hash, check signature and timestamp; OK or each problem by file."""
     from cases.evidence import verify_package
 
     report = verify_package(package, trusted_key=key_file.read_bytes() if key_file else None,
                             trusted_tsa_roots=tsa_roots.read_bytes() if tsa_roots else None)
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         for line in report.lines():
             click.echo(line)
-    sys.exit(0 if report.ok else 1)
+    sys.exit(ExitCode.OK if report.ok else ExitCode.FLAGGED)
 
 
 # --- schedule ---------------------------------------------------------------------------------
@@ -374,9 +382,11 @@ def schedule_group() -> None:
 
 
 @schedule_group.command("show")
+@format_option("table", "csv", "json")
 @click.pass_context
-def schedule_show(ctx: click.Context) -> None:
+def schedule_show(ctx: click.Context, fmt: str) -> None:
     """List the scheduled scans and when each runs next."""
+    from pharmwatch.schedule_render import render_schedule
     from pharmwatch.scheduler import next_runs
 
     settings = settings_from(ctx)
@@ -384,8 +394,7 @@ def schedule_show(ctx: click.Context) -> None:
         runs = next_runs(settings, datetime.now(ZoneInfo(settings.report.timezone)))
     except SettingsError as exc:
         fail(str(exc))
-    for job, when in runs:
-        click.echo(f"{job.describe()}\n  next: {when.isoformat(timespec='minutes')}")
+    render_schedule(runs, fmt, sys.stdout)
 
 
 @schedule_group.command("run")
@@ -409,11 +418,12 @@ def report() -> None:
 
 @report.command("daily")
 @click.option("--date", "day", default=None, help="Day (YYYY-MM-DD) in the report timezone; default today.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@format_option("table", "csv", "json")
 @click.pass_context
 def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
     """Today's flagged-site list (or another day's)."""
     from cases.daily import daily_report
+    from cases.daily_render import render_daily
     from storage.db import session_factory
 
     settings = settings_from(ctx)
@@ -424,81 +434,37 @@ def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
         fail(f"--date {day!r}: expected YYYY-MM-DD")
     with session_factory(database(settings))() as session:
         result = daily_report(session, the_day, zone, settings.blob_dir)
-    if fmt == "json":
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["domain", "risk", "categories", "top_rules", "excerpt", "first_seen", "captures",
-                         "screenshot", "case_id", "reached_through", "tips"])
-        for s in result.sites:
-            writer.writerow([s.domain, s.risk, ";".join(s.categories), ";".join(r.rule_id for r in s.top_rules),
-                             s.top_rules[0].excerpt if s.top_rules else "", s.first_seen, s.captures,
-                             s.screenshot or "", s.case_id or "", ";".join(map(_sighting, s.reached_through)),
-                             ";".join(map(str, s.tips))])
-    else:
-        _print_daily_table(result)
-
-
-def _sighting(s) -> str:  # type: ignore[no-untyped-def]
-    where = f"ad #{s.rank}" + (f" {s.advertiser}" if s.advertiser else "") if s.is_ad else f"#{s.rank}"
-    return f"{s.engine} “{s.query}” p{s.page} {where}"
-
-
-def _print_daily_table(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Flagged sites {result.day} ({result.timezone}): {len(result.sites)}",
-                  show_lines=True)
-    for column in ("domain", "risk", "categories", "top rules / excerpt", "reached through search",
-                   "first seen", "captures", "screenshot"):
-        table.add_column(column, overflow="fold")
-    for s in result.sites:
-        rules = "\n".join(f"{r.rule_id} [{r.severity}]\n  {r.excerpt}" for r in s.top_rules)
-        reached = "\n".join(map(_sighting, s.reached_through[:4])) or "-"
-        if len(s.reached_through) > 4:
-            reached += f"\n… +{len(s.reached_through) - 4}"
-        domain = s.domain + (f"\ntips: {', '.join(f'#{t}' for t in s.tips)}" if s.tips else "")
-        table.add_row(domain, s.risk, "\n".join(s.categories), rules, reached, s.first_seen[:16],
-                      str(s.captures), s.screenshot or "-")
-    Console(width=max(160, Console().width)).print(table)
+    render_daily(result, fmt, sys.stdout)
 
 
 @report.command("ads")
 @click.option("--advertiser", default=None, help="Only advertisers whose name contains this.")
 @click.option("--domain", default=None, help="Only ads landing on this site.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "csv", "json")
 @click.pass_context
 def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, fmt: str) -> None:
     """Advertiser history across scans: queries, times seen, ad texts, landing sites, rules hit."""
     from cases.advertisers import advertiser_history
+    from cases.advertisers_render import render_advertisers
     from storage.db import session_factory
 
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
         histories = advertiser_history(session, advertiser=advertiser, domain=domain)
-    if fmt == "json":
-        click.echo(json.dumps([h.to_json() for h in histories], ensure_ascii=False, indent=2))
-        return
-    for h in histories:
-        click.echo(f"{h.advertiser}: seen {h.times_seen}x on {', '.join(h.engines)} "
-                   f"from {h.first_seen} to {h.last_seen}; lands on {', '.join(h.landing_sites) or '?'}")
-        click.echo(f"  queries: {', '.join(f'{q} ({n})' for q, n in h.queries.items())}")
-        if h.rules_hit:
-            click.echo(f"  ad copy hits: {', '.join(h.rules_hit)}")
-        for text in h.texts[:3]:
-            click.echo(f"  [{text.times}x] {text.title} — {text.snippet}")
+    render_advertisers(histories, fmt, sys.stdout)
 
 
 # --- check ------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("targets", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON array (the documented contract).")
+@json_alias("Print the JSON array (the documented contract; same as --format json).")
+@format_option("table", "csv", "json")
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when an input is flagged.")
 @click.pass_context
-def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, no_fail: bool) -> None:
+def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str, no_fail: bool) -> None:
     """Analyse saved HTML/text files or URLs without a scan."""
     from crawler.check import CheckError, check_target
+    from crawler.check_render import failed_check, render_checks
     from crawler.registry_lookup import SqlRegistry
     from storage.db import session_factory
 
@@ -514,24 +480,13 @@ def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, no_fail: 
                                         timeout=settings.crawl.download_timeout, registry=registry))
         except CheckError as exc:
             errors += 1
-            results.append({"target": target, "error": str(exc), "flagged": False, "risk": "none",
-                            "findings": [], "signals": {}})
+            results.append(failed_check(target, str(exc)))
     session.close()
-    if as_json:
-        click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
-    else:
-        for item in results:
-            if "error" in item:
-                click.echo(f"{item['target']}: ERROR {item['error']}")
-                continue
-            click.echo(f"{item['target']}: {'FLAGGED' if item['flagged'] else 'ok'} (risk {item['risk']})")
-            for finding in item["findings"]:
-                click.echo(f"  {finding['rule_id']} [{finding['severity']}] {finding['category']}: "
-                           f"{finding['excerpt']}")
+    render_checks(results, "json" if as_json else fmt, sys.stdout)
     if errors:
-        sys.exit(2)
+        sys.exit(ExitCode.FAILED)
     if not no_fail and any(item["flagged"] for item in results):
-        sys.exit(1)
+        sys.exit(ExitCode.FLAGGED)
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -552,24 +507,18 @@ def rules_lint(ctx: click.Context) -> None:
     for problem in problems:
         click.echo(str(problem))
     click.echo(f"{len(problems)} problem(s)")
-    sys.exit(1 if problems else 0)
+    sys.exit(ExitCode.FLAGGED if problems else ExitCode.OK)
 
 
 @rules_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@format_option("table", "csv", "json")
+@json_alias()
 @click.pass_context
-def rules_list(ctx: click.Context, as_json: bool) -> None:
+def rules_list(ctx: click.Context, fmt: str, as_json: bool) -> None:
     """Every loaded rule: id, version, category, severity, title."""
-    ruleset = rule_packs(settings_from(ctx))
-    rows = [{"id": r.id, "version": r.version, "status": r.status, "category": r.category, "severity": r.severity,
-             "title_zh": r.title_zh, "title_en": r.title_en, "diseases": list(r.diseases),
-             "legal_basis": list(r.legal_basis), "path": str(r.path), "sha256": r.sha256} for r in ruleset.rules]
-    if as_json:
-        click.echo(json.dumps({"digest": ruleset.digest, "rules": rows}, ensure_ascii=False, indent=2))
-        return
-    for row in rows:
-        click.echo(f"{row['id']:<36} v{row['version']} {row['severity']:<8} {row['category']:<26} {row['title_zh']}")
-    click.echo(f"{len(rows)} rules, digest {ruleset.digest[:16]}")
+    from pharmwatch.rules_render import render_rules
+
+    render_rules(rule_packs(settings_from(ctx)), "json" if as_json else fmt, sys.stdout)
 
 
 @rules_group.command("test")
@@ -583,7 +532,7 @@ def rules_test(ctx: click.Context) -> None:
     for failure in failures:
         click.echo(f"FAIL {failure.path} {failure.rule_id} {failure.kind}: {failure.sample!r}: {failure.reason}")
     click.echo(f"{len(ruleset.rules)} rules, {len(failures)} failing examples")
-    sys.exit(1 if failures else 0)
+    sys.exit(ExitCode.FLAGGED if failures else ExitCode.OK)
 
 
 # --- serp -------------------------------------------------------------------------------------
@@ -595,32 +544,22 @@ def serp_group() -> None:
 @serp_group.command("parse")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--engine", default=None, help="Engine name (default: detected from each page).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (the documented contract).")
-def serp_parse(files: tuple[Path, ...], engine: str | None, as_json: bool) -> None:
+@json_alias("Print one JSON object per file (the documented contract; same as --format json).")
+@format_option("table", "csv", "json")
+def serp_parse(files: tuple[Path, ...], engine: str | None, as_json: bool, fmt: str) -> None:
     """Parse saved result pages offline."""
     from crawler.serp import SerpParseError, parse_file
+    from crawler.serp.render import failed_file, parsed_file, render_serp_pages
 
     output, errors = [], 0
     for path in files:
         try:
-            page = parse_file(path, engine=engine)
-            output.append({"file": str(path), **page.to_json()})
+            output.append(parsed_file(path, parse_file(path, engine=engine)))
         except (OSError, SerpParseError) as exc:
             errors += 1
-            output.append({"file": str(path), "error": str(exc)})
-    if as_json:
-        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
-    else:
-        for item in output:
-            if "error" in item:
-                click.echo(f"{item['file']}: ERROR {item['error']}")
-                continue
-            state = "BLOCKED" if item["blocked"] else f"{len(item['results'])} results"
-            click.echo(f"{item['file']}: {item['engine']} {item['query']!r}: {state}")
-            for r in item["results"]:
-                ad = f" [{r['ad_label']}: {r['advertiser'] or '?'}]" if r["is_ad"] else ""
-                click.echo(f"  {r['rank']:>2}{ad} {r['title']} -> {r['url']}")
-    sys.exit(2 if errors else 0)
+            output.append(failed_file(path, str(exc)))
+    render_serp_pages(output, "json" if as_json else fmt, sys.stdout)
+    sys.exit(ExitCode.FAILED if errors else ExitCode.OK)
 
 
 # --- demo -------------------------------------------------------------------------------------
@@ -654,11 +593,11 @@ def demo_run(ctx: click.Context, hostile: bool) -> None:
             env.update(PHARMWATCH_CRAWL__MAX_PAGES_PER_SITE="60", PHARMWATCH_CRAWL__DOWNLOAD_TIMEOUT="10")
         base = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
         registries = sorted(DEMO_REGISTRY.glob("*.csv"))
-        steps = [["db", "upgrade"], *(["registry", "import", csv.stem, str(csv)] for csv in registries),
+        steps = [["db", "upgrade"], *(["registry", "import", path.stem, str(path)] for path in registries),
                  ["scan", *(["--site", "http://hostile.test/"] if hostile else [])], ["report", "daily"]]
         for args in steps:
             code = subprocess.call([*base, *args], env=env)
-            if code != 0:
+            if code != ExitCode.OK:
                 fail(f"`pharmwatch {' '.join(args)}` exited with {code}")
 
 

@@ -15,6 +15,25 @@ from pharmwatch.cli import cli
 SITES = Path(__file__).resolve().parent.parent / "demo" / "sites"
 
 
+_RULESETS: dict[tuple[str, ...] | None, object] = {}
+
+
+@pytest.fixture(autouse=True)
+def rule_packs_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands load the rule packs on every call; in-process, each set of packs is loaded once."""
+    import rules
+
+    load = rules.load_ruleset
+
+    def load_once(paths=None):  # type: ignore[no-untyped-def]
+        key = tuple(map(str, paths)) if paths else None
+        if key not in _RULESETS:
+            _RULESETS[key] = load(paths)  # a broken pack raises and is never kept
+        return _RULESETS[key]
+
+    monkeypatch.setattr(rules, "load_ruleset", load_once)
+
+
 @pytest.fixture
 def invoke(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -137,6 +156,7 @@ def test_registry_import_is_all_or_nothing_and_names_the_bad_line(invoke, tmp_pa
     assert exported.exit_code == 0 and "（浙）-经营性-2023-0012" in exported.output
 
 
+@pytest.mark.slow
 def test_rules_list_lint_and_test_cover_every_shipped_rule(invoke) -> None:  # type: ignore[no-untyped-def]
     listed = invoke("rules", "list", "--json")
     assert listed.exit_code == 0
@@ -157,3 +177,98 @@ def test_rules_lint_names_the_file_and_line_of_a_convention_problem(invoke, tmp_
     config.write_text(f'rule_paths = ["{tmp_path / "pack"}"]\n', encoding="utf-8")
     result = invoke("--config", str(config), "rules", "lint")
     assert result.exit_code == 1 and "Gout Cure.yaml" in result.stdout
+
+
+# --- exit codes and output formats ------------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+CLI_SOURCE = Path(__file__).resolve().parent.parent / "pharmwatch" / "cli.py"
+
+
+def test_the_readme_lists_every_exit_code_with_its_name_and_meaning() -> None:
+    import re
+
+    from pharmwatch.exit_codes import ExitCode
+
+    rows = re.findall(r"^\| (\d+) \| `(\w+)` \| (.+) \|$", README.read_text(encoding="utf-8"), re.MULTILINE)
+    assert [(int(code), name, meaning) for code, name, meaning in rows] == \
+        [(code.value, code.name, code.meaning) for code in ExitCode]
+
+
+def test_commands_exit_through_named_codes_only() -> None:
+    import re
+
+    source = CLI_SOURCE.read_text(encoding="utf-8")
+    assert not re.findall(r"\bexit\(\s*-?\d", source)  # sys.exit(ExitCode.X), never a bare number
+    assert "ExitCode.FAILED" in source and "ExitCode.FLAGGED" in source
+
+
+DATA_COMMANDS = [("check",), ("serp", "parse"), ("tip", "list"), ("report", "daily"), ("report", "ads"),
+                 ("rules", "list"), ("schedule", "show"), ("evidence", "verify")]
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS, ids=" ".join)
+def test_every_command_whose_output_is_data_takes_format(invoke, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0 and "--format [table|" in result.output and "json]" in result.output
+
+
+def test_rules_list_formats_and_the_old_json_flag_as_a_hidden_alias(invoke) -> None:  # type: ignore[no-untyped-def]
+    as_format = invoke("rules", "list", "--format", "json")
+    assert as_format.exit_code == 0 and as_format.stdout == invoke("rules", "list", "--json").stdout
+    assert "--json" not in invoke("rules", "list", "--help").output
+    rules = json.loads(as_format.stdout)["rules"]
+    header, *rows = invoke("rules", "list", "--format", "csv").stdout.splitlines()
+    assert header.startswith("id,version,status,category,severity") and len(rows) == len(rules)
+
+
+def test_check_format_json_is_the_json_contract_and_csv_has_a_row_per_finding(invoke) -> None:  # type: ignore[no-untyped-def]
+    claim_page = str(SITES / "tangan-cure.test" / "index.html")
+    contract = invoke("check", claim_page, "--json")
+    assert invoke("check", claim_page, "--format", "json").stdout == contract.stdout
+    (item,) = json.loads(contract.stdout)
+    as_csv = invoke("check", claim_page, "--format", "csv")
+    assert as_csv.exit_code == 1  # the format never changes the exit status
+    header, *rows = as_csv.stdout.splitlines()
+    assert header == "target,flagged,risk,error,rule_id,category,severity,excerpt"
+    assert [row.split(",")[4] for row in rows] == [f["rule_id"] for f in item["findings"]]
+    assert "FLAGGED" in invoke("check", claim_page).stdout
+
+
+def test_serp_parse_csv_has_a_row_per_result(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from demo.search_engine import handle
+
+    saved = tmp_path / "serp.html"
+    saved.write_bytes(handle("/s?wd=%E9%99%8D%E7%B3%96%E8%8D%AF&pn=0")[2])
+    (page,) = json.loads(invoke("serp", "parse", str(saved), "--format", "json").stdout)
+    rows = list(csv.DictReader(io.StringIO(invoke("serp", "parse", str(saved), "--format", "csv").stdout)))
+    assert [(r["rank"], r["url"]) for r in rows] == [(str(r["rank"]), r["url"]) for r in page["results"]]
+    assert {r["engine"] for r in rows} == {"mock"}
+
+
+def test_tips_and_ads_list_as_csv_and_json(invoke) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("tip", "add", "tangan-cure.test", "--source", "12315").exit_code == 0
+    (tip,) = json.loads(invoke("tip", "list", "--format", "json").stdout)
+    header, row = invoke("tip", "list", "--format", "csv").stdout.splitlines()
+    assert header.split(",") == list(tip) and row.startswith(f"{tip['id']},{tip['url']},")
+    assert json.loads(invoke("report", "ads", "--format", "json").stdout) == []
+    assert invoke("report", "ads", "--format", "csv").stdout.startswith("advertiser,first_seen,last_seen")
+
+
+def test_schedule_show_as_json(invoke) -> None:  # type: ignore[no-untyped-def]
+    jobs = json.loads(invoke("schedule", "show", "--format", "json").stdout)
+    assert jobs and jobs[0]["job_id"] == "nightly" and set(jobs[0]) == {"job_id", "cron", "args", "next_run"}
+
+
+def test_evidence_verify_format_json_and_its_old_json_flag(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    not_a_package = tmp_path / "case.wacz"
+    not_a_package.write_bytes(b"not a zip")
+    as_format = invoke("evidence", "verify", str(not_a_package), "--format", "json")
+    assert as_format.exit_code == 1  # FLAGGED: the package does not verify
+    assert as_format.stdout == invoke("evidence", "verify", str(not_a_package), "--json").stdout
+    report = json.loads(as_format.stdout)
+    assert report["ok"] is False and report["problems"][0]["file"] == "case.wacz"
+    assert invoke("evidence", "verify", str(not_a_package)).stdout.startswith("FAILED case.wacz")

@@ -63,6 +63,8 @@ def test_a_bad_cron_is_refused_before_anything_is_scheduled(tmp_path: Path) -> N
     assert result.exit_code == 2 and "cron" in result.output
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_scheduled_job_runs_a_real_scan_of_its_query_set(demo_web: str, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"

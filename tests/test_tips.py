@@ -228,6 +228,8 @@ def test_importing_the_same_tip_file_twice_adds_nothing(invoke, tmp_path: Path) 
 
 # --- a scan crawls them -------------------------------------------------------------------------
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_scan_crawls_pending_tips_marks_them_scanned_and_the_daily_list_names_them(
         demo_web: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -273,6 +275,7 @@ def test_a_scan_crawls_pending_tips_marks_them_scanned_and_the_daily_list_names_
 
 # --- on the production database -----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_tips_migrate_store_and_stay_unique_on_postgresql(postgres_url: str, tmp_path: Path) -> None:  # noqa: F811
     from sqlalchemy import func, text
 

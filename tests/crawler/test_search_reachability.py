@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from demo.server import DemoWeb
 from storage.db import make_engine, session_factory
 from storage.models import SearchQueryRun
 from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_an_engine_with_its_own_proxy_and_chromium_is_reached_through_that_proxy(tmp_path: Path) -> None:

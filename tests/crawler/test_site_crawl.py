@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage.db import make_engine, session_factory
@@ -13,12 +14,15 @@ from storage.models import Capture, ScanRun
 from tests.conftest import ROOT, run_cli
 
 
+@pytest.mark.slow
 def test_scrapy_list_shows_the_spiders() -> None:
     result = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["search", "site"]
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_site_crawl_keeps_its_budget_and_records_every_failure_with_its_reason(
         demo_web: str, tmp_path: Path) -> None:
     config = tmp_path / "pharmwatch.toml"

@@ -450,6 +450,7 @@ def test_stop_closes_idle_keep_alive_connections_and_frees_the_port() -> None:
     assert not web.running
 
 
+@pytest.mark.slow
 def test_serve_writes_the_port_file_once_listening_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     port_file = tmp_path / "demo.port"
     command = [sys.executable, "-m", "demo.server", "--port", "0", "--port-file", str(port_file)]

@@ -1,12 +1,10 @@
-"""Fixtures for evidence packages: captures' WARC files made here with warcio (as the crawler writes
-them), PNG screenshots, a demo case, and a real RFC 3161 authority (`openssl ts -reply` behind a
+"""Fixtures for evidence packages: captures' WARC files written by the crawler's own code
+(crawler/warc.py), PNG screenshots, a demo case, and a real RFC 3161 authority (`openssl ts -reply` behind a
 tiny HTTP handler on loopback, with a throwaway CA and TSA certificate)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import struct
 import subprocess
 import threading
@@ -17,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from cases.evidence import KeyPair, PackageSummary, PageEntry, build_package, init_keys
+from crawler.items import CaptureItem
+from crawler.warc import capture_warc
 
 CAPTURED_AT = datetime(2026, 3, 2, 1, 30, 5, tzinfo=UTC)
 CURE_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>糖尿病克星 特效降糖胶囊</title></head>
@@ -45,66 +44,26 @@ def png(width: int, height: int, seed: int = 0) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
-def _metadata(url: str, final_url: str, at: datetime, ip: str, rendered: bool, status: int | None) -> bytes:
-    return json.dumps({
-        "url": url, "final_url": final_url, "fetched_at": _warc_date(at), "server_ip": ip, "rendered": rendered,
-        "status_code": status, "truncated": False, "crawler": "pharmwatch/0.1.0",
-        "user_agent": "Mozilla/5.0 (PharmWatch test)", "egress_proxy": "http://127.0.0.1:8899",
-    }, ensure_ascii=False).encode("utf-8")
-
-
-def _warc_date(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+USER_AGENT = "Mozilla/5.0 (PharmWatch test)"
+EGRESS_PROXY = "http://127.0.0.1:8899"
 
 
 def fetch_warc(url: str, body: bytes, *, at: datetime = CAPTURED_AT, ip: str = "203.0.113.7", status: int = 200,
                content_type: str = "text/html; charset=utf-8") -> bytes:
-    """A plain fetch as the crawler stores it: request + response (headers and body) + metadata."""
-    out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True, warc_version="1.1")
-    common = {"WARC-Date": _warc_date(at), "WARC-IP-Address": ip}
-    host = url.split("/")[2]
-    request = writer.create_warc_record(
-        url, "request", payload=io.BytesIO(b""),
-        http_headers=StatusAndHeaders("GET / HTTP/1.1", [("Host", host), ("User-Agent", "Mozilla/5.0")],
-                                      is_http_request=True),
-        warc_headers_dict=dict(common))
-    response = writer.create_warc_record(
-        url, "response", payload=io.BytesIO(body),
-        http_headers=StatusAndHeaders(f"{status} OK", [("Content-Type", content_type), ("Server", "nginx")],
-                                      protocol="HTTP/1.1"),
-        warc_headers_dict=dict(common))
-    request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
-    metadata = writer.create_warc_record(
-        url, "metadata", payload=io.BytesIO(_metadata(url, url, at, ip, False, status)),
-        warc_content_type="application/json",
-        warc_headers_dict={**common, "WARC-Concurrent-To": request.rec_headers.get_header("WARC-Record-ID")})
-    for record in (request, response, metadata):
-        writer.write_record(record)
-    return out.getvalue()
+    """A plain fetch as the crawler stores it (crawler/warc.py): request + response + metadata."""
+    host = urlsplit(url).netloc
+    item = CaptureItem(url=url, site=host, final_url=url, status_code=status, body=body, server_ip=ip, fetched_at=at,
+                       content_type=content_type, request_headers=[("Host", host), ("User-Agent", "Mozilla/5.0")],
+                       response_headers=[("Content-Type", content_type), ("Server", "nginx")])
+    return capture_warc(item, user_agent=USER_AGENT, proxy=EGRESS_PROXY)
 
 
 def rendered_warc(url: str, dom: bytes, screenshot: bytes, *, at: datetime = CAPTURED_AT,
                   ip: str = "203.0.113.7") -> bytes:
-    """A Chromium-rendered page: resource records of the DOM and the screenshot + metadata."""
-    out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True, warc_version="1.1")
-    common = {"WARC-Date": _warc_date(at), "WARC-IP-Address": ip}
-    records = [
-        writer.create_warc_record(url, "resource", payload=io.BytesIO(dom),
-                                  warc_content_type="text/html; charset=utf-8",
-                                  warc_headers_dict={**common, "WARC-Resource-Type": "rendered-dom"}),
-        writer.create_warc_record(f"urn:pharmwatch:screenshot:{url}", "resource", payload=io.BytesIO(screenshot),
-                                  warc_content_type="image/png",
-                                  warc_headers_dict={**common, "WARC-Refers-To-Target-URI": url}),
-    ]
-    records.append(writer.create_warc_record(
-        url, "metadata", payload=io.BytesIO(_metadata(url, url, at, ip, True, 200)),
-        warc_content_type="application/json",
-        warc_headers_dict={**common, "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")}))
-    for record in records:
-        writer.write_record(record)
-    return out.getvalue()
+    """A Chromium-rendered page as the crawler stores it: resource records of DOM and screenshot + metadata."""
+    item = CaptureItem(url=url, site=urlsplit(url).netloc, final_url=url, rendered=True, status_code=200, body=dom,
+                       screenshot=screenshot, server_ip=ip, fetched_at=at)
+    return capture_warc(item, user_agent=USER_AGENT, proxy=EGRESS_PROXY)
 
 
 def sha(data: bytes) -> str:

@@ -104,6 +104,7 @@ def test_an_unreachable_tsa_fails_the_export_and_leaves_no_file(demo: DemoCase, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mask", [0x01, 0x20, 0x80])  # 0x20 flips letter case: names must match by byte
 def test_no_byte_of_a_token_can_change_unnoticed(stamped: PackageSummary, mask: int) -> None:
     """CMS leaves parts of a token outside the signature (certificates, algorithm parameters, versions):

@@ -72,6 +72,7 @@ def test_a_flipped_byte_in_any_member_is_found_and_named(package: PackageSummary
         assert name in report.files_with_problems(), (name, report.lines())
 
 
+@pytest.mark.slow
 def test_every_byte_of_the_signed_digest_matters(stamped: PackageSummary, keys: KeyPair) -> None:
     """The digest file holds what the hashes cannot cover (signature, key, timestamp token): no single
     byte of it may change unnoticed, whatever the byte."""
@@ -199,6 +200,7 @@ def test_a_package_without_its_digest_is_unsigned(package: PackageSummary, tmp_p
     assert [str(p) for p in report.problems] == [f"{m.DIGEST}: removed: missing from the package"]
 
 
+@pytest.mark.slow
 def test_verify_needs_neither_a_database_nor_weasyprint(package: PackageSummary, keys: KeyPair) -> None:
     """On a machine with only the package and pharmwatch: no database, no storage layer, no PDF stack."""
     code = (

@@ -14,11 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage.db import make_engine, session_factory
 from storage.models import Capture, ScanRun
 from tests.conftest import ROOT, cli_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SITES = ["tangan-cure.test", "xueya-wen.test", "shenkang-tang.test", "fengshi-gutong.test",
          "tongfeng-ling.test", "js-shop.test", "gbk-yaofang.test", "nanbao-zhuangyang.test"]

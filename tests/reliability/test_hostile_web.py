@@ -23,6 +23,8 @@ from storage.db import make_engine, session_factory
 from storage.models import Capture, ScanRun, Site
 from tests.conftest import ROOT, cli_env, run_cli
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 LIMIT = 2 * 1024 * 1024
 Check = Callable[[Capture, list[Capture]], bool]
 

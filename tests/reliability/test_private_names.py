@@ -20,6 +20,8 @@ from storage.db import make_engine, session_factory
 from storage.models import Capture
 from tests.conftest import run_cli
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 def own_name_resolving_privately() -> tuple[str, str]:
     name = socket.gethostname()

@@ -139,6 +139,7 @@ def test_the_fast_paths_equal_the_character_by_character_reference(text: str) ->
     assert list(norm.ends) == expected_ends
 
 
+@pytest.mark.slow
 def test_every_basic_plane_character_normalises_like_the_reference() -> None:
     # Character by character: catches a table built from the wrong mapping.
     from rules.normalise import _map_char

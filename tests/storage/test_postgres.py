@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, select, text
 
 from storage import db
 from storage.models import Capture, ScanRun
 from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_migrations_create_the_schema_on_postgresql(postgres_url: str) -> None:
@@ -19,6 +22,7 @@ def test_migrations_create_the_schema_on_postgresql(postgres_url: str) -> None:
     assert {"site", "scan_run", "capture", "finding", "cases", "audit_event"} <= tables
 
 
+@pytest.mark.browser
 def test_a_scan_stores_into_postgresql(postgres_url: str, demo_web: str, tmp_path: Path) -> None:
     with db.make_engine(postgres_url).begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

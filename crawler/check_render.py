@@ -1,0 +1,43 @@
+"""Renders `check` results (crawler.check.check_target's contract objects) as a table, CSV or JSON.
+
+JSON is the documented `check --json` contract (README): one array, one object per input, in
+input order. CSV has one row per finding (an input without findings, or that failed, one row).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import Any, TextIO
+
+FORMATS = ("table", "csv", "json")
+CSV_COLUMNS = ["target", "flagged", "risk", "error", "rule_id", "category", "severity", "excerpt"]
+
+
+def failed_check(target: str, error: str) -> dict[str, Any]:
+    """The contract object of an input that could not be read or fetched."""
+    return {"target": target, "error": error, "flagged": False, "risk": "none", "findings": [], "signals": {}}
+
+
+def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        for item in results:
+            head = [item["target"], item["flagged"], item["risk"], item.get("error", "")]
+            for finding in item["findings"] or [None]:
+                writer.writerow([*head, *([finding["rule_id"], finding["category"], finding["severity"],
+                                           finding["excerpt"]] if finding else ["", "", "", ""])])
+    elif fmt == "table":
+        for item in results:
+            if "error" in item:
+                out.write(f"{item['target']}: ERROR {item['error']}\n")
+                continue
+            out.write(f"{item['target']}: {'FLAGGED' if item['flagged'] else 'ok'} (risk {item['risk']})\n")
+            for finding in item["findings"]:
+                out.write(f"  {finding['rule_id']} [{finding['severity']}] {finding['category']}: "
+                          f"{finding['excerpt']}\n")
+    else:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

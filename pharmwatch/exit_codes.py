@@ -1,0 +1,30 @@
+"""Exit statuses of every `pharmwatch` command, named once (like browsertrix-crawler's ExitCodes).
+
+Commands exit through these names, never bare integers; the README's table lists them (a test
+keeps the table and this module in step). The values are a contract with scripts: never renumber.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FLAGGED = 1
+    FAILED = 2
+
+    @property
+    def meaning(self) -> str:
+        return MEANINGS[self]
+
+
+MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "Done: nothing flagged, no problem found.",
+    ExitCode.FLAGGED: ("The command ran and found what it looks for: `check` flagged an input (unless "
+                       "`--no-fail`), `rules lint` a convention problem, `rules test` a failing example, "
+                       "`evidence verify` a package that does not verify."),
+    ExitCode.FAILED: ("The command could not do its job: bad arguments or settings, an unreadable input or URL, "
+                      "broken rule packs, a refused tip or registry file, nothing to scan, a scan that stopped "
+                      "or is already running; stderr names the fix. Click's usage errors exit 2 as well."),
+}
