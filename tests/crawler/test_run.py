@@ -13,7 +13,7 @@ from rules import load_ruleset
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Capture
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture

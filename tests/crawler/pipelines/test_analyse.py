@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scrapy.http import Request
 
+from cases.registries import import_csv
 from crawler.items import CaptureItem, SerpPageItem
 from crawler.pipelines.analyse import PageAnalysisPipeline
 from crawler.serp import build_search_url, parse_serp
@@ -16,7 +17,6 @@ from crawler.spiders.site import SiteSpider
 from demo.search_engine import handle
 from rules import RuleSet
 from storage.db import make_engine, session_factory, transaction
-from storage.registry import import_csv
 from tests.crawler.in_process import fetch, project_crawler, with_spider
 from tests.crawler.pipelines.conftest import Store
 
