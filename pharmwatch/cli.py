@@ -309,6 +309,22 @@ def keys_init(ctx: click.Context, force: bool) -> None:
     except KeyExistsError as exc:
         fail(str(exc))
     click.echo(f"signing key {keys.fingerprint} in {settings.home / 'keys'}")
+    click.echo("publish this fingerprint to the offices you send evidence to: they verify packages with "
+               "`pharmwatch evidence verify --fingerprint …`")
+
+
+@keys_group.command("show")
+@click.pass_context
+def keys_show(ctx: click.Context) -> None:
+    """Print the fingerprint of this installation's signing key (what receivers verify packages against)."""
+    from cases.evidence import KeyMissingError, load_keys
+
+    settings = settings_from(ctx)
+    try:
+        keys = load_keys(settings.home)
+    except KeyMissingError as exc:
+        fail(str(exc))
+    click.echo(keys.fingerprint)
 
 
 @cli.group("evidence")
@@ -323,9 +339,10 @@ def evidence_group() -> None:
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="…to this day (inclusive).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The .wacz file to write.")
 @click.option("--by", "exported_by", default=os.environ.get("USER", "pharmwatch"), help="Who exports (audit log).")
+@click.option("--force", is_flag=True, help="Replace an existing file at --output.")
 @click.pass_context
 def evidence_export(ctx: click.Context, case_id: int | None, domain: str | None, date_from: datetime | None,
-                    date_to: datetime | None, output: Path, exported_by: str) -> None:
+                    date_to: datetime | None, output: Path, exported_by: str, force: bool) -> None:
     """Write a signed WACZ evidence package (report.pdf in Chinese, findings, custody, WARC)."""
     from cases.evidence import KeyMissingError, TimestampError, load_keys
     from cases.evidence.collect import NothingToExport, export_evidence
@@ -334,6 +351,9 @@ def evidence_export(ctx: click.Context, case_id: int | None, domain: str | None,
 
     if (case_id is None) == (domain is None):
         fail("give either --case N or --site DOMAIN")
+    if output.exists() and not force:
+        fail(f"{output} exists: an evidence package already sent may be its only copy; "
+             "choose another name or pass --force to replace it")
     settings = settings_from(ctx)
     try:
         keys = load_keys(settings.home)
@@ -356,23 +376,30 @@ def evidence_export(ctx: click.Context, case_id: int | None, domain: str | None,
 @evidence_group.command("verify")
 @click.argument("package", type=click.Path(path_type=Path, exists=True))
 @click.option("--key", "key_file", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Trust only this public key (PEM); default: the key inside the package.")
+              help="The exporting office's public key (PEM): the package must be signed by it.")
+@click.option("--fingerprint", default=None,
+              help="Or its fingerprint (sha256:…, as `pharmwatch keys show` prints there).")
 @click.option("--tsa-roots", type=click.Path(path_type=Path, exists=True), default=None,
               help="CA certificates (PEM) trusted for the timestamp.")
 @format_option("table", "json")
 @json_alias()
-def evidence_verify(package: Path, key_file: Path | None, tsa_roots: Path | None, fmt: str, as_json: bool) -> None:
-    """Recompute every hash, check signature and timestamp; OK or each problem by file."""
+def evidence_verify(package: Path, key_file: Path | None, fingerprint: str | None, tsa_roots: Path | None,
+                    fmt: str, as_json: bool) -> None:
+    """Recompute every hash, check signature, signer and timestamp; OK or each problem by file.
+
+    Without --key or --fingerprint the signer is not checked: exit status 3 (origin unchecked).
+    """
     from cases.evidence import verify_package
 
     report = verify_package(package, trusted_key=key_file.read_bytes() if key_file else None,
+                            trusted_fingerprint=fingerprint,
                             trusted_tsa_roots=tsa_roots.read_bytes() if tsa_roots else None)
     if as_json or fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         for line in report.lines():
             click.echo(line)
-    sys.exit(ExitCode.OK if report.ok else ExitCode.FLAGGED)
+    sys.exit({"trusted": ExitCode.OK, "unchecked": ExitCode.ORIGIN_UNCHECKED}.get(report.origin, ExitCode.FLAGGED))
 
 
 # --- schedule ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     OK = 0
     FLAGGED = 1
     FAILED = 2
+    ORIGIN_UNCHECKED = 3
 
     @property
     def meaning(self) -> str:
@@ -27,4 +28,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.FAILED: ("The command could not do its job: bad arguments or settings, an unreadable input or URL, "
                       "broken rule packs, a refused tip or registry file, nothing to scan, a scan that stopped "
                       "or is already running; stderr names the fix. Click's usage errors exit 2 as well."),
+    ExitCode.ORIGIN_UNCHECKED: ("`evidence verify` without `--key` or `--fingerprint`: every byte is as signed, but "
+                                "the signer was not compared with a trusted key, so anyone could have changed and "
+                                "re-signed the package; compare the printed fingerprint with the exporting office's."),
 }

@@ -211,8 +211,17 @@ def test_a_supervisor_exports_a_demo_case_that_anyone_can_verify(scanned: dict, 
     assert {"archive/data.warc.gz", "pages/pages.jsonl", "datapackage.json", "datapackage-digest.json",
             "report/report.pdf", "report/report.html", "evidence/findings.json", "evidence/custody.json"} <= names
 
-    verified = run_cli("evidence", "verify", str(package), home=tmp_path / "elsewhere", config=None)
-    assert verified.returncode == 0, verified.stdout
+    again = run_cli("evidence", "export", "--case", str(case_id), "-o", str(package), home=home)
+    assert again.returncode == 2 and "--force" in again.stderr  # an exported package is never overwritten
+
+    # The receiving office checks the signer against the fingerprint the exporting office published.
+    fingerprint = run_cli("keys", "show", home=home).stdout.strip()
+    assert fingerprint.startswith("sha256:")
+    verified = run_cli("evidence", "verify", str(package), "--fingerprint", fingerprint,
+                       home=tmp_path / "elsewhere", config=None)
+    assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified.stdout
+    unchecked = run_cli("evidence", "verify", str(package), home=tmp_path / "elsewhere", config=None)
+    assert unchecked.returncode == 3 and unchecked.stdout.startswith("ORIGIN UNCHECKED"), unchecked.stdout
     wacz = shutil.which("wacz") or str(Path(sys.executable).parent / "wacz")
     assert subprocess.run([wacz, "validate", "--file", str(package)], capture_output=True).returncode == 0
 
