@@ -6,25 +6,30 @@ what monitors read every morning. `pharmwatch report daily --format` picks one.
 
 from __future__ import annotations
 
-import csv
 import json
+from datetime import UTC, datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from cases.daily import DailyReport, SearchSighting
+from outputs import SafeCsvWriter, terminal_text
 
 FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = ["domain", "risk", "categories", "top_rules", "excerpt", "first_seen", "captures", "screenshot",
                "case_id", "reached_through", "tips"]
 TABLE_SIGHTINGS = 4  # search sightings shown per site in the table (the rest are counted)
+COMPACT_EXCERPT = 90  # characters of excerpt in the compact table (the wide table, CSV and JSON show it all)
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 
 
-def render_daily(report: DailyReport, fmt: str, out: TextIO) -> None:
+def render_daily(report: DailyReport, fmt: str, out: TextIO, *, wide: bool = False, width: int | None = None) -> None:
+    """`width`: the table's width (default: the terminal's); `wide`: every column, not the compact set."""
     if fmt == "json":
         out.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         daily_csv(report, out)
     elif fmt == "table":
-        daily_table(report, out)
+        daily_table(report, out, wide=wide, width=width)
     else:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
@@ -36,7 +41,7 @@ def sighting_label(s: SearchSighting) -> str:
 
 
 def daily_csv(report: DailyReport, out: TextIO) -> None:
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(CSV_COLUMNS)
     for s in report.sites:
         writer.writerow([s.domain, s.risk, ";".join(s.categories), ";".join(r.rule_id for r in s.top_rules),
@@ -45,20 +50,53 @@ def daily_csv(report: DailyReport, out: TextIO) -> None:
                          ";".join(map(str, s.tips))])
 
 
-def daily_table(report: DailyReport, out: TextIO) -> None:
+def local_time(iso_utc: str, timezone: str) -> str:
+    """`2026-12-07 09:31 +08:00`: a stored UTC time in the report's timezone, with its offset."""
+    moment = datetime.fromisoformat(iso_utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(timezone))
+    offset = local.strftime("%z")  # +0800
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def daily_table(report: DailyReport, out: TextIO, *, wide: bool = False, width: int | None = None) -> None:
+    """Monitors' morning table. Every crawled string is rich `Text`, never markup: a page title like
+    `降糖神药[/b]` is shown as written. Compact by default (fits 120 columns); `wide` adds categories,
+    search sightings, capture counts and screenshots."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Flagged sites {report.day} ({report.timezone}): {len(report.sites)}", show_lines=True)
-    for column in ("domain", "risk", "categories", "top rules / excerpt", "reached through search",
-                   "first seen", "captures", "screenshot"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=terminal_text(f"Flagged sites {report.day} ({report.timezone}): {len(report.sites)}"),
+                  show_lines=True, expand=False)
+    table.add_column("case", no_wrap=True)
+    table.add_column("site", overflow="fold", min_width=24)
+    table.add_column("risk", no_wrap=True)
+    table.add_column("rules", overflow="fold", max_width=26 if not wide else None)
+    table.add_column("excerpt", overflow="fold", ratio=1)
+    table.add_column("first seen", no_wrap=True)
+    if wide:
+        for column in ("categories", "reached through search", "captures", "screenshot"):
+            table.add_column(column, overflow="fold")
     for s in report.sites:
-        rules = "\n".join(f"{r.rule_id} [{r.severity}]\n  {r.excerpt}" for r in s.top_rules)
-        reached = "\n".join(map(sighting_label, s.reached_through[:TABLE_SIGHTINGS])) or "-"
-        if len(s.reached_through) > TABLE_SIGHTINGS:
-            reached += f"\n… +{len(s.reached_through) - TABLE_SIGHTINGS}"
-        domain = s.domain + (f"\ntips: {', '.join(f'#{t}' for t in s.tips)}" if s.tips else "")
-        table.add_row(domain, s.risk, "\n".join(s.categories), rules, reached, s.first_seen[:16],
-                      str(s.captures), s.screenshot or "-")
-    Console(file=out, width=max(160, Console().width)).print(table)
+        site = terminal_text(s.domain)
+        if s.tips:
+            site.append(terminal_text(f"\ntips: {', '.join(f'#{t}' for t in s.tips)}", style="dim"))
+        rules = terminal_text("")
+        for i, rule in enumerate(s.top_rules):
+            rules.append(terminal_text(("\n" if i else "") + (rule.title or rule.rule_id)))
+            rules.append(terminal_text(f" [{rule.severity}]", style=SEVERITY_STYLE.get(rule.severity, "")))
+        excerpt = s.top_rules[0].excerpt if s.top_rules else ""
+        if not wide and len(excerpt) > COMPACT_EXCERPT:
+            excerpt = excerpt[:COMPACT_EXCERPT] + "…"
+        row = [terminal_text(f"#{s.case_id}" if s.case_id else "-"), site,
+               terminal_text(s.risk, style=SEVERITY_STYLE.get(s.risk, "")), rules, terminal_text(excerpt),
+               terminal_text(local_time(s.first_seen, report.timezone))]
+        if wide:
+            reached = "\n".join(map(sighting_label, s.reached_through[:TABLE_SIGHTINGS])) or "-"
+            if len(s.reached_through) > TABLE_SIGHTINGS:
+                reached += f"\n… +{len(s.reached_through) - TABLE_SIGHTINGS}"
+            row += [terminal_text("\n".join(s.categories)), terminal_text(reached), terminal_text(str(s.captures)),
+                    terminal_text(s.screenshot or "-")]
+        table.add_row(*row)
+    Console(file=out, width=width, soft_wrap=False).print(table)

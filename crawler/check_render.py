@@ -6,9 +6,10 @@ input order. CSV has one row per finding (an input without findings, or that fai
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any, TextIO
+
+from outputs import SafeCsvWriter, terminal_line
 
 FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = ["target", "flagged", "risk", "error", "rule_id", "category", "severity", "excerpt"]
@@ -23,7 +24,7 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(out)
+        writer = SafeCsvWriter(out)
         writer.writerow(CSV_COLUMNS)
         for item in results:
             head = [item["target"], item["flagged"], item["risk"], item.get("error", "")]
@@ -33,11 +34,12 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
     elif fmt == "table":
         for item in results:
             if "error" in item:
-                out.write(f"{item['target']}: ERROR {item['error']}\n")
+                out.write(f"{terminal_line(item['target'])}: ERROR {terminal_line(item['error'])}\n")
                 continue
-            out.write(f"{item['target']}: {'FLAGGED' if item['flagged'] else 'ok'} (risk {item['risk']})\n")
+            verdict = "FLAGGED" if item["flagged"] else "ok"
+            out.write(f"{terminal_line(item['target'])}: {verdict} (risk {item['risk']})\n")
             for finding in item["findings"]:
                 out.write(f"  {finding['rule_id']} [{finding['severity']}] {finding['category']}: "
-                          f"{finding['excerpt']}\n")
+                          f"{terminal_line(finding['excerpt'])}\n")
     else:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

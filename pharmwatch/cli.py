@@ -446,8 +446,9 @@ def report() -> None:
 @report.command("daily")
 @click.option("--date", "day", default=None, help="Day (YYYY-MM-DD) in the report timezone; default today.")
 @format_option("table", "csv", "json")
+@click.option("--wide", is_flag=True, help="Table: every column (categories, search sightings, screenshots).")
 @click.pass_context
-def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
+def report_daily(ctx: click.Context, day: str | None, fmt: str, wide: bool) -> None:
     """Today's flagged-site list (or another day's)."""
     from cases.daily import daily_report
     from cases.daily_render import render_daily
@@ -461,7 +462,7 @@ def report_daily(ctx: click.Context, day: str | None, fmt: str) -> None:
         fail(f"--date {day!r}: expected YYYY-MM-DD")
     with session_factory(database(settings))() as session:
         result = daily_report(session, the_day, zone, settings.blob_dir)
-    render_daily(result, fmt, sys.stdout)
+    render_daily(result, fmt, sys.stdout, wide=wide)
 
 
 @report.command("ads")
@@ -586,7 +587,9 @@ def serp_parse(files: tuple[Path, ...], engine: str | None, as_json: bool, fmt: 
             errors += 1
             output.append(failed_file(path, str(exc)))
     render_serp_pages(output, "json" if as_json else fmt, sys.stdout)
-    sys.exit(ExitCode.FAILED if errors else ExitCode.OK)
+    # A page read as nothing (parse_error) is a failure in every format, like a file that cannot be read.
+    unread = errors + sum(1 for item in output if item.get("parse_error"))
+    sys.exit(ExitCode.FAILED if unread else ExitCode.OK)
 
 
 # --- demo -------------------------------------------------------------------------------------

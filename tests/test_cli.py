@@ -272,3 +272,16 @@ def test_evidence_verify_format_json_and_its_old_json_flag(invoke, tmp_path: Pat
     report = json.loads(as_format.stdout)
     assert report["ok"] is False and report["problems"][0]["file"] == "case.wacz"
     assert invoke("evidence", "verify", str(not_a_package)).stdout.startswith("FAILED case.wacz")
+
+
+@pytest.mark.parametrize("output", [["--json"], ["--format", "table"], ["--format", "csv"]])
+def test_serp_parse_an_empty_parse_fails_in_every_format(invoke, tmp_path: Path, output: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from demo.search_engine import handle
+
+    _status, _headers, body = handle("/s?wd=%E9%99%8D%E7%B3%96%E8%8D%AF&pn=0")
+    changed = tmp_path / "changed.html"  # the engine changed its markup: nothing can be read
+    changed.write_bytes(body.replace(b"<h3", b"<h4").replace(b"</h3>", b"</h4>"))
+    result = invoke("serp", "parse", str(changed), *output)
+    assert result.exit_code == 2, result.output
+    if output == ["--format", "table"]:
+        assert ": PARSE ERROR: 0 results found" in result.stdout
