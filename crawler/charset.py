@@ -210,6 +210,27 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+_MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"GIF8": "GIF", b"\xff\xd8\xff": "JPEG", b"PK\x03\x04": "ZIP",
+          b"MZ": "Windows executable", b"\x7fELF": "ELF executable", b"\x1f\x8b": "gzip",
+          b"RIFF": "RIFF (WebP, WAV, AVI)", b"\x00\x00\x01\x00": "icon", b"7z\xbc\xaf": "7-Zip",
+          b"Rar!": "RAR"}
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1b")  # control bytes text files do contain
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What binary format `data` is (by its magic bytes; "binary data" when most of its start is
+    control bytes), or None for text in any charset, UTF-16/32 included. Sellers serve files as
+    text/html, and a PNG renamed .html must not be analysed as a page (and pass as clean)."""
+    kind = next((kind for magic, kind in _MAGIC.items() if data.startswith(magic)), None)
+    if kind is not None:
+        return kind
+    head = data[:4096]
+    if not head or _bom(head)[0] or _utf16_without_bom(data):
+        return None
+    controls = sum(1 for byte in head if byte < 0x20 and byte not in _TEXT_CONTROLS)
+    return "binary data" if controls * 30 > len(head) else None  # random bytes: about 1 in 10
+
+
 def ascii_head(data: bytes) -> bytes:
     """The start of `data` as ASCII-compatible bytes, for sniffing markup: UTF-16/32 (Windows "Unicode",
     with a BOM) re-encoded as UTF-8, BOM-less UTF-16 with its NUL bytes dropped, anything else as is."""

@@ -9,12 +9,15 @@ import email
 import email.policy
 import re
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import brotli
+
 from crawler.addresses import AddressPolicy
-from crawler.charset import ascii_head, decode_html, decode_text
+from crawler.charset import ascii_head, binary_kind, decode_html, decode_text
 from crawler.extract import extract_document
 from rules import RuleSet, TextDocument
 from rules.reference.checks import reference_signals
@@ -29,6 +32,13 @@ class CheckError(Exception):
     """An input that could not be read or fetched; the message says which and why."""
 
 
+class NotAnalysed(Exception):
+    """An input that was read but holds nothing the rules can read (binary, empty, an undecoded body).
+
+    It must never pass as "ok": the contract object says `analysed: false` and `not_analysed: <why>`.
+    """
+
+
 def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_private: list[str] | None = None,
                  timeout: float = 30.0, registry: RegistryLookup | None = None) -> dict[str, Any]:
     """Analyse one file path or http(s) URL and return the contract object.
@@ -37,15 +47,23 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
     for a URL the host is known, so a licence can be checked against the site it is shown on.
     """
     host = None
-    if target.startswith(("http://", "https://")):
-        document = _fetch(target, proxy, allow_private or [], timeout)
-        host = urlsplit(target).hostname
-    else:
-        document = read_document(Path(target))
+    try:
+        if target.startswith(("http://", "https://")):
+            document = _fetch(target, proxy, allow_private or [], timeout)
+            host = urlsplit(target).hostname
+        else:
+            document = read_document(Path(target))
+        if not document.text.strip():
+            raise NotAnalysed("no text: nothing visible, no title, no description (a page built by scripts "
+                              "needs a scan, which renders it in Chromium)")
+    except NotAnalysed as exc:
+        return {"target": target, "analysed": False, "not_analysed": str(exc), "flagged": False, "risk": "none",
+                "findings": [], "signals": {}}
     signals = reference_signals(document.text, host=host, server_ip=None, registry=registry)
     analysis = ruleset.analyse(document, signals=signals)
     return {
         "target": target,
+        "analysed": True,
         "flagged": analysis.flagged,
         "risk": analysis.risk,
         "findings": [
@@ -69,6 +87,7 @@ def read_document(path: Path) -> TextDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise CheckError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    _refuse_non_text(data)
     if path.suffix.lower() in _MHTML_SUFFIXES or _looks_like_mhtml(data):
         page = _mhtml_page(data)
         if page is not None:
@@ -128,6 +147,42 @@ class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _refuse_non_text(data: bytes) -> None:
+    if not data.strip():
+        raise NotAnalysed("empty: no content")
+    kind = binary_kind(data)
+    if kind:
+        raise NotAnalysed(f"binary content ({kind}), not a page")
+
+
+def _decompressed(body: bytes, encoding: str) -> bytes:
+    """The body as the server meant it (we ask for no compression, hostile servers send it anyway),
+    inflated at most to MAX_FETCH_BYTES: a compression bomb is named, not inflated."""
+    if encoding in ("identity", ""):
+        return body
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        inflater = zlib.decompressobj(wbits=47 if encoding != "deflate" else 15)  # 47: gzip or zlib header
+        try:
+            data = inflater.decompress(body, MAX_FETCH_BYTES)
+        except zlib.error as exc:
+            raise NotAnalysed(f"compressed body (Content-Encoding: {encoding}) cannot be decoded: {exc}") from None
+        if inflater.unconsumed_tail:
+            raise NotAnalysed(f"compressed body (Content-Encoding: {encoding}) inflates beyond "
+                              f"{MAX_FETCH_BYTES} bytes: a compression bomb")
+        return data
+    if encoding == "br":
+        decoder = brotli.Decompressor()
+        try:
+            data = decoder.process(body, output_buffer_limit=MAX_FETCH_BYTES)
+        except brotli.error as exc:
+            raise NotAnalysed(f"compressed body (Content-Encoding: br) cannot be decoded: {exc}") from None
+        if not decoder.is_finished():
+            raise NotAnalysed(f"compressed body (Content-Encoding: br) inflates beyond {MAX_FETCH_BYTES} bytes "
+                              "or is cut: a compression bomb")
+        return data
+    raise NotAnalysed(f"body in an unknown Content-Encoding ({encoding}), not decoded")
+
+
 def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> TextDocument:
     policy = AddressPolicy(allow_private, resolve_names=not proxy)
     reason = policy.refusal(url)
@@ -142,9 +197,12 @@ def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> Te
         with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_FETCH_BYTES)
             content_type = response.headers.get("Content-Type")
+            encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
             final_url = response.geturl()
     except CheckError:
         raise
     except Exception as exc:  # noqa: BLE001 - any network failure becomes this input's error
         raise CheckError(f"{url}: fetch failed: {exc}") from None
+    body = _decompressed(body, encoding)
+    _refuse_non_text(body)
     return extract_document(decode_html(body, url=final_url, content_type=content_type), final_url)

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from outputs import SafeCsvWriter, terminal_line
 
 FORMATS = ("table", "csv", "json")
-CSV_COLUMNS = ["target", "flagged", "risk", "error", "rule_id", "category", "severity", "excerpt"]
+CSV_COLUMNS = ["target", "flagged", "risk", "error", "not_analysed", "rule_id", "category", "severity", "excerpt"]
 
 
 def failed_check(target: str, error: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         writer = SafeCsvWriter(out)
         writer.writerow(CSV_COLUMNS)
         for item in results:
-            head = [item["target"], item["flagged"], item["risk"], item.get("error", "")]
+            head = [item["target"], item["flagged"], item["risk"], item.get("error", ""), item.get("not_analysed", "")]
             for finding in item["findings"] or [None]:
                 writer.writerow([*head, *([finding["rule_id"], finding["category"], finding["severity"],
                                            finding["excerpt"]] if finding else ["", "", "", ""])])
@@ -35,6 +35,9 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         for item in results:
             if "error" in item:
                 out.write(f"{terminal_line(item['target'])}: ERROR {terminal_line(item['error'])}\n")
+                continue
+            if "not_analysed" in item:
+                out.write(f"{terminal_line(item['target'])}: NOT ANALYSED: {terminal_line(item['not_analysed'])}\n")
                 continue
             verdict = "FLAGGED" if item["flagged"] else "ok"
             out.write(f"{terminal_line(item['target'])}: {verdict} (risk {item['risk']})\n")

@@ -513,6 +513,8 @@ def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str,
     render_checks(results, "json" if as_json else fmt, sys.stdout)
     if errors:
         sys.exit(ExitCode.FAILED)
+    if any("not_analysed" in item for item in results):
+        sys.exit(ExitCode.NOT_ANALYSED)  # "nothing flagged" would be untrue for what was never read
     if not no_fail and any(item["flagged"] for item in results):
         sys.exit(ExitCode.FLAGGED)
 

@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     FLAGGED = 1
     FAILED = 2
     ORIGIN_UNCHECKED = 3
+    NOT_ANALYSED = 4
 
     @property
     def meaning(self) -> str:
@@ -28,6 +29,9 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.FAILED: ("The command could not do its job: bad arguments or settings, an unreadable input or URL, "
                       "broken rule packs, a refused tip or registry file, nothing to scan, a scan that stopped "
                       "or is already running; stderr names the fix. Click's usage errors exit 2 as well."),
+    ExitCode.NOT_ANALYSED: ("`check`: an input was read but could not be analysed (binary, empty, no text, a "
+                            "compression bomb); its object says `not_analysed` and why. An input that failed "
+                            "(exit status 2) takes precedence; a flagged input does not."),
     ExitCode.ORIGIN_UNCHECKED: ("`evidence verify` without `--key` or `--fingerprint`: every byte is as signed, but "
                                 "the signer was not compared with a trusted key, so anyone could have changed and "
                                 "re-signed the package; compare the printed fingerprint with the exporting office's."),

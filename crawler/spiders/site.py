@@ -25,6 +25,7 @@ from w3lib.url import canonicalize_url
 
 from crawler.addresses import HostResolver
 from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout
+from crawler.charset import binary_kind
 from crawler.domains import site_of
 from crawler.extract import decode_html, visible_text_length
 from crawler.failures import describe_failure
@@ -89,7 +90,7 @@ class SiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield self._capture(response, error=f"not a text page ({_content_type(response) or 'unknown type'})")
             return
-        binary = _binary_kind(response.body)
+        binary = binary_kind(response.body)
         if binary:
             yield self._capture(response, error=f"binary content ({binary}) served as {_content_type(response)}")
             return
@@ -164,15 +165,6 @@ class SiteSpider(scrapy.Spider):
             body=getattr(response, "body", None),
             error=describe_failure(failure),
         )
-
-
-_MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"GIF8": "GIF", b"\xff\xd8\xff": "JPEG", b"PK\x03\x04": "ZIP",
-          b"MZ": "Windows executable", b"\x7fELF": "ELF executable", b"\x1f\x8b": "gzip"}
-
-
-def _binary_kind(body: bytes) -> str | None:
-    """What binary format a body is, by its magic bytes (sellers serve files as text/html)."""
-    return next((kind for magic, kind in _MAGIC.items() if body.startswith(magic)), None)
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
