@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from outputs import SafeCsvWriter, terminal_line
 
 FORMATS = ("table", "csv", "json")
-CSV_COLUMNS = ["target", "flagged", "risk", "error", "not_analysed", "rule_id", "category", "severity", "excerpt"]
+CSV_COLUMNS = ["target", "flagged", "risk", "error", "rule_id", "category", "severity", "excerpt", "not_analysed"]
 
 
 def failed_check(target: str, error: str) -> dict[str, Any]:
@@ -27,10 +27,11 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         writer = SafeCsvWriter(out)
         writer.writerow(CSV_COLUMNS)
         for item in results:
-            head = [item["target"], item["flagged"], item["risk"], item.get("error", ""), item.get("not_analysed", "")]
+            head = [item["target"], item["flagged"], item["risk"], item.get("error", "")]
             for finding in item["findings"] or [None]:
                 writer.writerow([*head, *([finding["rule_id"], finding["category"], finding["severity"],
-                                           finding["excerpt"]] if finding else ["", "", "", ""])])
+                                           finding["excerpt"]] if finding else ["", "", "", ""]),
+                                 item.get("not_analysed", "")])
     elif fmt == "table":
         for item in results:
             if "error" in item:

@@ -230,7 +230,7 @@ def test_check_format_json_is_the_json_contract_and_csv_has_a_row_per_finding(in
     as_csv = invoke("check", claim_page, "--format", "csv")
     assert as_csv.exit_code == 1  # the format never changes the exit status
     header, *rows = as_csv.stdout.splitlines()
-    assert header == "target,flagged,risk,error,not_analysed,rule_id,category,severity,excerpt"
+    assert header == "target,flagged,risk,error,rule_id,category,severity,excerpt,not_analysed"
     assert [row.split(",")[4] for row in rows] == [f["rule_id"] for f in item["findings"]]
     assert "FLAGGED" in invoke("check", claim_page).stdout
 
