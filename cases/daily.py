@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cases.opening import findings_of_flagged_sites
 from rules.model import SEVERITY_RANK
 from storage.blobs import BlobStore
-from storage.models import Capture, Case, Finding, SerpObservation, Site, Tip
+from storage.models import Capture, Case, Finding, ScanRun, SerpObservation, Site, Tip
 
 TOP_RULES = 3
 
@@ -52,11 +52,24 @@ class FlaggedSite:
     tips: list[int] = field(default_factory=list)  # ids of tips (cases.tips) that pointed at the site by that day
 
 
+@dataclass(frozen=True)
+class ScanOfDay:
+    """A scan that started that day: the list is only as complete as the scans behind it."""
+
+    id: int
+    started_at: str  # ISO 8601, UTC
+    status: str  # running | finished | failed
+    pages: int
+    failures: int
+    error: str | None
+
+
 @dataclass
 class DailyReport:
     day: str
     timezone: str
     sites: list[FlaggedSite] = field(default_factory=list)
+    scans: list[ScanOfDay] = field(default_factory=list)  # empty: no scan ran that day, the list means nothing
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -79,7 +92,11 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
     by_site = findings_of_flagged_sites(findings_of_day)
 
     blobs = BlobStore(blob_dir)
-    report = DailyReport(day=day.isoformat(), timezone=timezone)
+    report = DailyReport(day=day.isoformat(), timezone=timezone, scans=[
+        ScanOfDay(run.id, run.started_at.replace(tzinfo=UTC).isoformat(timespec="seconds"), run.status, run.pages,
+                  run.failures, run.error)
+        for run in session.scalars(select(ScanRun).where(ScanRun.started_at >= start, ScanRun.started_at < end)
+                                   .order_by(ScanRun.id))])
     for site_id, findings in by_site.items():
         site = session.get_one(Site, site_id)
         findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])

@@ -99,4 +99,17 @@ def daily_table(report: DailyReport, out: TextIO, *, wide: bool = False, width: 
             row += [terminal_text("\n".join(s.categories)), terminal_text(reached), terminal_text(str(s.captures)),
                     terminal_text(s.screenshot or "-")]
         table.add_row(*row)
-    Console(file=out, width=width, soft_wrap=False).print(table)
+    console = Console(file=out, width=width, soft_wrap=False)
+    console.print(table)
+    console.print(terminal_text(scans_line(report)))
+
+
+def scans_line(report: DailyReport) -> str:
+    """Which scans the list rests on: a day without a scan must not read like a clean day."""
+    if not report.scans:
+        return (f"No scan ran on {report.day}: the list is empty because nothing was checked, "
+                "not because all was clean.")
+    parts = [f"#{s.id} {s.status} at {local_time(s.started_at, report.timezone)[11:]} "
+             f"(pages {s.pages}, failures {s.failures}" + (f"; {s.error}" if s.error else "") + ")"
+             for s in report.scans]
+    return "Scans of the day: " + "; ".join(parts)

@@ -206,15 +206,32 @@ class TipRecord:
     submitted_by: str
     status: str
     scan_run_id: int | None
+    outcome: str | None = None  # what the scan found at the URL: "HTTP 200, risk high", "failed: HTTP 404", ...
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _record(tip: Tip) -> TipRecord:
+def _record(tip: Tip, outcome: str | None = None) -> TipRecord:
     return TipRecord(id=tip.id, url=tip.url, site=tip.site.domain, source=tip.source, reporter=tip.reporter,
                      note=tip.note, submitted_at=tip.submitted_at.replace(tzinfo=UTC).isoformat(timespec="seconds"),
-                     submitted_by=tip.submitted_by, status=tip.status, scan_run_id=tip.scan_run_id)
+                     submitted_by=tip.submitted_by, status=tip.status, scan_run_id=tip.scan_run_id, outcome=outcome)
+
+
+def tip_outcome(session: Session, tip: Tip) -> str | None:
+    """What the scan that crawled the tip found at its URL (its first capture there), in one phrase:
+    a monitor must see "failed: HTTP 404" or "failed: DNS lookup failed", not just "scanned"."""
+    if tip.scan_run_id is None:
+        return None
+    wanted = canonicalize_url(tip.url)
+    captures = session.scalars(select(Capture).where(Capture.scan_run_id == tip.scan_run_id,
+                                                     Capture.site_id == tip.site_id).order_by(Capture.id))
+    capture = next((c for c in captures if canonicalize_url(c.url) == wanted), None)
+    if capture is None:
+        return "not captured by its scan"
+    if capture.error:
+        return f"failed: {capture.error}"
+    return f"HTTP {capture.status_code}, risk {capture.risk}"
 
 
 def _local_day(moment: datetime, timezone: str) -> date:
@@ -439,7 +456,7 @@ def list_tips(session: Session, *, status: str | None = None) -> list[TipRecord]
         if status not in TIP_STATUSES:
             raise TipError(f"unknown tip status {status!r}; expected one of {', '.join(TIP_STATUSES)}")
         query = query.where(Tip.status == status)
-    return [_record(tip) for tip in session.scalars(query)]
+    return [_record(tip, tip_outcome(session, tip)) for tip in session.scalars(query)]
 
 
 def pending_tips(session: Session) -> list[tuple[int, str]]:

@@ -25,7 +25,7 @@ def render_tips(tips: list[TipRecord], fmt: str, out: TextIO, *, status: str | N
         writer.writerows(t.to_json() for t in tips)
     elif fmt == "table":
         for t in tips:
-            scanned = f" scan {t.scan_run_id}" if t.scan_run_id else ""
+            scanned = f" scan {t.scan_run_id}: {t.outcome}" if t.scan_run_id else ""
             who = f", reporter {t.reporter}" if t.reporter else ""
             lines = [f"{t.id:>5} {t.status:<7}{scanned} {t.submitted_at[:16]} {t.source}{who} (by {t.submitted_by})",
                      f"      {t.url}", *([f"      {t.note}"] if t.note else [])]

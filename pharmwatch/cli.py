@@ -148,6 +148,9 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
         click.echo(f"  not captured: {what}: {why}")
     if outcome.error:
         fail(f"scan {run.id} stopped: {outcome.error}")
+    if outcome.shortfall:
+        click.echo(f"scan {run.id} captured too little: {outcome.shortfall}", err=True)
+        sys.exit(ExitCode.CAPTURED_TOO_LITTLE)
 
 
 # --- registry -----------------------------------------------------------------------------------

@@ -133,6 +133,11 @@ class ScheduleSettings:
 
 
 @dataclass
+class ScanSettings:
+    min_captured_share: float = 0.5  # below this share of pages captured, a scan exits 5 and says why
+
+
+@dataclass
 class EvidenceSettings:
     tsa_url: str = ""  # RFC 3161 timestamp authority; empty: packages are signed but not timestamped
 
@@ -152,6 +157,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    scan: ScanSettings = field(default_factory=ScanSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     source: str = "defaults"  # where the settings came from, for error messages and /-/settings
 
@@ -173,7 +179,7 @@ class Settings:
 
 
 _SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings,
-             "schedule": ScheduleSettings, "evidence": EvidenceSettings}
+             "schedule": ScheduleSettings, "evidence": EvidenceSettings, "scan": ScanSettings}
 _TOP_KEYS = {"home", "database_url", "watchlist", "rule_paths"}
 
 
@@ -311,6 +317,8 @@ def _check_values(settings: Settings) -> None:
         problems.append("[search] delays must not be negative")
     if settings.search.block_retries < 0 or settings.search.block_backoff_seconds < 0:
         problems.append("[search] block_retries and block_backoff_seconds must not be negative")
+    if not 0 <= settings.scan.min_captured_share <= 1:
+        problems.append(f"[scan] min_captured_share must be between 0 and 1, got {settings.scan.min_captured_share}")
     if crawl.retry_after_max_seconds < 0 or crawl.retry_after_times < 0:
         problems.append("[crawl] retry_after_max_seconds and retry_after_times must not be negative")
     # A bad cron must fail when the settings are read, naming the field, not at 2 a.m.

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     FAILED = 2
     ORIGIN_UNCHECKED = 3
     NOT_ANALYSED = 4
+    CAPTURED_TOO_LITTLE = 5
 
     @property
     def meaning(self) -> str:
@@ -32,6 +33,9 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.NOT_ANALYSED: ("`check`: an input was read but could not be analysed (binary, empty, no text, a "
                             "compression bomb); its object says `not_analysed` and why. An input that failed "
                             "(exit status 2) takes precedence; a flagged input does not."),
+    ExitCode.CAPTURED_TOO_LITTLE: ("`scan`: the run finished but captured nothing, or fewer pages than `[scan] "
+                                   "min_captured_share` of those it tried, or read no search result page (a proxy "
+                                   "or network that is down); stderr says which. It is not a quiet night."),
     ExitCode.ORIGIN_UNCHECKED: ("`evidence verify` without `--key` or `--fingerprint`: every byte is as signed, but "
                                 "the signer was not compared with a trusted key, so anyone could have changed and "
                                 "re-signed the package; compare the printed fingerprint with the exporting office's."),

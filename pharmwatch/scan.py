@@ -21,7 +21,7 @@ from rules import RuleSet
 from rules.model import FLAGGING_SEVERITIES
 from storage.db import session_factory, transaction
 from storage.models import ScanRun
-from storage.scans import abandon_scan_run, failure_reasons, interrupted_scan_run, start_scan_run
+from storage.scans import abandon_scan_run, capture_counts, failure_reasons, interrupted_scan_run, start_scan_run
 
 
 @dataclass
@@ -32,6 +32,7 @@ class ScanOutcome:
     problems: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
     tips_scanned: list[int] = field(default_factory=list)  # ids of the tips this run crawled
+    shortfall: str | None = None  # why the run captured too little to count as a scan (see `shortfall`)
 
 
 def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no-untyped-def]
@@ -59,5 +60,20 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
             scanned = mark_tips_scanned(session, run_id, [tip_id for tip_id, _ in tip_targets])
             cases = open_cases_for_scan(session, run_id)
             problems = failure_reasons(session, run_id)
+            short = shortfall(*capture_counts(session, run_id), min_share=settings.scan.min_captured_share)
     return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=run.error,
-                       tips_scanned=scanned)
+                       tips_scanned=scanned, shortfall=short)
+
+
+def shortfall(pages: int, failed: int, searched: int, unread: int, *, min_share: float) -> str | None:
+    """Why a run's captures cannot stand for a night's monitoring (nothing or too little captured,
+    no result page read), or None. A proxy that is down must not look like a quiet night."""
+    problems = []
+    if pages + failed and pages < min_share * (pages + failed):
+        problems.append(f"captured {pages} of {pages + failed} pages" + (" (nothing)" if not pages else "")
+                        + f", below [scan] min_captured_share = {min_share:g}")
+    if unread and not searched:
+        problems.append(f"no search result page could be read ({unread} failed, blocked or unparsed)")
+    if not (pages + failed + searched + unread):
+        problems.append("nothing was crawled at all")
+    return "; ".join(problems) or None

@@ -75,6 +75,18 @@ def finish_scan_run(session: Session, run_id: int, error: str | None = None, *,
     return run
 
 
+def capture_counts(session: Session, run_id: int) -> tuple[int, int, int, int]:
+    """(pages captured, pages failed, search pages read, search pages not read) of a run."""
+    def count(statement) -> int:  # type: ignore[no-untyped-def]
+        return session.scalar(statement) or 0
+
+    captures = select(func.count()).select_from(Capture).where(Capture.scan_run_id == run_id)
+    searches = select(func.count()).select_from(SearchQueryRun).where(SearchQueryRun.scan_run_id == run_id)
+    unread = SearchQueryRun.status.in_(("failed", "blocked", "parse_error"))
+    return (count(captures.where(Capture.error.is_(None))), count(captures.where(Capture.error.is_not(None))),
+            count(searches.where(~unread)), count(searches.where(unread)))
+
+
 def failure_reasons(session: Session, run_id: int) -> list[tuple[str, str]]:
     """(what, why) for every failed page and search of a run, for the end-of-scan summary."""
     pages = session.execute(select(Capture.url, Capture.error)

@@ -272,6 +272,16 @@ def test_a_scan_crawls_pending_tips_marks_them_scanned_and_the_daily_list_names_
         scanned_events = session.scalars(select(AuditEvent).where(AuditEvent.action == "tip_scanned")).all()
         assert [(e.subject, e.details["scan_run_id"]) for e in scanned_events] == [(f"tip:{tip_id}", 2)]
 
+    # A tip whose page is gone: the scan captures nothing it can use, says so, and the tip says why.
+    gone = int(pharmwatch("tip", "add", "http://kangjian-pharmacy.test/no-such-page", "--source", "12315").stdout)
+    failed = pharmwatch("scan", "--no-search")
+    assert failed.returncode == 5, failed.stdout + failed.stderr
+    assert "captured too little: captured 0 of 1 pages (nothing)" in failed.stderr
+    tips = {t["id"]: t for t in json.loads(pharmwatch("tip", "list", "--format", "json").stdout)}
+    assert tips[gone]["outcome"] == "failed: HTTP 404"
+    assert tips[tip_id]["outcome"].startswith("HTTP 200, risk ")
+    assert "failed: HTTP 404" in pharmwatch("tip", "list").stdout
+
 
 # --- on the production database -----------------------------------------------------------------
 

@@ -61,3 +61,18 @@ def test_csv_cells_never_start_a_formula() -> None:
 def test_json_keeps_the_text_exactly() -> None:
     data = json.loads(render("json"))
     assert data["sites"][0]["top_rules"][0]["excerpt"] == HOSTILE_EXCERPT * 3
+
+
+def test_a_day_without_a_scan_says_so_and_a_day_with_scans_names_them() -> None:
+    from cases.daily import ScanOfDay
+
+    empty = DailyReport(day="2026-12-07", timezone="Asia/Shanghai")
+    out = io.StringIO()
+    render_daily(empty, "table", out, width=120)
+    assert "No scan ran on 2026-12-07" in out.getvalue()
+    scanned = DailyReport(day="2026-12-07", timezone="Asia/Shanghai",
+                          scans=[ScanOfDay(3, "2026-12-06T17:00:00+00:00", "failed", 0, 3, "proxy refused")])
+    out = io.StringIO()
+    render_daily(scanned, "table", out, width=120)
+    assert "#3 failed at 01:00 +08:00 (pages 0, failures 3; proxy refused)" in out.getvalue()
+    assert json.loads(json.dumps(scanned.to_json()))["scans"][0]["status"] == "failed"
