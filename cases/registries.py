@@ -159,63 +159,84 @@ def _number(cells: dict[str, str], kind: str) -> tuple[str, dict[str, str]]:
     return ident.normalised, ident.parts
 
 
+class _Problems:
+    """Every bad value of a row, not just the first: a clerk fixing an export fixes each row once."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def take(self, read: Any, *args: Any, **options: Any) -> Any:
+        try:
+            return read(*args, **options)
+        except _BadRow as exc:
+            self.found.append(str(exc))
+            return None
+
+    def add(self, reason: str) -> None:
+        self.found.append(reason)
+
+
 def validate_row(spec: KindSpec, cells: dict[str, str]) -> dict[str, Any]:
-    """The column values of one row for `spec.model`, or `_BadRow` with the first reason it is wrong."""
-    number, parts = _number(cells, spec.kind)
-    values: dict[str, Any] = {"number": number, "status": _status(cells)}
+    """The column values of one row for `spec.model`, or `_BadRow` naming every reason it is wrong."""
+    problems = _Problems()
+    number, parts = problems.take(_number, cells, spec.kind) or (None, {})
+    values: dict[str, Any] = {"number": number, "status": problems.take(_status, cells)}
     kind = spec.kind
     if kind == "info_service_cert":
         cert_type = cells.get("cert_type", "").strip()
-        if cert_type and cert_type != parts["type"]:
-            raise _BadRow(f"cert_type {cert_type!r} does not match the number's type {parts['type']!r}")
+        if cert_type and parts and cert_type != parts["type"]:
+            problems.add(f"cert_type {cert_type!r} does not match the number's type {parts['type']!r}")
         values |= {
-            "holder": _text(cells, "holder", required=True),
-            "cert_type": parts["type"],
-            "domains": _domains(cells, required=True),
-            "valid_from": _date(cells, "valid_from", required=True),
-            "valid_to": _date(cells, "valid_to", required=True),
+            "holder": problems.take(_text, cells, "holder", required=True),
+            "cert_type": parts.get("type"),
+            "domains": problems.take(_domains, cells, required=True),
+            "valid_from": problems.take(_date, cells, "valid_from", required=True),
+            "valid_to": problems.take(_date, cells, "valid_to", required=True),
         }
     elif kind == "trading_cert_legacy":
         values |= {
-            "holder": _text(cells, "holder", required=True),
-            "cert_class": parts["class"],
-            "domains": _domains(cells, required=False),
-            "valid_from": _date(cells, "valid_from"),
-            "valid_to": _date(cells, "valid_to"),
+            "holder": problems.take(_text, cells, "holder", required=True),
+            "cert_class": parts.get("class"),
+            "domains": problems.take(_domains, cells, required=False),
+            "valid_from": problems.take(_date, cells, "valid_from"),
+            "valid_to": problems.take(_date, cells, "valid_to"),
         }
     else:
         values |= {
-            "product_name": _text(cells, "product_name", required=True),
-            "holder": _text(cells, "holder"),
-            "valid_to": _date(cells, "valid_to"),
+            "product_name": problems.take(_text, cells, "product_name", required=True),
+            "holder": problems.take(_text, cells, "holder"),
+            "valid_to": problems.take(_date, cells, "valid_to"),
         }
         if kind == "drug_approval":
             rx = cells.get("rx_otc", "").strip()
             if rx and rx.lower() not in _RX_WORDS:
-                raise _BadRow(f"bad rx_otc {rx!r} (use rx or otc)")
-            values |= {"rx_otc": _RX_WORDS.get(rx.lower(), ""), "dosage_form": _text(cells, "dosage_form", limit=50)}
+                problems.add(f"bad rx_otc {rx!r} (use rx or otc)")
+            values |= {"rx_otc": _RX_WORDS.get(rx.lower(), ""),
+                       "dosage_form": problems.take(_text, cells, "dosage_form", limit=50)}
         elif kind == "health_food":
-            values["functions"] = _text(cells, "functions", limit=2000)
+            values["functions"] = problems.take(_text, cells, "functions", limit=2000)
         elif kind == "device":
             given = cells.get("device_class", "").strip().upper().removeprefix("CLASS").strip()
             given = {"I": "1", "II": "2", "III": "3", "一类": "1", "二类": "2", "三类": "3"}.get(given, given)
             derived = parts.get("class", "")
             if given and given not in ("1", "2", "3"):
-                raise _BadRow(f"bad device_class {given!r} (use 1, 2 or 3)")
-            if given and derived and given != derived:
-                raise _BadRow(f"device_class {given} does not match the number's class {derived}")
+                problems.add(f"bad device_class {given!r} (use 1, 2 or 3)")
+            elif given and derived and given != derived:
+                problems.add(f"device_class {given} does not match the number's class {derived}")
             values["device_class"] = given or derived
         elif kind == "ad_approval":
             values |= {
                 "category": parts.get("category", ""),
                 "media": parts.get("media", ""),
-                "valid_from": _date(cells, "valid_from"),
+                "valid_from": problems.take(_date, cells, "valid_from"),
             }
             if values["valid_to"] is None and parts.get("expires"):
                 values["valid_to"] = date.fromisoformat(parts["expires"])
     start, end = values.get("valid_from"), values.get("valid_to")
     if start and end and start > end:
-        raise _BadRow(f"valid_from {start} is after valid_to {end}")
+        problems.add(f"valid_from {start} is after valid_to {end}")
+    if problems.found:
+        raise _BadRow("; ".join(problems.found))
     return values
 
 

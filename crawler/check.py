@@ -47,6 +47,9 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
     for a URL the host is known, so a licence can be checked against the site it is shown on.
     """
     host = None
+    scheme = _SCHEME.match(target)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise CheckError(f"{target}: only http(s) URLs are fetched, and {scheme.group(1)}:// is not a file path")
     try:
         if target.startswith(("http://", "https://")):
             document = _fetch(target, proxy, allow_private or [], timeout)
@@ -103,6 +106,7 @@ _HTML_MARKERS = re.compile(
     re.IGNORECASE,
 )
 _MHTML_SUFFIXES = {".mht", ".mhtml"}
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
 def _looks_like_html(data: bytes) -> bool:

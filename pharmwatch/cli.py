@@ -45,7 +45,8 @@ def json_alias(help: str | None = None):  # type: ignore[no-untyped-def]  # noqa
                         help=help or "Same as --format json (kept for older scripts).")
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pharmwatch", prog_name="pharmwatch")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Settings file (TOML). Default: $PHARMWATCH_CONFIG, else $PHARMWATCH_HOME/pharmwatch.toml.")
 @click.pass_context
@@ -170,7 +171,7 @@ def _registry_kinds() -> list[str]:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Import the good rows; write the rejected ones to a file.")
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
-              help="Where --skip-bad writes rejected rows (default: FILE.rejects.csv).")
+              help="Where --skip-bad writes rejected rows (default: beside FILE, tips.csv → tips.rejects.csv).")
 @click.pass_context
 def registry_import(ctx: click.Context, kind: str, file: Path, skip_bad: bool, rejects: Path | None) -> None:
     """Validate every row of FILE and import it (all or nothing unless --skip-bad); re-import updates."""
@@ -249,7 +250,7 @@ def tip_add(ctx: click.Context, url: str, source: str, reporter: str | None, not
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Import the good rows; write the rejected ones to a file.")
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
-              help="Where --skip-bad writes rejected rows (default: FILE.rejects.csv).")
+              help="Where --skip-bad writes rejected rows (default: beside FILE, tips.csv → tips.rejects.csv).")
 @click.option("--source", default="tip file", show_default=True, help="Source of rows whose source cell is empty.")
 @_BY_OPTION
 @click.pass_context
@@ -482,6 +483,11 @@ def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, f
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
         histories = advertiser_history(session, advertiser=advertiser, domain=domain)
+    if not histories and fmt == "table":
+        asked = " and ".join(f"{what} {value!r}" for what, value in (("advertiser", advertiser), ("domain", domain))
+                             if value)
+        click.echo(f"no ads recorded{' for ' + asked if asked else ''}")
+        return
     render_advertisers(histories, fmt, sys.stdout)
 
 

@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -321,6 +322,11 @@ def _check_values(settings: Settings) -> None:
         problems.append(f"[scan] min_captured_share must be between 0 and 1, got {settings.scan.min_captured_share}")
     if crawl.retry_after_max_seconds < 0 or crawl.retry_after_times < 0:
         problems.append("[crawl] retry_after_max_seconds and retry_after_times must not be negative")
+    try:
+        ZoneInfo(settings.report.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"[report] timezone: {settings.report.timezone!r} is not a time zone name "
+                        "(e.g. Asia/Shanghai, UTC)")
     # A bad cron must fail when the settings are read, naming the field, not at 2 a.m.
     crons = [("[schedule] nightly", settings.schedule.nightly)] + [
         (f"[search] query_sets[{i}] ({q.name}) schedule", q.schedule)
@@ -336,4 +342,4 @@ def _check_values(settings: Settings) -> None:
 
 def _suggest(key: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(key, choices, n=1)
-    return f" {key!r}: did you mean {close[0]!r}?" if close else f" {key!r}"
+    return f": did you mean {close[0]!r}?" if close else ""

@@ -285,3 +285,36 @@ def test_serp_parse_an_empty_parse_fails_in_every_format(invoke, tmp_path: Path,
     assert result.exit_code == 2, result.output
     if output == ["--format", "table"]:
         assert ": PARSE ERROR: 0 results found" in result.stdout
+
+
+def test_small_things_users_met(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # a non-http URL is not read as a file path
+    ftp = invoke("check", "ftp://example.com/page.html", "--json")
+    assert ftp.exit_code == 2 and "only http(s) URLs" in json.loads(ftp.stdout)[0]["error"]
+    # -h and --version
+    assert invoke("-h").exit_code == 0 and "Usage" in invoke("-h").stdout
+    version = invoke("--version")
+    assert version.exit_code == 0 and "pharmwatch" in version.stdout
+    # an unknown time zone is a settings error naming the key, not a traceback
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[report]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
+    daily = invoke("--config", str(bad), "report", "daily")
+    assert daily.exit_code == 2 and "[report] timezone" in daily.stderr and "Traceback" not in daily.output
+    # an unknown setting is named once
+    typo = tmp_path / "typo.toml"
+    typo.write_text("watchlst = []\n", encoding="utf-8")
+    message = invoke("--config", str(typo), "report", "daily").stderr
+    assert message.count("'watchlst'") == 1 and "did you mean 'watchlist'" in message
+    # asking for ads of a site with none says so
+    ads = invoke("report", "ads", "--domain", "nosuch.test")
+    assert ads.exit_code == 0 and "no ads recorded for domain 'nosuch.test'" in ads.stdout
+
+
+def test_registry_import_names_every_bad_value_of_a_row(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv_file = tmp_path / "certs.csv"
+    csv_file.write_text("number,holder,domains,valid_from,valid_to,status\n"
+                        "（浙）-经营性-2018-0010,,not a domain!,2018-13-01,2023-01-01,whatever\n", encoding="utf-8")
+    result = invoke("registry", "import", "info_service_cert", str(csv_file))
+    assert result.exit_code == 2
+    for reason in ("holder missing", "bad domain", "bad date in valid_from", "bad status"):
+        assert reason in result.stderr, (reason, result.stderr)

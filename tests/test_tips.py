@@ -124,7 +124,7 @@ def test_tip_add_prints_the_id_and_the_same_report_the_same_day_is_the_same_tip(
     assert tip == {"id": tip_id, "url": "http://tangan-cure.test/", "site": "tangan-cure.test",
                    "source": "12315 hotline", "reporter": "张先生", "note": "朋友圈广告",
                    "submitted_at": tip["submitted_at"], "submitted_by": "监测员小王", "status": "pending",
-                   "scan_run_id": None}
+                   "scan_run_id": None, "outcome": None}
     assert _tips(invoke, "--status", "scanned") == []
     table = invoke("tip", "list")
     assert "http://tangan-cure.test/" in table.stdout and "2 tip(s)" in table.stdout
