@@ -99,6 +99,7 @@ class SerpObservation(Base):
     url: Mapped[str] = mapped_column(Text)
     displayed_url: Mapped[str] = mapped_column(Text)
     observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    query_run: Mapped[SearchQueryRun] = relationship()  # the result page it was read from
 
 
 class Capture(Base):

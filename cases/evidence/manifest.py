@@ -43,6 +43,11 @@ def screenshot_member(sha256: str) -> str:
     return f"{SCREENSHOT_DIR}/screenshot-{sha256}.png"
 
 
+def result_page_member(sha256: str) -> str:
+    """Where a search result page that led to the site is kept (its raw HTML, by SHA-256)."""
+    return f"search/{sha256}.html"
+
+
 def software() -> str:
     try:
         version = metadata.version("pharmwatch")

@@ -86,8 +86,14 @@ def build_package(
     timezone: str = "Asia/Shanghai",
     tsa_timeout: float = 30.0,
     tsa_proxy: str | None = None,
+    search: Sequence[Mapping[str, Any]] = (),
+    result_pages: Mapping[str, bytes] | None = None,
 ) -> PackageSummary:
     """Write the evidence package to `out` (atomically: a failed export leaves no file behind).
+
+    `search`: the search results and ads that led to the site (engine, query, page, rank, is_ad,
+    advertiser, title, snippet, url, observed_at, result_page_sha256); `result_pages`: the result
+    pages they were read from, by SHA-256, kept as `search/<sha256>.html`.
 
     `case`: id, site (domain), status, risk, categories, opened_at, plus anything worth showing.
     `findings`: Finding rows as dicts (rule_id, title, category, severity, legal_basis, excerpt,
@@ -99,6 +105,10 @@ def build_package(
     moment = _utc(created or datetime.now(UTC)).replace(microsecond=0)
     created_text = m.wacz_time(moment)
     _check_inputs(pages, screenshots)
+    result_pages = dict(result_pages or {})
+    for sha, data in result_pages.items():
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ValueError(f"result page {sha}: its bytes do not hash to it")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -107,7 +117,8 @@ def build_package(
     try:
         summary = _write(tmp, out, moment, created_text, warcs=warcs, pages=pages, case=case, findings=findings,
                          custody=custody, screenshots=screenshots, keys=keys, tsa_url=tsa_url,
-                         exported_by=exported_by, timezone=timezone, tsa_timeout=tsa_timeout, tsa_proxy=tsa_proxy)
+                         exported_by=exported_by, timezone=timezone, tsa_timeout=tsa_timeout, tsa_proxy=tsa_proxy,
+                         search=search, result_pages=result_pages)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -151,7 +162,8 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
            pages: Sequence[PageEntry], case: Mapping[str, Any], findings: Sequence[Mapping[str, Any]],
            custody: Sequence[Mapping[str, Any]], screenshots: Mapping[str, bytes], keys: KeyPair,
            tsa_url: str | None, exported_by: str, timezone: str, tsa_timeout: float,
-           tsa_proxy: str | None) -> PackageSummary:
+           tsa_proxy: str | None, search: Sequence[Mapping[str, Any]],
+           result_pages: Mapping[str, bytes]) -> PackageSummary:
     total = sum(w.stat().st_size if isinstance(w, Path) else len(w) for w in warcs)
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
         writer = _Writer(zf, moment)
@@ -168,7 +180,11 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
             "format": FINDINGS_FORMAT, "case": jsonable(case),
             "captures": [_capture_json(row, page, shot_names) for row, page in zip(rows, pages, strict=True)],
             "findings": jsonable(enriched),
+            "search": jsonable([{**entry, "result_page": m.result_page_member(entry["result_page_sha256"])
+                                 if entry.get("result_page_sha256") in result_pages else None} for entry in search]),
         }))
+        for sha in sorted(result_pages):
+            writer.add(m.result_page_member(sha), result_pages[sha])
         for sha in sorted(screenshots):
             writer.add(shot_names[sha], screenshots[sha], stored=True)
         key_file = writer.add(m.PUBLIC_KEY, keys.public_pem())
@@ -189,7 +205,7 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
 
         context = ReportContext(
             case=case, exported_at=moment, exported_by=exported_by, software=m.software(),
-            key_fingerprint=keys.fingerprint, captures=rows, findings=enriched, custody=entries,
+            key_fingerprint=keys.fingerprint, captures=rows, findings=enriched, custody=entries, search=list(search),
             files=[(f.path, f.size, f.sha256) for f in writer.files],
             screenshot_names={sha: name.rsplit("/", 1)[1] for sha, name in shot_names.items()},
             tsa_url=tsa_url, timezone=timezone,

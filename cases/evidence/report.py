@@ -73,6 +73,7 @@ class ReportContext:
     screenshot_names: dict[str, str]  # sha256 -> file name relative to report.html
     tsa_url: str | None = None
     timezone: str = "Asia/Shanghai"
+    search: Sequence[Mapping[str, Any]] = ()  # results and ads that led to the site
 
 
 def highlights_from_spans(text: str, spans: Sequence[Sequence[int]]) -> list[str]:
@@ -183,6 +184,7 @@ def render_html(ctx: ReportContext, *, screenshot_parts: Mapping[str, list[str]]
     ]
     parts += _summary(ctx, zone)
     parts += _findings(ctx, zone)
+    parts += _search(ctx, zone)
     parts += _captures(ctx, zone)
     parts += _screenshots(ctx, zone, screenshot_parts or {})
     parts += _custody(ctx, zone)
@@ -235,6 +237,9 @@ def _findings(ctx: ReportContext, zone: ZoneInfo) -> list[str]:
             f"<tr><th>违法类别</th><td>{_e(CATEGORY_ZH.get(str(category), category))}</td></tr>",
             f"<tr><th>法律依据</th><td>{legal_html}</td></tr>",
             f"<tr><th>页面</th><td class=url>{_e(finding.get('url'))}</td></tr>",
+            *([f"<tr><th>来源</th><td>{_e(finding['source'])}</td></tr>"] if finding.get("source") else []),
+            *([f"<tr><th>见于</th><td>{_seen_in(finding['seen_in'], zone)}</td></tr>"]
+              if len(finding.get("seen_in") or []) > 1 else []),
             f"<tr><th>采集时间</th><td>{_time(finding.get('fetched_at'), zone) if finding.get('fetched_at') else '—'}"
             "</td></tr>",
             f"<tr><th>规则</th><td><code>{_e(finding.get('rule_id'))}</code>"
@@ -244,6 +249,32 @@ def _findings(ctx: ReportContext, zone: ZoneInfo) -> list[str]:
             f'<div class="excerpt">{highlight(str(finding.get("excerpt") or ""), finding.get("matches") or [])}</div>',
             "</div>",
         ]
+    return out
+
+
+def _seen_in(seen: Sequence[Mapping[str, Any]], zone: ZoneInfo) -> str:
+    """Every capture a finding was seen in: one fact, several copies (plain and rendered, several days)."""
+    return "<br>".join(
+        f"{_time(s.get('fetched_at'), zone) if s.get('fetched_at') else '—'} "
+        f"{'浏览器渲染' if s.get('rendered') else '原始响应'} <span class=url>{_e(s.get('url'))}</span>"
+        for s in seen)
+
+
+def _search(ctx: ReportContext, zone: ZoneInfo) -> list[str]:
+    if not ctx.search:
+        return []
+    out = [f"<h2>搜索结果与广告（{len(ctx.search)} 条）</h2>", "<table>",
+           "<tr><th>时间</th><th>搜索引擎 / 关键词</th><th>位置</th><th>标题与摘要</th><th>链接</th></tr>"]
+    for entry in ctx.search:
+        where = f"第 {_e(entry.get('page'))} 页 " + (
+            f"广告 #{_e(entry.get('rank'))}" + (f"（{_e(entry.get('advertiser'))}）" if entry.get("advertiser") else "")
+            if entry.get("is_ad") else f"自然结果 #{_e(entry.get('rank'))}")
+        out.append(
+            f"<tr><td>{_time(entry.get('observed_at'), zone) if entry.get('observed_at') else '—'}</td>"
+            f"<td>{_e(entry.get('engine'))}：{_e(entry.get('query'))}</td><td>{where}</td>"
+            f"<td>{_e(entry.get('title'))}<br>{_e(entry.get('snippet'))}</td>"
+            f"<td class=url>{_e(entry.get('url'))}</td></tr>")
+    out.append("</table>")
     return out
 
 

@@ -237,3 +237,29 @@ def test_a_supervisor_exports_a_demo_case_that_anyone_can_verify(scanned: dict, 
     audit = session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))()
     from storage.models import AuditEvent
     assert audit.scalars(select(AuditEvent).where(AuditEvent.action == "exported")).one()
+
+
+def test_a_package_carries_the_ads_that_led_to_the_site_and_one_finding_per_fact(scanned: dict, tmp_path: Path) -> None:
+    import zipfile
+
+    home = scanned["home"]
+    run_cli("keys", "init", home=home)
+    case_id = next(s["case_id"] for s in scanned["report"]["sites"] if s["domain"] == "rx-pharmacy-online.test")
+    package = tmp_path / "rx.wacz"
+    exported = run_cli("evidence", "export", "--case", str(case_id), "-o", str(package), home=home)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    with zipfile.ZipFile(package) as zf:
+        findings = json.loads(zf.read("evidence/findings.json"))
+        names = set(zf.namelist())
+        report = zf.read("report/report.html").decode("utf-8")
+    ads = [entry for entry in findings["search"] if entry["is_ad"]]
+    assert ads and all(entry["url"].startswith("http://rx-pharmacy-online.test") for entry in findings["search"])
+    assert {entry["result_page"] for entry in findings["search"]} <= names  # the result pages themselves
+    assert any(f.get("source") and "广告" in f["source"] for f in findings["findings"])  # findings on the ad copy
+    facts = [(f["rule_id"], f["url"], tuple(sorted(f.get("matches") or []))) for f in findings["findings"]]
+    assert len(facts) == len(set(facts))  # the plain and the rendered copy state one fact once
+    assert any(len(f.get("seen_in") or []) > 1 for f in findings["findings"])
+    assert "搜索结果与广告" in report
+    verified = run_cli("evidence", "verify", str(package), "--fingerprint",
+                       run_cli("keys", "show", home=home).stdout.strip(), home=tmp_path / "x", config=None)
+    assert verified.returncode == 0, verified.stdout
