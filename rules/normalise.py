@@ -21,6 +21,7 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -315,17 +316,23 @@ def rewrite(norm: NormalisedText, edits: list[tuple[int, int, str]]) -> Normalis
 
 def _fold_special(text: str, tables: _Tables) -> NormalisedText:
     """Characters that vanish or expand, one by one (rare: zero-width, ㎎, ligatures, astral)."""
+    changed = ((m.start(), out) for m in tables.special_re.finditer(text)
+               if (out := _map_char(m.group())) != m.group())
+    return _rewrite_chars(text, changed)
+
+
+def _rewrite_chars(text: str, changed: Iterable[tuple[int, str]],
+                   between: Callable[[str], str] = lambda piece: piece) -> NormalisedText:
+    """`text` with the character at each index of `changed` (ascending) replaced by its string (empty:
+    it vanishes; longer: an expansion such as ㎎ → mg, mapped character by character to the one
+    original), and the text between passed through `between` (which must keep its length)."""
     pieces: list[str] = []
     segs = _Segments()
     pos = npos = 0
-    for m in tables.special_re.finditer(text):
-        i = m.start()
-        out = _map_char(text[i])
-        if out == text[i]:
-            continue
+    for i, out in changed:
         if i > pos:
             segs.add(npos, pos, 0)
-            pieces.append(text[pos:i])
+            pieces.append(between(text[pos:i]))
             npos += i - pos
         if out:
             segs.add(npos, i, 0 if len(out) == 1 else 1)
@@ -334,8 +341,9 @@ def _fold_special(text: str, tables: _Tables) -> NormalisedText:
         pos = i + 1
     if pos < len(text):
         segs.add(npos, pos, 0)
-        pieces.append(text[pos:])
+        pieces.append(between(text[pos:]))
     return NormalisedText(text, "".join(pieces), *segs.done())
+
 
 
 def _to_simplified(text: str) -> str:
@@ -462,27 +470,8 @@ def _normalise_identifiers(text: str) -> NormalisedText:
                 uneven.add(ch)
     if not uneven:
         return NormalisedText(text, text.translate(table) if table else text)
-    pieces: list[str] = []
-    segs = _Segments()
-    pos = npos = 0
-    for i, ch in enumerate(text):
-        if ch not in uneven:
-            continue
-        if i > pos:
-            segs.add(npos, pos, 0)
-            pieces.append(text[pos:i].translate(table))
-            npos += i - pos
-        out = table[ord(ch)]
-        if out:
-            # An expansion (㎎ → mg) maps, character by character, to the one original character.
-            segs.add(npos, i, 0 if len(out) == 1 else 1)
-            pieces.append(out)
-            npos += len(out)
-        pos = i + 1
-    if pos < len(text):
-        segs.add(npos, pos, 0)
-        pieces.append(text[pos:].translate(table))
-    return NormalisedText(text, "".join(pieces), *segs.done())
+    changed = ((i, table[ord(ch)]) for i, ch in enumerate(text) if ch in uneven)
+    return _rewrite_chars(text, changed, lambda piece: piece.translate(table))
 
 
 def normalise_term(term: str) -> str:
