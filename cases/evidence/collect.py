@@ -6,6 +6,7 @@ The export is itself audited ("exported", with the package's SHA-256) in the cal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,12 @@ class NothingToExport(Exception):
 def export_evidence(session: Session, blobs: BlobStore, keys: KeyPair, out: Path, *, case_id: int | None = None,
                     domain: str | None = None, date_from: date | None = None, date_to: date | None = None,
                     timezone: str = "Asia/Shanghai", tsa_url: str | None = None,
-                    exported_by: str = "pharmwatch") -> PackageSummary:
+                    exported_by: str = "pharmwatch",
+                    rule_descriptions: Mapping[str, str] | None = None) -> PackageSummary:
+    """Write the evidence package of a case (or of a site over a period) to `out` and audit it.
+
+    `rule_descriptions` (rule id → the rule's description) say, for each finding, why its wording
+    is a violation (a product name next to 西地那非 signals an additive only if you know why)."""
     case_row = session.get(Case, case_id) if case_id is not None else None
     if case_id is not None and case_row is None:
         raise NothingToExport(f"no case {case_id}")
@@ -54,6 +60,9 @@ def export_evidence(session: Session, blobs: BlobStore, keys: KeyPair, out: Path
     findings = one_per_fact(_page_findings(session, blobs, captures))
     observations = _search_observations(session, site.id, captures)
     findings += _ad_findings(session, observations)
+    for finding in findings:
+        if rule_descriptions and finding["rule_id"] in rule_descriptions:
+            finding["rule_description"] = " ".join(rule_descriptions[finding["rule_id"]].split())
     search = [{**_columns(o, "id", "engine", "query", "page", "rank", "is_ad", "ad_label", "advertiser", "title",
                           "snippet", "url", "displayed_url", "observed_at"),
                "result_page_sha256": o.query_run.body_sha256 if o.query_run else None} for o in observations]
@@ -90,8 +99,19 @@ def _page_findings(session: Session, blobs: BlobStore, captures: list[Capture]) 
         findings.append({**_columns(finding), "url": capture.url if capture else None,
                          "fetched_at": capture.fetched_at if capture else None,
                          "rendered": capture.rendered if capture else None,
-                         "matches": highlights_from_spans(text, finding.spans)})
+                         "matches": highlights_from_spans(text, finding.spans),
+                         "registry_facts": registry_facts(finding.category, capture.signals if capture else {})})
     return findings
+
+
+def registry_facts(category: str, signals: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the registries hold for the numbers a licence or approval finding rests on: the checks
+    the analysis made (`licence_checks`, `approval_checks`) whose verdict is not "valid" — e.g.
+    国药准字Z53020206 is registered to another product — so the finding says why, not only that."""
+    if category != "forged_or_invalid_licence":
+        return []
+    checks = [*(signals.get("licence_checks") or []), *(signals.get("approval_checks") or [])]
+    return [check for check in checks if isinstance(check, dict) and check.get("verdict") != "valid"]
 
 
 def one_per_fact(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -238,6 +238,10 @@ def _findings(ctx: ReportContext, zone: ZoneInfo) -> list[str]:
             f"<tr><th>法律依据</th><td>{legal_html}</td></tr>",
             f"<tr><th>页面</th><td class=url>{_e(finding.get('url'))}</td></tr>",
             *([f"<tr><th>来源</th><td>{_e(finding['source'])}</td></tr>"] if finding.get("source") else []),
+            *([f"<tr><th>登记信息</th><td>{_registry_facts(finding['registry_facts'])}</td></tr>"]
+              if finding.get("registry_facts") else []),
+            *([f"<tr><th>判定说明</th><td>{_e(finding['rule_description'])}</td></tr>"]
+              if finding.get("rule_description") else []),
             *([f"<tr><th>见于</th><td>{_seen_in(finding['seen_in'], zone)}</td></tr>"]
               if len(finding.get("seen_in") or []) > 1 else []),
             f"<tr><th>采集时间</th><td>{_time(finding.get('fetched_at'), zone) if finding.get('fetched_at') else '—'}"
@@ -250,6 +254,24 @@ def _findings(ctx: ReportContext, zone: ZoneInfo) -> list[str]:
             "</div>",
         ]
     return out
+
+
+VERDICT_ZH = {"unknown": "登记库中无此编号", "product_mismatch": "登记的产品与页面产品不符",
+              "domain_mismatch": "证书登记的网站不是本网站", "malformed": "编号格式不合规", "expired": "已过期",
+              "not_yet_valid": "尚未生效", "revoked": "已撤销", "cancelled": "已注销", "suspended": "已暂停"}
+
+
+def _registry_facts(facts: Sequence[Mapping[str, Any]]) -> str:
+    """Each number the finding rests on and what the registry holds for it."""
+    lines = []
+    for fact in facts:
+        held = [f"登记产品：{_e(fact['product_name'])}" if fact.get("product_name") else "",
+                f"持有人：{_e(fact['holder'])}" if fact.get("holder") else "",
+                f"登记网站：{_e('、'.join(fact['domains']))}" if fact.get("domains") else ""]
+        verdict = str(fact.get("verdict", ""))
+        lines.append(f"{_e(fact.get('number'))}：{_e(VERDICT_ZH.get(verdict, verdict))}"
+                     + "".join(f"；{item}" for item in held if item))
+    return "<br>".join(lines)
 
 
 def _seen_in(seen: Sequence[Mapping[str, Any]], zone: ZoneInfo) -> str:

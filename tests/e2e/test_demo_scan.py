@@ -263,3 +263,23 @@ def test_a_package_carries_the_ads_that_led_to_the_site_and_one_finding_per_fact
     verified = run_cli("evidence", "verify", str(package), "--fingerprint",
                        run_cli("keys", "show", home=home).stdout.strip(), home=tmp_path / "x", config=None)
     assert verified.returncode == 0, verified.stdout
+
+
+def test_a_borrowed_approval_finding_says_what_the_registry_holds(scanned: dict, tmp_path: Path) -> None:
+    import zipfile
+
+    home = scanned["home"]
+    run_cli("keys", "init", home=home)
+    case_id = next(s["case_id"] for s in scanned["report"]["sites"] if s["domain"] == "manlong-shop.test")
+    package = tmp_path / "manlong.wacz"
+    exported = run_cli("evidence", "export", "--case", str(case_id), "-o", str(package), home=home)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    with zipfile.ZipFile(package) as zf:
+        findings = json.loads(zf.read("evidence/findings.json"))["findings"]
+        report = zf.read("report/report.html").decode("utf-8")
+    borrowed = [f for f in findings if f["rule_id"] == "pw-zh-approval-borrowed-001"]
+    assert borrowed, [f["rule_id"] for f in findings]
+    facts = borrowed[0]["registry_facts"]
+    assert any(fact["verdict"] == "product_mismatch" and fact["product_name"] for fact in facts), facts
+    assert all(f.get("rule_description") for f in findings)  # each finding says why its wording matters
+    assert "登记的产品与页面产品不符" in report and "登记产品：" in report
