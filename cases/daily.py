@@ -111,7 +111,7 @@ def daily_report(session: Session, day: date, timezone: str, blob_dir: Path) -> 
             .where(Capture.site_id == site_id, Capture.screenshot_sha256.is_not(None), *in_day)
             .order_by(Capture.fetched_at.desc()).limit(1)
         )
-        case_id = session.scalar(select(Case.id).where(Case.site_id == site_id, Case.status == "open"))
+        case_id = session.scalar(select(Case.id).where(Case.site_id == site_id).order_by(Case.id.desc()).limit(1))
         sightings = session.scalars(
             select(SerpObservation)
             .where(SerpObservation.site_id == site_id, SerpObservation.observed_at >= start,

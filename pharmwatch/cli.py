@@ -295,6 +295,153 @@ def tip_list(ctx: click.Context, status: str | None, fmt: str, by: str) -> None:
 
 
 # --- keys and evidence ------------------------------------------------------------------------
+@cli.group("case")
+def case_group() -> None:
+    """Cases: review, confirm or dismiss, close, reopen, assign (every step audited)."""
+
+
+@case_group.command("list")
+@click.option("--status", default=None, help="open, under_review, confirmed, dismissed or closed.")
+@click.option("--assignee", default=None)
+@click.option("--risk", default=None, type=click.Choice(["low", "medium", "high", "critical"]))
+@click.option("--category", default=None, help="A finding category, e.g. disease_cure_claim.")
+@format_option("table", "csv", "json")
+@click.pass_context
+def case_list(ctx: click.Context, status: str | None, assignee: str | None, risk: str | None,
+              category: str | None, fmt: str) -> None:
+    """Cases, newest first."""
+    from cases.casebook import list_cases
+    from cases.casebook_render import render_case_list
+    from cases.lifecycle import CaseError
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        try:
+            cases = list_cases(session, status=status, assignee=assignee, risk=risk, category=category)
+        except CaseError as exc:
+            fail(str(exc))
+    render_case_list(cases, fmt, sys.stdout)
+
+
+@case_group.command("show")
+@click.argument("case_id", type=int)
+@format_option("table", "json")
+@click.pass_context
+def case_show(ctx: click.Context, case_id: int, fmt: str) -> None:
+    """One case: site, findings, captures, tips, decisions, audit events, and what can be done next."""
+    from cases.casebook import case_detail
+    from cases.casebook_render import render_case
+    from cases.lifecycle import CaseError
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        try:
+            detail = case_detail(session, case_id)
+        except CaseError as exc:
+            fail(str(exc))
+    render_case(detail, fmt, sys.stdout)
+
+
+def _case_step(action: str, help_text: str):  # type: ignore[no-untyped-def]
+    @case_group.command(action, help=help_text)
+    @click.argument("case_id", type=int)
+    @click.option("--reason", default="", help="Why (required to dismiss, close and reopen).")
+    @click.option("--rule", "rules", multiple=True,
+                  help="confirm/dismiss: only this rule's findings (repeatable; default: every flagging rule).")
+    @_BY_OPTION
+    @click.pass_context
+    def command(ctx: click.Context, case_id: int, reason: str, rules: tuple[str, ...], by: str) -> None:
+        from sqlalchemy.orm.exc import StaleDataError
+
+        from cases.lifecycle import CaseError, act
+        from storage.db import session_factory, transaction
+
+        if rules and action not in ("confirm", "dismiss"):
+            fail(f"--rule applies to confirm and dismiss, not to {action}")
+        settings = settings_from(ctx)
+        try:
+            with transaction(session_factory(database(settings))) as session:
+                step = act(session, case_id, action, actor=by, reason=reason, rules=rules)
+        except CaseError as exc:
+            fail(str(exc))
+        except StaleDataError:
+            fail(f"case {case_id} was changed by someone else meanwhile: nothing done; look at it again")
+        click.echo(f"case {step.case_id}: {step.from_status} → {step.to_status}")
+    return command
+
+
+for _action, _help in (("review", "Take an open case under review."),
+                       ("confirm", "Confirm the violation (per rule with --rule)."),
+                       ("dismiss", "Dismiss the case as a false alarm, with --reason (per rule with --rule)."),
+                       ("close", "Close a confirmed case, with --reason."),
+                       ("reopen", "Reopen a dismissed or closed case, with --reason.")):
+    _case_step(_action, _help)
+
+
+@case_group.command("assign")
+@click.argument("case_id", type=int)
+@click.option("--to", "assignee", required=True, help="The user who takes the case.")
+@_BY_OPTION
+@click.pass_context
+def case_assign(ctx: click.Context, case_id: int, assignee: str, by: str) -> None:
+    """Assign a case to a user."""
+    from cases.lifecycle import CaseError, assign
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            assign(session, case_id, assignee, actor=by)
+    except CaseError as exc:
+        fail(str(exc))
+    click.echo(f"case {case_id}: assigned to {assignee}")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The append-only, hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the whole chain; name every event that does not chain (exit 1)."""
+    from storage.audit import verify_chain
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        problems = verify_chain(session)
+    for problem in problems:
+        click.echo(problem)
+    click.echo("audit log: OK, every event chains" if not problems else f"audit log: {len(problems)} problem(s)")
+    sys.exit(ExitCode.FLAGGED if problems else ExitCode.OK)
+
+
+@audit_group.command("list")
+@click.option("--subject", required=True, help="e.g. case:12, tip:3, capture:40")
+@format_option("table", "json")
+@click.pass_context
+def audit_list(ctx: click.Context, subject: str, fmt: str) -> None:
+    """The audit events of one subject, oldest first."""
+    from outputs import terminal_line
+    from storage.audit import events_for
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        events = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
+                   "subject": e.subject, "details": e.details} for e in events_for(session, [subject])]
+    if fmt == "json":
+        click.echo(json.dumps(events, ensure_ascii=False, indent=2))
+        return
+    for e in events:
+        click.echo(terminal_line(f"{e['id']:>6} {e['at']} {e['actor']}: {e['action']} "
+                                 f"{json.dumps(e['details'], ensure_ascii=False)}"))
+
+
 @cli.group("keys")
 def keys_group() -> None:
     """The installation's signing key (evidence packages)."""
@@ -533,6 +680,23 @@ def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str,
 @cli.group("rules")
 def rules_group() -> None:
     """Rule packs."""
+
+
+@rules_group.command("stats")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="From this day (UTC).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Before this day (UTC).")
+@format_option("table", "csv", "json")
+@click.pass_context
+def rules_stats(ctx: click.Context, date_from: datetime | None, date_to: datetime | None, fmt: str) -> None:
+    """Each rule's confirmed and dismissed verdicts and its dismissal rate (false alarms to fix first)."""
+    from cases.casebook import rule_stats
+    from cases.casebook_render import render_rule_stats
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        records = rule_stats(session, since=date_from, until=date_to)
+    render_rule_stats(records, fmt, sys.stdout)
 
 
 @rules_group.command("lint")

@@ -162,13 +162,44 @@ class Case(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # cases.lifecycle.STATUSES
     risk: Mapped[str] = mapped_column(String(16))
     categories: Mapped[list[Any]] = mapped_column(default=list)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(default=1)  # optimistic lock: two people acting at once, one wins
     site: Mapped[Site] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseDecision(Base):
+    """One step of a case's lifecycle: who moved it from what to what, and why (append-only)."""
+
+    __tablename__ = "case_decision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))  # review|confirm|dismiss|reopen|close|assign
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class RuleVerdict(Base):
+    """A reviewer's verdict on one rule's findings in a case: what `rules stats` counts per rule."""
+
+    __tablename__ = "rule_verdict"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # confirmed|dismissed
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):

@@ -35,7 +35,8 @@ CATEGORY_ZH = {
     "rogue_pharmacy": "非法网络药店",
     "unlicensed_sale": "无证销售药品",
 }
-STATUS_ZH = {"open": "办理中", "closed": "已结案"}
+STATUS_ZH = {"open": "待审核", "under_review": "审核中", "confirmed": "已确认违法", "dismissed": "已排除",
+             "closed": "已结案"}
 ACTION_ZH = {"captured": "采集", "exported": "导出证据包", "case_opened": "立案", "case_closed": "结案",
              "reviewed": "审核", "referred": "移送", "rechecked": "复查"}
 _WS = re.compile(r"\s+")

@@ -1,0 +1,129 @@
+"""Reading cases: the list a supervisor filters, one case in full, and each rule's review record.
+
+Plain typed records (JSON-ready) built from the rows, so the CLI and later the web UI render the
+same data; nothing here changes anything (steps are `cases.lifecycle`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cases.lifecycle import STATUSES, CaseError, allowed_actions, get_case
+from storage.audit import events_for
+from storage.models import Capture, Case, CaseDecision, Finding, RuleVerdict, Site, Tip
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat(timespec="seconds") if moment else None
+
+
+@dataclass
+class CaseSummary:
+    id: int
+    site: str
+    status: str
+    risk: str
+    categories: list[str]
+    assignee: str | None
+    opened_at: str
+    updated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CaseDetail:
+    case: CaseSummary
+    allowed_actions: list[str]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    captures: list[dict[str, Any]] = field(default_factory=list)
+    tips: list[int] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "case": self.case.to_json()}
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary(id=case.id, site=case.site.domain, status=case.status, risk=case.risk,
+                       categories=list(case.categories), assignee=case.assignee,
+                       opened_at=_iso(case.opened_at) or "", updated_at=_iso(case.updated_at) or "")
+
+
+def list_cases(session: Session, *, status: str | None = None, assignee: str | None = None,
+               risk: str | None = None, category: str | None = None) -> list[CaseSummary]:
+    """Cases, newest first, filtered by status, assignee, risk and category."""
+    if status is not None and status not in STATUSES:
+        raise CaseError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    query = select(Case).join(Site, Case.site_id == Site.id).order_by(Case.id.desc())
+    if status:
+        query = query.where(Case.status == status)
+    if assignee:
+        query = query.where(Case.assignee == assignee)
+    if risk:
+        query = query.where(Case.risk == risk)
+    cases = session.scalars(query).all()
+    if category:  # categories are a JSON list: filtered here, alike on SQLite and PostgreSQL
+        cases = [c for c in cases if category in (c.categories or [])]
+    return [_summary(c) for c in cases]
+
+
+def case_detail(session: Session, case_id: int) -> CaseDetail:
+    case = get_case(session, case_id)
+    detail = CaseDetail(case=_summary(case), allowed_actions=[*allowed_actions(case.status), "assign"])
+    for finding in session.scalars(select(Finding).where(Finding.site_id == case.site_id).order_by(Finding.id)):
+        detail.findings.append({"id": finding.id, "rule_id": finding.rule_id, "title": finding.title,
+                                "severity": finding.severity, "category": finding.category,
+                                "legal_basis": list(finding.legal_basis), "excerpt": finding.excerpt,
+                                "capture_id": finding.capture_id, "ad_id": finding.serp_observation_id})
+    for capture in session.scalars(select(Capture).where(Capture.site_id == case.site_id).order_by(Capture.id)):
+        detail.captures.append({"id": capture.id, "url": capture.url, "fetched_at": _iso(capture.fetched_at),
+                                "status_code": capture.status_code, "rendered": capture.rendered,
+                                "error": capture.error, "risk": capture.risk, "server_ip": capture.server_ip})
+    detail.tips = list(session.scalars(select(Tip.id).where(Tip.site_id == case.site_id).order_by(Tip.id)))
+    for decision in session.scalars(select(CaseDecision).where(CaseDecision.case_id == case_id)
+                                    .order_by(CaseDecision.id)):
+        detail.decisions.append({"at": _iso(decision.at), "actor": decision.actor, "action": decision.action,
+                                 "from": decision.from_status, "to": decision.to_status, "reason": decision.reason})
+    for event in events_for(session, [f"case:{case_id}"]):
+        detail.audit.append({"id": event.id, "at": _iso(event.at), "actor": event.actor, "action": event.action,
+                             "details": event.details})
+    return detail
+
+
+@dataclass
+class RuleRecord:
+    rule_id: str
+    confirmed: int
+    dismissed: int
+
+    @property
+    def dismissal_rate(self) -> float | None:
+        total = self.confirmed + self.dismissed
+        return round(self.dismissed / total, 3) if total else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "dismissal_rate": self.dismissal_rate}
+
+
+def rule_stats(session: Session, *, since: datetime | None = None, until: datetime | None = None) -> list[RuleRecord]:
+    """Per rule, how many of its case verdicts in [since, until) confirmed and dismissed it: the
+    false-alarm record rule authors work from. Highest dismissal rate first."""
+    query = select(RuleVerdict.rule_id, RuleVerdict.verdict, func.count()).group_by(RuleVerdict.rule_id,
+                                                                                    RuleVerdict.verdict)
+    if since:
+        query = query.where(RuleVerdict.at >= since)
+    if until:
+        query = query.where(RuleVerdict.at < until)
+    records: dict[str, RuleRecord] = {}
+    for rule_id, verdict, count in session.execute(query):
+        record = records.setdefault(rule_id, RuleRecord(rule_id, 0, 0))
+        setattr(record, verdict, getattr(record, verdict) + count)
+    return sorted(records.values(), key=lambda r: (-(r.dismissal_rate or 0), r.rule_id))
