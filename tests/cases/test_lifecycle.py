@@ -17,6 +17,7 @@ from storage import db
 from storage.audit import verify_chain
 from storage.models import Capture, Case, Finding, Site
 from storage.scans import start_scan_run
+from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
 
 
 @pytest.fixture
@@ -114,9 +115,21 @@ def test_dismissed_findings_do_not_reopen_a_case_and_a_new_rule_does(sessions) -
         assert [c.id for c in list_cases(session, status="open")] == [case_id]
 
 
-def test_two_people_acting_at_once_one_wins(sessions) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def pg_sessions(postgres_url: str):  # type: ignore[no-untyped-def]  # noqa: F811
+    from sqlalchemy import text
+
+    with db.make_engine(postgres_url).begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(postgres_url)
+    return db.session_factory(db.make_engine(postgres_url))
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def test_two_people_acting_at_once_one_wins(database: str, request: pytest.FixtureRequest) -> None:
     from sqlalchemy.orm.exc import StaleDataError
 
+    sessions = request.getfixturevalue("sessions" if database == "sqlite" else "pg_sessions")
     scan_with(sessions, {"pw-cure": "high"})
     case_id = the_case(sessions).id
     first, second = sessions(), sessions()
