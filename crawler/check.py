@@ -21,7 +21,7 @@ from crawler.charset import ascii_head, binary_kind, decode_html, decode_text
 from crawler.extract import extract_document
 from rules import RuleSet, TextDocument
 from rules.reference.checks import reference_signals
-from rules.reference.lookup import RegistryLookup
+from rules.reference.lookup import BlacklistLookup, RegistryLookup
 
 MAX_FETCH_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 10  # as the crawler's REDIRECT_MAX_TIMES
@@ -40,7 +40,8 @@ class NotAnalysed(Exception):
 
 
 def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_private: list[str] | None = None,
-                 timeout: float = 30.0, registry: RegistryLookup | None = None) -> dict[str, Any]:
+                 timeout: float = 30.0, registry: RegistryLookup | None = None,
+                 blacklist: BlacklistLookup | None = None) -> dict[str, Any]:
     """Analyse one file path or http(s) URL and return the contract object.
 
     Reference checks (licence and approval numbers against `registry`, ICP) become page signals;
@@ -62,7 +63,7 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
     except NotAnalysed as exc:
         return {"target": target, "analysed": False, "not_analysed": str(exc), "flagged": False, "risk": "none",
                 "findings": [], "signals": {}}
-    signals = reference_signals(document.text, host=host, server_ip=None, registry=registry)
+    signals = reference_signals(document.text, host=host, server_ip=None, registry=registry, blacklist=blacklist)
     analysis = ruleset.analyse(document, signals=signals)
     return {
         "target": target,

@@ -1,4 +1,4 @@
-"""`SqlRegistry`: the reference checks' `rules.reference.RegistryLookup` answered from the registry tables.
+"""`SqlRegistry` and `SqlBlacklist`: the reference checks' lookups answered from the registry and blacklist tables.
 
 Here, the lowest layer that imports both rules (the record types) and storage (the tables), so that
 neither of them imports the other. Used by the analysis pipeline, `check`, and the CLI.
@@ -6,11 +6,13 @@ neither of them imports the other. Used by the analysis pipeline, `check`, and t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.reference.lookup import CertificateRecord, ProductRecord
+from storage.models import BlacklistEntry
 from storage.registry import find_number, has_rows
 
 
@@ -74,3 +76,20 @@ class SqlRegistry:
 
     def find_ad_approval(self, number: str) -> ProductRecord | None:
         return self._product("ad_approval", number, ("category", "media"))
+
+
+class SqlBlacklist:
+    """`rules.reference.BlacklistLookup` over the active blacklist entries, through one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def listed(self, leads: Sequence[str]) -> dict[str, int]:
+        wanted = {tuple(lead.split(":", 1)) for lead in leads if ":" in lead}
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(BlacklistEntry.kind, BlacklistEntry.value, BlacklistEntry.id)
+            .where(BlacklistEntry.lifted_at.is_(None), BlacklistEntry.value.in_([value for _, value in wanted]))
+        )
+        return {f"{kind}:{value}": entry for kind, value, entry in rows if (kind, value) in wanted}

@@ -399,6 +399,107 @@ def case_assign(ctx: click.Context, case_id: int, assignee: str, by: str) -> Non
     click.echo(f"case {case_id}: assigned to {assignee}")
 
 
+@cli.group("blacklist")
+def blacklist_group() -> None:
+    """The blacklist (重点监管名单): sites and operators' phones, WeChat/QQ ids, e-mails; lifted, never deleted."""
+
+
+@blacklist_group.command("add")
+@click.argument("kind", type=click.Choice(["site", "phone", "wechat", "qq", "email"]))
+@click.argument("value")
+@click.option("--reason", required=True, help="Why (shown on every later finding it causes).")
+@click.option("--case", "case_id", type=int, default=None, help="The confirmed case it comes from.")
+@_BY_OPTION
+@click.pass_context
+def blacklist_add(ctx: click.Context, kind: str, value: str, reason: str, case_id: int | None, by: str) -> None:
+    """Put a site or an operator identifier on the blacklist; the next scans flag it wherever it appears."""
+    from cases.blacklist import BlacklistError, add_entry
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            entry = add_entry(session, kind, value, reason=reason, actor=by, case_id=case_id)
+            entry_id, normalised = entry.id, entry.value
+    except BlacklistError as exc:
+        fail(str(exc))
+    click.echo(f"blacklist entry {entry_id}: {kind} {normalised}")
+
+
+@blacklist_group.command("lift")
+@click.argument("entry_id", type=int)
+@click.option("--reason", required=True)
+@_BY_OPTION
+@click.pass_context
+def blacklist_lift(ctx: click.Context, entry_id: int, reason: str, by: str) -> None:
+    """Lift an entry (with a reason; it stays in the record)."""
+    from cases.blacklist import BlacklistError, lift_entry
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            lift_entry(session, entry_id, reason=reason, actor=by)
+    except BlacklistError as exc:
+        fail(str(exc))
+    click.echo(f"blacklist entry {entry_id} lifted")
+
+
+@blacklist_group.command("list")
+@click.option("--all", "include_lifted", is_flag=True, help="Lifted entries too.")
+@format_option("table", "csv", "json")
+@click.pass_context
+def blacklist_list(ctx: click.Context, include_lifted: bool, fmt: str) -> None:
+    """The entries (active ones unless --all); `--format csv` is the export another office imports."""
+    from cases.blacklist import list_entries
+    from outputs import SafeCsvWriter, terminal_line
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        entries = list_entries(session, include_lifted=include_lifted)
+    if fmt == "json":
+        click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = SafeCsvWriter(sys.stdout)
+        writer.writerow(["kind", "value", "reason", "id", "case_id", "rules", "added_by", "added_at", "lifted"])
+        for e in entries:
+            writer.writerow([e.kind, e.value, e.reason, e.id, e.case_id or "", ";".join(e.rules), e.added_by,
+                             e.added_at, e.lifted])
+    else:
+        for e in entries:
+            click.echo(terminal_line(f"{e.id:>5} {e.kind:<7} {e.value:<30} {e.reason}"
+                                     + (f" (case {e.case_id})" if e.case_id else "")
+                                     + (f" [lifted: {e.lift_reason}]" if e.lifted else "")))
+        click.echo(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+
+
+@blacklist_group.command("export")
+@click.pass_context
+def blacklist_export(ctx: click.Context) -> None:
+    """The active entries as CSV (kind,value,reason first): what another office's `blacklist import` reads."""
+    ctx.invoke(blacklist_list, include_lifted=False, fmt="csv")
+
+
+@blacklist_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--source", required=True, help="Whose list it is (kept in every entry's reason).")
+@_BY_OPTION
+@click.pass_context
+def blacklist_import(ctx: click.Context, file: Path, source: str, by: str) -> None:
+    """Import another office's list (CSV kind,value,reason; all or nothing, every bad row named)."""
+    from cases.blacklist import BlacklistError, import_entries
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            added = import_entries(session, file, actor=by, source=source)
+    except BlacklistError as exc:
+        fail(f"nothing imported: {exc}")
+    click.echo(f"{added} entr{'y' if added == 1 else 'ies'} added")
+
+
 @cli.group("audit")
 def audit_group() -> None:
     """The append-only, hash-chained audit log."""
@@ -650,19 +751,20 @@ def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str,
     """Analyse saved HTML/text files or URLs without a scan."""
     from crawler.check import CheckError, check_target
     from crawler.check_render import failed_check, render_checks
-    from crawler.registry_lookup import SqlRegistry
+    from crawler.registry_lookup import SqlBlacklist, SqlRegistry
     from storage.db import session_factory
 
     settings = settings_from(ctx)
     ruleset = rule_packs(settings)
     results, errors = [], 0
     session = session_factory(database(settings))()
-    registry = SqlRegistry(session)
+    registry, blacklist = SqlRegistry(session), SqlBlacklist(session)
     for target in targets:
         try:
             results.append(check_target(target, ruleset, proxy=settings.crawl.proxy,
                                         allow_private=settings.crawl.allow_private,
-                                        timeout=settings.crawl.download_timeout, registry=registry))
+                                        timeout=settings.crawl.download_timeout, registry=registry,
+                                        blacklist=blacklist))
         except CheckError as exc:
             errors += 1
             results.append(failed_check(target, str(exc)))

@@ -30,6 +30,7 @@ CATEGORIES: Final[tuple[str, ...]] = (
     "counterfeit_brand",
     "rogue_pharmacy",
     "off_platform_sale",
+    "blacklisted_operator",
 )
 SEVERITIES: Final[tuple[str, ...]] = ("low", "medium", "high", "critical")
 SEVERITY_RANK: Final[Mapping[str, int]] = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}

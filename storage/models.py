@@ -189,6 +189,24 @@ class CaseDecision(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class BlacklistEntry(Base):
+    """A site or an operator identifier on the office's blacklist (重点监管名单); lifted, never deleted."""
+
+    __tablename__ = "blacklist_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # cases.blacklist.KINDS
+    value: Mapped[str] = mapped_column(String(253), index=True)  # normalised as the extractors write it
+    reason: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    rules: Mapped[list[Any]] = mapped_column(default=list)
+    legal_basis: Mapped[list[Any]] = mapped_column(default=list)
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    lifted_at: Mapped[datetime | None]
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class RuleVerdict(Base):
     """A reviewer's verdict on one rule's findings in a case: what `rules stats` counts per rule."""
 

@@ -31,6 +31,7 @@ CATEGORY_ZH = {
     "illegal_additive": "非法添加",
     "non_drug_as_drug": "非药品冒充药品",
     "off_platform_sale": "引导站外交易",
+    "blacklisted_operator": "重点监管对象关联",
     "prescription_without_rx": "处方药无处方销售",
     "rogue_pharmacy": "非法网络药店",
     "unlicensed_sale": "无证销售药品",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crawler.extract import extract_document
 from crawler.items import CaptureItem, SerpPageItem
-from crawler.registry_lookup import SqlRegistry
+from crawler.registry_lookup import SqlBlacklist, SqlRegistry
 from rules import RuleSet, TextDocument, load_ruleset
 from rules.reference.checks import reference_signals
 from storage.db import make_engine, session_factory
@@ -40,8 +40,10 @@ class PageAnalysisPipeline:
         if self.engine is not None:
             self.session = session_factory(self.engine)()
             self.registry: SqlRegistry | None = SqlRegistry(self.session)
+            self.blacklist: SqlBlacklist | None = SqlBlacklist(self.session)
         else:
             self.registry = None
+            self.blacklist = None
 
     def close_spider(self, spider=None) -> None:  # type: ignore[no-untyped-def]
         if self.session is not None:
@@ -57,7 +59,8 @@ class PageAnalysisPipeline:
                 (document.text[s.start:s.end] for s in document.sections if s.scope == "title"), None
             )
             host = urlsplit(item.final_url or item.url).hostname
-            signals = reference_signals(document.text, host=host, server_ip=item.server_ip, registry=self.registry)
+            signals = reference_signals(document.text, host=host, server_ip=item.server_ip, registry=self.registry,
+                                        blacklist=self.blacklist)
             item.analysis = self._ruleset.analyse(document, signals=signals)
         elif isinstance(item, SerpPageItem):
             # Ad copy is an advertisement in its own right (广告法): analysed in scope "ad".

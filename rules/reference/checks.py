@@ -18,7 +18,7 @@ from rules.normalise import normalise
 from rules.reference.claims import Claims, find_claims
 from rules.reference.hosting import server_country
 from rules.reference.identifiers import Identifier, extract_identifiers
-from rules.reference.lookup import CertificateRecord, ProductRecord, RegistryLookup
+from rules.reference.lookup import BlacklistLookup, CertificateRecord, ProductRecord, RegistryLookup
 
 #: Every key `reference_signals` returns, for documentation and rule validation.
 SIGNAL_KEYS: Final[tuple[str, ...]] = (
@@ -41,6 +41,8 @@ SIGNAL_KEYS: Final[tuple[str, ...]] = (
     "claim_terms",
     "icp_missing",
     "contact_leads",
+    "blacklisted_operator",
+    "blacklisted_identifiers",
     "server_country",
     "overseas_hosting",
 )
@@ -213,6 +215,7 @@ def reference_signals(
     treatment_claim: bool | None = None,
     drug_claim: bool | None = None,
     country_of: Callable[[str | None], str | None] = server_country,
+    blacklist: BlacklistLookup | None = None,
 ) -> dict[str, object]:
     """The reference signals of one page (keys in `SIGNAL_KEYS`).
 
@@ -299,6 +302,10 @@ def reference_signals(
     signals["contact_leads"] = sorted(
         {f"{i.kind}:{i.normalised}" for i in identifiers if i.kind in ("phone", "wechat", "qq", "email")}
     )
+    # An operator already on the blacklist shows up on a new site: the link is a finding by itself.
+    listed = blacklist.listed(signals["contact_leads"]) if blacklist is not None else {}  # type: ignore[arg-type]
+    signals["blacklisted_identifiers"] = [f"{lead} (blacklist entry {entry})" for lead, entry in sorted(listed.items())]
+    signals["blacklisted_operator"] = bool(listed) if blacklist is not None else None
 
     country = country_of(server_ip)
     signals["server_country"] = country

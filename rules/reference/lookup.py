@@ -8,7 +8,7 @@ Numbers are looked up in their normalised form (`Identifier.normalised`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, Protocol, runtime_checkable
@@ -65,6 +65,17 @@ class RegistryLookup(Protocol):
     def find_device(self, number: str) -> ProductRecord | None: ...
 
     def find_ad_approval(self, number: str) -> ProductRecord | None: ...
+
+
+@runtime_checkable
+class BlacklistLookup(Protocol):
+    """Which operator identifiers are on the office's blacklist (重点监管名单).
+
+    `listed(leads)`: of the page's contact leads (`"wechat:abc123"`, `"phone:13800138000"`, as in the
+    signal `contact_leads`), those on an active entry, each with its entry id.
+    """
+
+    def listed(self, leads: Sequence[str]) -> dict[str, int]: ...
 
 
 class StaticRegistry:

@@ -39,7 +39,8 @@ def scan_direct(url: str, allow: list[str], home: Path, tmp_path: Path) -> Captu
     config.write_text(f'watchlist = ["{url}"]\n[crawl]\nallow_private = {allow!r}\nrender_first_page = false\n'
                       "max_depth = 0\ndownload_timeout = 10\n".replace("'", '"'), encoding="utf-8")
     result = run_cli("scan", "--no-search", home=home, proxy=None, config=config)  # no proxy: the crawler resolves
-    assert result.returncode == 0, result.stdout + result.stderr
+    # One page, refused or answered 404 by the demo web: a scan that captured nothing says so (exit 5).
+    assert result.returncode in (0, 5), result.stdout + result.stderr
     with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
         return session.scalars(select(Capture).where(Capture.url == url)).one()
 
