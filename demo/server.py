@@ -51,7 +51,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from demo import hostile
+from demo import changing, hostile
 from demo.manifest import DemoSite, load_manifest  # re-exported: callers import them from here
 
 __all__ = ["DemoSite", "DemoWeb", "load_manifest", "serve", "main"]
@@ -250,6 +250,7 @@ class DemoHTTPServer(ThreadingHTTPServer):
         self.sites = sites
         self.verbose = verbose
         self.hits: Counter[str] = Counter()  # requests answered per host, for tests of routing
+        self.changing_state: dict[str, str] = {}  # demo.changing: what each changing site serves now
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, DemoRequestHandler)
@@ -334,6 +335,8 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
             return _plain(400, "bad host")
         if hostname == SEARCH_ENGINE_HOST:
             return call_search_engine(path_and_query)
+        if hostname in changing.HOSTS:
+            return Reply(*changing.respond(self.server.changing_state, hostname, path_and_query))
         site = self.server.sites.get(hostname)
         if site is not None:
             return serve_static(site, path_and_query)

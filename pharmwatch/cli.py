@@ -399,6 +399,33 @@ def case_assign(ctx: click.Context, case_id: int, assignee: str, by: str) -> Non
     click.echo(f"case {case_id}: assigned to {assignee}")
 
 
+@case_group.command("recheck")
+@click.argument("case_id", type=int)
+@format_option("table", "json")
+@_BY_OPTION
+@click.pass_context
+def case_recheck(ctx: click.Context, case_id: int, fmt: str, by: str) -> None:
+    """Crawl the pages that proved the case again: violation_gone, still_present, unreachable or moved."""
+    from cases.lifecycle import CaseError
+    from cases.recheck import recheck_case
+    from outputs import terminal_line
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    ruleset = rule_packs(settings, "refusing to re-check with a broken rule pack:\n")
+    try:
+        result = recheck_case(session_factory(database(settings)), case_id, settings.crawl_overrides(),
+                              actor=by, ruleset=ruleset)
+    except CaseError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"case {case_id} re-checked (run {result.run_id}): {result.outcome}")
+    for page in result.pages:
+        click.echo(terminal_line(f"  {page.url}: {page.outcome} ({page.detail})"))
+
+
 @cli.group("blacklist")
 def blacklist_group() -> None:
     """The blacklist (重点监管名单): sites and operators' phones, WeChat/QQ ids, e-mails; lifted, never deleted."""
