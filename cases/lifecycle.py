@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from rules.model import FLAGGING_SEVERITIES
 from storage.audit import record_event
-from storage.models import Case, CaseDecision, Finding, RuleVerdict, utcnow
+from storage.models import Case, CaseDecision, Finding, Referral, RuleVerdict, utcnow
 
 STATUSES = ("open", "under_review", "confirmed", "dismissed", "closed")
 ACTIVE = ("open", "under_review", "confirmed")  # a site with an active case gets no second one
@@ -68,6 +68,12 @@ def dismissed_rules(session: Session, case_id: int) -> set[str]:
                                                                  RuleVerdict.verdict == "dismissed")))
 
 
+def unresolved_actions(session: Session, case_id: int) -> list[str]:
+    """The case's actions still under way (referrals not closed): a case closes only when all are resolved."""
+    return [f"referral {rid} ({status})" for rid, status in session.execute(
+        select(Referral.id, Referral.status).where(Referral.case_id == case_id, Referral.status != "closed"))]
+
+
 def act(session: Session, case_id: int, action: str, *, actor: str, reason: str = "",
         rules: Sequence[str] = ()) -> Step:
     """Take `action` on case `case_id`. `rules`: for confirm/dismiss, the rules the verdict is about
@@ -83,6 +89,8 @@ def act(session: Session, case_id: int, action: str, *, actor: str, reason: str 
     reason = " ".join(reason.split())
     if action in REASON_REQUIRED and not reason:
         raise CaseError(f"{action} needs a reason (--reason)")
+    if action == "close" and (pending := unresolved_actions(session, case_id)):
+        raise CaseError(f"case {case_id} has actions not resolved yet: {', '.join(pending)}; close them first")
     verdict_rules: list[str] = []
     if action in ("confirm", "dismiss"):
         known = flagging_rules(session, case)

@@ -426,6 +426,114 @@ def case_recheck(ctx: click.Context, case_id: int, fmt: str, by: str) -> None:
         click.echo(terminal_line(f"  {page.url}: {page.outcome} ({page.detail})"))
 
 
+@cli.group("referral")
+def referral_group() -> None:
+    """Referrals of confirmed cases to police, telecom, trademark, higher authority, regulator or platform."""
+
+
+@referral_group.command("create")
+@click.option("--case", "case_id", type=int, required=True)
+@click.option("--to", "authority", default=None,
+              help="police, telecom, trademark, higher_authority, market_regulator or platform "
+                   "(default: the first one the findings suggest).")
+@click.option("--package", type=click.Path(path_type=Path, exists=True), default=None,
+              help="The evidence package (evidence export --case) it travels with: its SHA-256 goes in the letter.")
+@_BY_OPTION
+@click.pass_context
+def referral_create(ctx: click.Context, case_id: int, authority: str | None, package: Path | None, by: str) -> None:
+    """Refer a confirmed case; prints the referral id, the authority and why."""
+    from cases.referrals import ReferralError, create_referral
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            referral = create_referral(session, case_id, actor=by, authority=authority, package=package)
+            line = f"referral {referral.id}: case {case_id} → {referral.authority} ({referral.why})"
+    except ReferralError as exc:
+        fail(str(exc))
+    click.echo(line)
+
+
+@referral_group.command("update")
+@click.argument("referral_id", type=int)
+@click.option("--status", required=True, type=click.Choice(["sent", "acknowledged", "closed"]))
+@click.option("--their-ref", "their_reference", default=None, help="The other side's file number.")
+@_BY_OPTION
+@click.pass_context
+def referral_update(ctx: click.Context, referral_id: int, status: str, their_reference: str | None, by: str) -> None:
+    """Move a referral on: draft → sent → acknowledged → closed."""
+    from cases.referrals import ReferralError, update_referral
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            update_referral(session, referral_id, status, actor=by, their_reference=their_reference)
+    except ReferralError as exc:
+        fail(str(exc))
+    click.echo(f"referral {referral_id}: {status}")
+
+
+@referral_group.command("list")
+@click.option("--case", "case_id", type=int, default=None)
+@format_option("table", "json")
+@click.pass_context
+def referral_list(ctx: click.Context, case_id: int | None, fmt: str) -> None:
+    """Referrals, newest first."""
+    from sqlalchemy import select
+
+    from storage.db import session_factory
+    from storage.models import Referral
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        query = select(Referral).order_by(Referral.id.desc())
+        if case_id is not None:
+            query = query.where(Referral.case_id == case_id)
+        rows = [{"id": r.id, "case_id": r.case_id, "authority": r.authority, "status": r.status, "why": r.why,
+                 "their_reference": r.their_reference, "package_sha256": r.package_sha256,
+                 "created_by": r.created_by, "created_at": r.created_at.isoformat(timespec="seconds")}
+                for r in session.scalars(query)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>5} case {r['case_id']:<5} {r['authority']:<17} {r['status']:<12} "
+                   f"{r['their_reference'] or ''}")
+    click.echo(f"{len(rows)} referral(s)")
+
+
+@referral_group.command("letter")
+@click.argument("referral_id", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="letter.html or letter.pdf (by its suffix).")
+@click.pass_context
+def referral_letter_command(ctx: click.Context, referral_id: int, output: Path) -> None:
+    """Write the referral letter (Chinese; template editable at $PHARMWATCH_HOME/templates/referral_letter.html)."""
+    from cases.evidence import KeyMissingError, load_keys
+    from cases.evidence.report import render_pdf
+    from cases.referrals import ReferralError, referral_letter
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    try:
+        fingerprint = load_keys(settings.home).fingerprint
+    except KeyMissingError:
+        fingerprint = None
+    with session_factory(database(settings))() as session:
+        try:
+            html_text = referral_letter(session, referral_id, home=settings.home, key_fingerprint=fingerprint)
+        except ReferralError as exc:
+            fail(str(exc))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.suffix.lower() == ".pdf":
+        output.write_bytes(render_pdf(html_text, {}))
+    else:
+        output.write_text(html_text, encoding="utf-8")
+    click.echo(f"{output}")
+
+
 @cli.group("blacklist")
 def blacklist_group() -> None:
     """The blacklist (重点监管名单): sites and operators' phones, WeChat/QQ ids, e-mails; lifted, never deleted."""

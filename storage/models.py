@@ -207,6 +207,22 @@ class BlacklistEntry(Base):
     lift_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class Referral(Base):
+    """A case referred to another authority (police, telecom authority, ...): draft → sent → acknowledged → closed."""
+
+    __tablename__ = "referral"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(32))  # cases.referrals.AUTHORITIES
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    why: Mapped[str] = mapped_column(Text, default="")  # why this authority (suggested from the findings)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    their_reference: Mapped[str | None] = mapped_column(String(200))
+    package_sha256: Mapped[str | None] = mapped_column(String(64))  # the evidence package it travels with
+
+
 class RuleVerdict(Base):
     """A reviewer's verdict on one rule's findings in a case: what `rules stats` counts per rule."""
 
