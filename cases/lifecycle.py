@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from rules.model import FLAGGING_SEVERITIES
 from storage.audit import record_event
-from storage.models import Case, CaseDecision, Finding, Referral, RuleVerdict, utcnow
+from storage.models import Case, CaseDecision, CorrectionOrder, Finding, Referral, RuleVerdict, utcnow
 
 STATUSES = ("open", "under_review", "confirmed", "dismissed", "closed")
 ACTIVE = ("open", "under_review", "confirmed")  # a site with an active case gets no second one
@@ -69,9 +69,14 @@ def dismissed_rules(session: Session, case_id: int) -> set[str]:
 
 
 def unresolved_actions(session: Session, case_id: int) -> list[str]:
-    """The case's actions still under way (referrals not closed): a case closes only when all are resolved."""
-    return [f"referral {rid} ({status})" for rid, status in session.execute(
+    """The case's actions still under way (referrals not closed, orders not decided by a re-check): a case
+    closes only when all are resolved."""
+    referrals = [f"referral {rid} ({status})" for rid, status in session.execute(
         select(Referral.id, Referral.status).where(Referral.case_id == case_id, Referral.status != "closed"))]
+    orders = [f"order {oid} (due {deadline})" for oid, deadline in session.execute(
+        select(CorrectionOrder.id, CorrectionOrder.deadline).where(CorrectionOrder.case_id == case_id,
+                                                                    CorrectionOrder.status == "open"))]
+    return referrals + orders
 
 
 def act(session: Session, case_id: int, action: str, *, actor: str, reason: str = "",

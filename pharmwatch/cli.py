@@ -534,6 +534,86 @@ def referral_letter_command(ctx: click.Context, referral_id: int, output: Path) 
     click.echo(f"{output}")
 
 
+@cli.group("order")
+def order_group() -> None:
+    """Correction orders (责令改正) and sales suspensions: a deadline, then a re-check decides them."""
+
+
+@order_group.command("create")
+@click.option("--case", "case_id", type=int, required=True)
+@click.option("--kind", type=click.Choice(["correct", "suspend_sales"]), required=True)
+@click.option("--deadline", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD, after today.")
+@click.option("--product", default=None, help="The product whose sales are suspended.")
+@_BY_OPTION
+@click.pass_context
+def order_create(ctx: click.Context, case_id: int, kind: str, deadline: datetime, product: str | None, by: str) -> None:
+    """Order a confirmed case's site to correct, or to suspend sales of a product, by a deadline."""
+    from cases.orders import OrderError, create_order
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    today = datetime.now(ZoneInfo(settings.report.timezone)).date()
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            order = create_order(session, case_id, kind=kind, deadline=deadline.date(), actor=by, today=today,
+                                 product=product)
+            order_id = order.id
+    except OrderError as exc:
+        fail(str(exc))
+    click.echo(f"order {order_id}: case {case_id} {kind} by {deadline.date()}")
+
+
+@order_group.command("list")
+@click.option("--case", "case_id", type=int, default=None)
+@format_option("table", "json")
+@click.pass_context
+def order_list(ctx: click.Context, case_id: int | None, fmt: str) -> None:
+    """Orders, newest first."""
+    from sqlalchemy import select
+
+    from storage.db import session_factory
+    from storage.models import CorrectionOrder
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        query = select(CorrectionOrder).order_by(CorrectionOrder.id.desc())
+        if case_id is not None:
+            query = query.where(CorrectionOrder.case_id == case_id)
+        rows = [{"id": o.id, "case_id": o.case_id, "kind": o.kind, "product": o.product,
+                 "deadline": o.deadline.isoformat(), "status": o.status, "resolution": o.resolution}
+                for o in session.scalars(query)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for o in rows:
+        click.echo(f"{o['id']:>5} case {o['case_id']:<5} {o['kind']:<14} due {o['deadline']} {o['status']:<13} "
+                   f"{o['product'] or ''} {o['resolution'] or ''}")
+    click.echo(f"{len(rows)} order(s)")
+
+
+@order_group.command("check-due")
+@click.option("--today", "today_text", default=None, help="YYYY-MM-DD (default: today in the report timezone).")
+@_BY_OPTION
+@click.pass_context
+def order_check_due(ctx: click.Context, today_text: str | None, by: str) -> None:
+    """Re-check the cases of orders whose deadline has passed; resolve each: complied or not_complied."""
+    from cases.orders import check_due_orders
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    zone = ZoneInfo(settings.report.timezone)
+    try:
+        today = date.fromisoformat(today_text) if today_text else datetime.now(zone).date()
+    except ValueError:
+        fail(f"--today {today_text!r}: expected YYYY-MM-DD")
+    ruleset = rule_packs(settings, "refusing to re-check with a broken rule pack:\n")
+    resolved = check_due_orders(session_factory(database(settings)), today, settings.crawl_overrides(), actor=by,
+                                ruleset=ruleset)
+    for order_id, status, result in resolved:
+        click.echo(f"order {order_id}: {status} (case {result.case_id} re-checked: {result.outcome})")
+    click.echo(f"{len(resolved)} due order(s) checked")
+
+
 @cli.group("blacklist")
 def blacklist_group() -> None:
     """The blacklist (重点监管名单): sites and operators' phones, WeChat/QQ ids, e-mails; lifted, never deleted."""

@@ -223,6 +223,22 @@ class Referral(Base):
     package_sha256: Mapped[str | None] = mapped_column(String(64))  # the evidence package it travels with
 
 
+class CorrectionOrder(Base):
+    """An order to correct (责令改正) or to suspend sales of a product, with a deadline; ends in a re-check."""
+
+    __tablename__ = "correction_order"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # correct | suspend_sales
+    product: Mapped[str | None] = mapped_column(String(200))
+    deadline: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | complied | not_complied
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)  # the re-check that decided it
+
+
 class RuleVerdict(Base):
     """A reviewer's verdict on one rule's findings in a case: what `rules stats` counts per rule."""
 
