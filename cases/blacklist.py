@@ -1,11 +1,12 @@
 """The blacklist (重点监管名单): sites and the identifiers of the operators behind them.
 
 A supervisor adds an entry (a site's registrable domain, or an operator's phone, WeChat or QQ id,
-e-mail), with a reason and, usually, the confirmed case it comes from; entries are lifted with a
-reason, never deleted. Values are normalised as the extractors write them (`rules.reference`), so
-the next scan's reference checks find a listed operator on a new site (`crawler.registry_lookup.
-SqlBlacklist`, rule pw-zh-blacklisted-operator-001). Every change is audited. Another office's
-list is imported all-or-nothing with file:line errors (`storage.csv_import`).
+e-mail, company, person or payment account), with a reason and, usually, the confirmed case it
+comes from; entries are lifted with a reason, never deleted. Values are normalised as the
+extractors write them (`rules.reference`), so the next scan's reference checks find a listed
+operator on a new site (`crawler.registry_lookup.SqlBlacklist`, rule
+pw-zh-blacklisted-operator-001). Every change is audited. Another office's list is imported
+all-or-nothing with file:line errors (`storage.csv_import`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from storage.audit import record_event
 from storage.csv_import import CsvImportError, RowRejected, header_key, read_rows, settle
 from storage.models import BlacklistEntry, Finding, utcnow
 
-KINDS = ("site", "phone", "wechat", "qq", "email")
+#: phone, wechat, qq and email are found on pages by the extractors (the next scan flags them); company,
+#: person and payment are kept for referrals and the office's records (not matched on pages yet).
+KINDS = ("site", "phone", "wechat", "qq", "email", "company", "person", "payment")
 CSV_COLUMNS = ["kind", "value", "reason"]
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]{2,}$")
 
@@ -61,6 +64,11 @@ def normalise_value(kind: str, raw: str) -> str:
         if not host or not _DOMAIN.match(host):
             raise BlacklistError(f"{raw!r} is not a domain name")
         return host
+    if kind in ("company", "person", "payment"):
+        value = " ".join(raw.split())
+        if not value or len(value) > 200:
+            raise BlacklistError(f"a {kind} entry needs a value of 1 to 200 characters")
+        return value
     labelled = {"phone": "电话", "wechat": "微信", "qq": "QQ", "email": "邮箱"}[kind]
     found = [i for i in extract_identifiers(f"{labelled}：{raw}") if i.kind == kind]
     if not found:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cases.lifecycle import STATUSES, CaseError, allowed_actions, get_case
 from storage.audit import events_for
-from storage.models import Capture, Case, CaseDecision, Finding, RuleVerdict, Site, Tip
+from storage.models import Capture, Case, CaseDecision, Finding, RuleVerdict, SerpObservation, Site, Tip
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -58,8 +58,10 @@ def _summary(case: Case) -> CaseSummary:
 
 
 def list_cases(session: Session, *, status: str | None = None, assignee: str | None = None,
-               risk: str | None = None, category: str | None = None) -> list[CaseSummary]:
-    """Cases, newest first, filtered by status, assignee, risk and category."""
+               risk: str | None = None, category: str | None = None, since: datetime | None = None,
+               through_ads: bool = False) -> list[CaseSummary]:
+    """Cases, newest first, filtered by status, assignee, risk, category, opened since (UTC), and
+    whether paid search ads led to the site."""
     if status is not None and status not in STATUSES:
         raise CaseError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
     query = select(Case).join(Site, Case.site_id == Site.id).order_by(Case.id.desc())
@@ -69,6 +71,10 @@ def list_cases(session: Session, *, status: str | None = None, assignee: str | N
         query = query.where(Case.assignee == assignee)
     if risk:
         query = query.where(Case.risk == risk)
+    if since:
+        query = query.where(Case.opened_at >= since)
+    if through_ads:
+        query = query.where(Case.site_id.in_(select(SerpObservation.site_id).where(SerpObservation.is_ad.is_(True))))
     cases = session.scalars(query).all()
     if category:  # categories are a JSON list: filtered here, alike on SQLite and PostgreSQL
         cases = [c for c in cases if category in (c.categories or [])]

@@ -305,10 +305,12 @@ def case_group() -> None:
 @click.option("--assignee", default=None)
 @click.option("--risk", default=None, type=click.Choice(["low", "medium", "high", "critical"]))
 @click.option("--category", default=None, help="A finding category, e.g. disease_cure_claim.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Opened on or after this day (UTC).")
+@click.option("--ads", "through_ads", is_flag=True, help="Only sites that paid search ads led to.")
 @format_option("table", "csv", "json")
 @click.pass_context
 def case_list(ctx: click.Context, status: str | None, assignee: str | None, risk: str | None,
-              category: str | None, fmt: str) -> None:
+              category: str | None, since: datetime | None, through_ads: bool, fmt: str) -> None:
     """Cases, newest first."""
     from cases.casebook import list_cases
     from cases.casebook_render import render_case_list
@@ -318,7 +320,8 @@ def case_list(ctx: click.Context, status: str | None, assignee: str | None, risk
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
         try:
-            cases = list_cases(session, status=status, assignee=assignee, risk=risk, category=category)
+            cases = list_cases(session, status=status, assignee=assignee, risk=risk, category=category,
+                               since=since, through_ads=through_ads)
         except CaseError as exc:
             fail(str(exc))
     render_case_list(cases, fmt, sys.stdout)
@@ -620,7 +623,8 @@ def blacklist_group() -> None:
 
 
 @blacklist_group.command("add")
-@click.argument("kind", type=click.Choice(["site", "phone", "wechat", "qq", "email"]))
+@click.argument("kind", type=click.Choice(["site", "phone", "wechat", "qq", "email", "company", "person",
+                                          "payment"]))
 @click.argument("value")
 @click.option("--reason", required=True, help="Why (shown on every later finding it causes).")
 @click.option("--case", "case_id", type=int, default=None, help="The confirmed case it comes from.")

@@ -51,6 +51,8 @@ def test_entries_need_a_reason_a_known_kind_and_a_confirmed_case(run) -> None:  
     assert "no case 5" in run("blacklist", "add", "site", "shop.test", "--reason", "x", "--case", "5").stderr
     site = run("blacklist", "add", "site", "https://WWW.Shop-A.test/p?id=1", "--reason", "无证售药")
     assert site.stdout.strip() == "blacklist entry 1: site shop-a.test"
+    company = run("blacklist", "add", "company", "  某某生物科技  有限公司 ", "--reason", "经营者")
+    assert company.stdout.strip() == "blacklist entry 2: company 某某生物科技 有限公司"
 
 
 def test_another_offices_list_imports_all_or_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

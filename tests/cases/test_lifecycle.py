@@ -75,6 +75,7 @@ def test_dismissed_findings_do_not_reopen_a_case_and_a_new_rule_does(sessions) -
         (record,) = rule_stats(session)
         assert (record.rule_id, record.dismissed, record.dismissal_rate) == ("pw-cure", 1, 1.0)
         assert [c.id for c in list_cases(session, status="open")] == [case_id]
+        assert list_cases(session, through_ads=True) == []  # no paid ad led to this site
 
 
 @pytest.fixture
