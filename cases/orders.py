@@ -51,6 +51,15 @@ def create_order(session: Session, case_id: int, *, kind: str, deadline: date, a
     return order
 
 
+def list_orders(session: Session, *, case_id: int | None = None) -> list[dict[str, Any]]:
+    """Orders (of one case, or all), newest first, as records."""
+    query = select(CorrectionOrder).order_by(CorrectionOrder.id.desc())
+    if case_id is not None:
+        query = query.where(CorrectionOrder.case_id == case_id)
+    return [{"id": o.id, "case_id": o.case_id, "kind": o.kind, "product": o.product, "deadline": o.deadline.isoformat(),
+             "status": o.status, "resolution": o.resolution} for o in session.scalars(query)]
+
+
 def due_orders(session: Session, today: date) -> list[CorrectionOrder]:
     """Open orders whose deadline has passed."""
     return list(session.scalars(select(CorrectionOrder).where(CorrectionOrder.status == "open",

@@ -129,6 +129,17 @@ def update_referral(session: Session, referral_id: int, status: str, *, actor: s
     return referral
 
 
+def list_referrals(session: Session, *, case_id: int | None = None) -> list[dict[str, Any]]:
+    """Referrals (of one case, or all), newest first, as records."""
+    query = select(Referral).order_by(Referral.id.desc())
+    if case_id is not None:
+        query = query.where(Referral.case_id == case_id)
+    return [{"id": r.id, "case_id": r.case_id, "authority": r.authority, "status": r.status, "why": r.why,
+             "their_reference": r.their_reference, "package_sha256": r.package_sha256,
+             "created_by": r.created_by, "created_at": r.created_at.isoformat(timespec="seconds")}
+            for r in session.scalars(query)]
+
+
 def referral_letter(session: Session, referral_id: int, *, home: Path, key_fingerprint: str | None) -> str:
     """The letter as HTML (every crawled value escaped by the template's autoescape)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape

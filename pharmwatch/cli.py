@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -31,6 +32,18 @@ DEMO_REGISTRY = DEMO_CONFIG.parent / "registry"  # sample registry CSVs, one per
 def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(ExitCode.FAILED)
+
+
+def print_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str], noun: str) -> None:
+    """Records as JSON, or one table line each (the given columns) and a count."""
+    from outputs import terminal_line
+
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    for row in rows:
+        click.echo(terminal_line("  ".join("" if row.get(c) is None else str(row[c]) for c in columns)))
+    click.echo(f"{len(rows)} {noun}")
 
 
 def format_option(*formats: str):  # type: ignore[no-untyped-def]
@@ -484,27 +497,13 @@ def referral_update(ctx: click.Context, referral_id: int, status: str, their_ref
 @click.pass_context
 def referral_list(ctx: click.Context, case_id: int | None, fmt: str) -> None:
     """Referrals, newest first."""
-    from sqlalchemy import select
-
+    from cases.referrals import list_referrals
     from storage.db import session_factory
-    from storage.models import Referral
 
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
-        query = select(Referral).order_by(Referral.id.desc())
-        if case_id is not None:
-            query = query.where(Referral.case_id == case_id)
-        rows = [{"id": r.id, "case_id": r.case_id, "authority": r.authority, "status": r.status, "why": r.why,
-                 "their_reference": r.their_reference, "package_sha256": r.package_sha256,
-                 "created_by": r.created_by, "created_at": r.created_at.isoformat(timespec="seconds")}
-                for r in session.scalars(query)]
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for r in rows:
-        click.echo(f"{r['id']:>5} case {r['case_id']:<5} {r['authority']:<17} {r['status']:<12} "
-                   f"{r['their_reference'] or ''}")
-    click.echo(f"{len(rows)} referral(s)")
+        rows = list_referrals(session, case_id=case_id)
+    print_rows(rows, fmt, ["id", "case_id", "authority", "status", "their_reference"], "referral(s)")
 
 
 @referral_group.command("letter")
@@ -572,26 +571,13 @@ def order_create(ctx: click.Context, case_id: int, kind: str, deadline: datetime
 @click.pass_context
 def order_list(ctx: click.Context, case_id: int | None, fmt: str) -> None:
     """Orders, newest first."""
-    from sqlalchemy import select
-
+    from cases.orders import list_orders
     from storage.db import session_factory
-    from storage.models import CorrectionOrder
 
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
-        query = select(CorrectionOrder).order_by(CorrectionOrder.id.desc())
-        if case_id is not None:
-            query = query.where(CorrectionOrder.case_id == case_id)
-        rows = [{"id": o.id, "case_id": o.case_id, "kind": o.kind, "product": o.product,
-                 "deadline": o.deadline.isoformat(), "status": o.status, "resolution": o.resolution}
-                for o in session.scalars(query)]
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for o in rows:
-        click.echo(f"{o['id']:>5} case {o['case_id']:<5} {o['kind']:<14} due {o['deadline']} {o['status']:<13} "
-                   f"{o['product'] or ''} {o['resolution'] or ''}")
-    click.echo(f"{len(rows)} order(s)")
+        rows = list_orders(session, case_id=case_id)
+    print_rows(rows, fmt, ["id", "case_id", "kind", "deadline", "status", "product", "resolution"], "order(s)")
 
 
 @order_group.command("check-due")

@@ -1,11 +1,14 @@
 """A re-check crawls the proving page again through the crawl entry point, and tells the four outcomes
-apart on a demo site that is corrected, closes, or moves to a new domain."""
+apart on a demo site that is corrected, closes, or moves to a new domain; a due order is decided by one."""
 
 from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -14,29 +17,41 @@ from tests.conftest import run_cli
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_a_recheck_says_whether_the_violation_is_gone_present_closed_or_moved(demo_web: str, tmp_path: Path) -> None:
+@dataclass
+class ShopCase:
+    """A data folder whose scan flagged recheck-shop.test; `serve` switches what the shop serves."""
+
+    case_id: str
+    pharmwatch: Callable[..., CompletedProcess[str]]
+    serve: Callable[[str], None]
+
+
+@pytest.fixture
+def shop_case(demo_web: str, tmp_path: Path) -> ShopCase:
     control = urllib.request.build_opener(urllib.request.ProxyHandler({"http": demo_web}))
 
     def serve(state: str) -> None:
         control.open(f"http://control.test/state?host=recheck-shop.test&set={state}").read()
 
-    home = tmp_path / "home"
     config = tmp_path / "pharmwatch.toml"
     config.write_text('[crawl]\nallow_private = ["127.0.0.0/8"]\nrender_first_page = false\nmax_depth = 0\n',
                       encoding="utf-8")
 
-    def pharmwatch(*args: str):  # type: ignore[no-untyped-def]
-        return run_cli(*args, home=home, proxy=demo_web, config=config)
+    def pharmwatch(*args: str) -> CompletedProcess[str]:
+        return run_cli(*args, home=tmp_path / "home", proxy=demo_web, config=config)
 
     serve("violating")
     scanned = pharmwatch("scan", "--no-search", "--site", "http://recheck-shop.test/")
     assert scanned.returncode == 0, scanned.stdout + scanned.stderr
     (case,) = json.loads(pharmwatch("case", "list", "--format", "json").stdout)
+    return ShopCase(str(case["id"]), pharmwatch, serve)
 
+
+def test_a_recheck_says_whether_the_violation_is_gone_present_closed_or_moved(shop_case: ShopCase) -> None:
     outcomes = {}
     for state in ("violating", "corrected", "closed", "moved"):
-        serve(state)
-        checked = pharmwatch("case", "recheck", str(case["id"]), "--format", "json")
+        shop_case.serve(state)
+        checked = shop_case.pharmwatch("case", "recheck", shop_case.case_id, "--format", "json")
         assert checked.returncode == 0, checked.stdout + checked.stderr
         outcomes[state] = json.loads(checked.stdout)
     assert {state: result["outcome"] for state, result in outcomes.items()} == {
@@ -44,24 +59,13 @@ def test_a_recheck_says_whether_the_violation_is_gone_present_closed_or_moved(de
     assert "pw-zh-diabetes-cure" in outcomes["violating"]["pages"][0]["detail"]
     assert "HTTP 410" in outcomes["closed"]["pages"][0]["detail"]
     assert "recheck-shop-new.test" in outcomes["moved"]["pages"][0]["detail"]
-    shown = json.loads(pharmwatch("case", "show", str(case["id"]), "--format", "json").stdout)
+    shown = json.loads(shop_case.pharmwatch("case", "show", shop_case.case_id, "--format", "json").stdout)
     assert [d["action"] for d in shown["decisions"]] == ["recheck"] * 4
     assert shown["case"]["status"] == "open"  # a re-check informs; people decide
 
 
-def test_an_order_past_its_deadline_is_decided_by_a_recheck(demo_web: str, tmp_path: Path) -> None:
-    control = urllib.request.build_opener(urllib.request.ProxyHandler({"http": demo_web}))
-    control.open("http://control.test/state?host=recheck-shop.test&set=violating").read()
-    home = tmp_path / "home"
-    config = tmp_path / "pharmwatch.toml"
-    config.write_text('[crawl]\nallow_private = ["127.0.0.0/8"]\nrender_first_page = false\nmax_depth = 0\n',
-                      encoding="utf-8")
-
-    def pharmwatch(*args: str):  # type: ignore[no-untyped-def]
-        return run_cli(*args, home=home, proxy=demo_web, config=config)
-
-    assert pharmwatch("scan", "--no-search", "--site", "http://recheck-shop.test/").returncode == 0
-    case_id = str(json.loads(pharmwatch("case", "list", "--format", "json").stdout)[0]["id"])
+def test_an_order_past_its_deadline_is_decided_by_a_recheck(shop_case: ShopCase) -> None:
+    pharmwatch, case_id = shop_case.pharmwatch, shop_case.case_id
     pharmwatch("case", "review", case_id)
     pharmwatch("case", "confirm", case_id)
     past = pharmwatch("order", "create", "--case", case_id, "--kind", "correct", "--deadline", "2020-01-01")
@@ -73,7 +77,7 @@ def test_an_order_past_its_deadline_is_decided_by_a_recheck(demo_web: str, tmp_p
     assert refused.returncode == 2 and "order 1 (due 2099-01-01)" in refused.stderr
 
     assert "0 due order(s)" in pharmwatch("order", "check-due").stdout  # not due yet
-    control.open("http://control.test/state?host=recheck-shop.test&set=corrected").read()
+    shop_case.serve("corrected")
     checked = pharmwatch("order", "check-due", "--today", "2099-01-02")
     assert checked.returncode == 0 and "order 1: complied (case" in checked.stdout, checked.stdout + checked.stderr
     (order,) = json.loads(pharmwatch("order", "list", "--format", "json").stdout)

@@ -239,19 +239,24 @@ def test_a_supervisor_exports_a_demo_case_that_anyone_can_verify(scanned: dict, 
     assert audit.scalars(select(AuditEvent).where(AuditEvent.action == "exported")).one()
 
 
-def test_a_package_carries_the_ads_that_led_to_the_site_and_one_finding_per_fact(scanned: dict, tmp_path: Path) -> None:
+def export_case_of(scanned: dict, domain: str, package: Path) -> tuple[dict, set[str], str]:
+    """Export the case of `domain` from the scanned demo data: (findings.json, member names, report.html)."""
     import zipfile
 
     home = scanned["home"]
-    run_cli("keys", "init", home=home)
-    case_id = next(s["case_id"] for s in scanned["report"]["sites"] if s["domain"] == "rx-pharmacy-online.test")
-    package = tmp_path / "rx.wacz"
+    run_cli("keys", "init", home=home)  # the first caller creates the key; later ones are refused, harmlessly
+    case_id = next(s["case_id"] for s in scanned["report"]["sites"] if s["domain"] == domain)
     exported = run_cli("evidence", "export", "--case", str(case_id), "-o", str(package), home=home)
     assert exported.returncode == 0, exported.stdout + exported.stderr
     with zipfile.ZipFile(package) as zf:
-        findings = json.loads(zf.read("evidence/findings.json"))
-        names = set(zf.namelist())
-        report = zf.read("report/report.html").decode("utf-8")
+        return (json.loads(zf.read("evidence/findings.json")), set(zf.namelist()),
+                zf.read("report/report.html").decode("utf-8"))
+
+
+def test_a_package_carries_the_ads_that_led_to_the_site_and_one_finding_per_fact(scanned: dict, tmp_path: Path) -> None:
+    home = scanned["home"]
+    package = tmp_path / "rx.wacz"
+    findings, names, report = export_case_of(scanned, "rx-pharmacy-online.test", package)
     ads = [entry for entry in findings["search"] if entry["is_ad"]]
     assert ads and all(entry["url"].startswith("http://rx-pharmacy-online.test") for entry in findings["search"])
     assert {entry["result_page"] for entry in findings["search"]} <= names  # the result pages themselves
@@ -266,17 +271,8 @@ def test_a_package_carries_the_ads_that_led_to_the_site_and_one_finding_per_fact
 
 
 def test_a_borrowed_approval_finding_says_what_the_registry_holds(scanned: dict, tmp_path: Path) -> None:
-    import zipfile
-
-    home = scanned["home"]
-    run_cli("keys", "init", home=home)
-    case_id = next(s["case_id"] for s in scanned["report"]["sites"] if s["domain"] == "manlong-shop.test")
-    package = tmp_path / "manlong.wacz"
-    exported = run_cli("evidence", "export", "--case", str(case_id), "-o", str(package), home=home)
-    assert exported.returncode == 0, exported.stdout + exported.stderr
-    with zipfile.ZipFile(package) as zf:
-        findings = json.loads(zf.read("evidence/findings.json"))["findings"]
-        report = zf.read("report/report.html").decode("utf-8")
+    document, _names, report = export_case_of(scanned, "manlong-shop.test", tmp_path / "manlong.wacz")
+    findings = document["findings"]
     borrowed = [f for f in findings if f["rule_id"] == "pw-zh-approval-borrowed-001"]
     assert borrowed, [f["rule_id"] for f in findings]
     facts = borrowed[0]["registry_facts"]
