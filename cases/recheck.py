@@ -31,7 +31,6 @@ from storage.audit import record_event
 from storage.db import transaction
 from storage.models import Capture, CaseDecision, Finding
 
-OUTCOMES = ("violation_gone", "still_present", "unreachable", "moved")
 _GONE_STATUSES = (404, 410)
 
 
@@ -112,8 +111,12 @@ def _page_outcome(session: Session, run_id: int, url: str, site: str, rules: set
     return PageOutcome(url, "violation_gone", f"HTTP {landed.status_code}, none of {', '.join(sorted(rules))}")
 
 
+#: A case's outcome is the worst of its pages', in this order.
+OUTCOMES = ("still_present", "moved", "violation_gone", "unreachable")
+
+
 def _case_outcome(outcomes: list[str]) -> str:
-    for outcome in ("still_present", "moved", "violation_gone", "unreachable"):
+    for outcome in OUTCOMES:
         if outcome in outcomes:
             return outcome
     return "unreachable"

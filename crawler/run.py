@@ -46,10 +46,6 @@ class CrawlTargets:
     follow_search_results: bool = True  # also crawl the sites this crawl's searches found
 
 
-class CrawlError(Exception):
-    """The crawl could not run to its end (the run row records it as failed, with this reason)."""
-
-
 def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | None = None,
           ruleset: RuleSet | None = None) -> ScanRun:
     """Crawl `targets` into scan run `run_id` (None: a new run) and return the finished run.
