@@ -31,7 +31,8 @@ HELD_OUT_FLOORS = {
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
 #: Categories that page text alone can show (forged_or_invalid_licence needs a registry check signal).
-TEXT_CATEGORIES = tuple(c for c in CATEGORIES if c != "forged_or_invalid_licence")
+# Categories a text alone can show; the others need a registry look-up or the office's blacklist.
+TEXT_CATEGORIES = tuple(c for c in CATEGORIES if c not in ("forged_or_invalid_licence", "blacklisted_operator"))
 HARD_NEGATIVE_KINDS = (
     "patient_education",
     "crackdown_news",
