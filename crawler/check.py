@@ -47,13 +47,13 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
     Reference checks (licence and approval numbers against `registry`, ICP) become page signals;
     for a URL the host is known, so a licence can be checked against the site it is shown on.
     """
-    host = None
+    host, truncated = None, False
     scheme = _SCHEME.match(target)
     if scheme and scheme.group(1).lower() not in ("http", "https"):
         raise CheckError(f"{target}: only http(s) URLs are fetched, and {scheme.group(1)}:// is not a file path")
     try:
         if target.startswith(("http://", "https://")):
-            document = _fetch(target, proxy, allow_private or [], timeout)
+            document, truncated = _fetch(target, proxy, allow_private or [], timeout)
             host = urlsplit(target).hostname
         else:
             document = read_document(Path(target))
@@ -81,6 +81,8 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
             for hit in analysis.findings
         ],
         "signals": analysis.signals,
+        # Said, not silent: the rest of a body past the fetch limit was never read.
+        **({"truncated_at_bytes": MAX_FETCH_BYTES} if truncated else {}),
     }
 
 
@@ -188,7 +190,8 @@ def _decompressed(body: bytes, encoding: str) -> bytes:
     raise NotAnalysed(f"body in an unknown Content-Encoding ({encoding}), not decoded")
 
 
-def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> TextDocument:
+def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> tuple[TextDocument, bool]:
+    """The page at `url` (every redirect hop guarded), and whether its body was cut at MAX_FETCH_BYTES."""
     policy = AddressPolicy(allow_private, resolve_names=not proxy)
     reason = policy.refusal(url)
     if reason:
@@ -201,6 +204,7 @@ def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> Te
     try:
         with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_FETCH_BYTES)
+            truncated = bool(response.read(1))
             content_type = response.headers.get("Content-Type")
             encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
             final_url = response.geturl()
@@ -210,4 +214,4 @@ def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> Te
         raise CheckError(f"{url}: fetch failed: {exc}") from None
     body = _decompressed(body, encoding)
     _refuse_non_text(body)
-    return extract_document(decode_html(body, url=final_url, content_type=content_type), final_url)
+    return extract_document(decode_html(body, url=final_url, content_type=content_type), final_url), truncated

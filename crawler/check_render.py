@@ -41,7 +41,8 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
                 out.write(f"{terminal_line(item['target'])}: NOT ANALYSED: {terminal_line(item['not_analysed'])}\n")
                 continue
             verdict = "FLAGGED" if item["flagged"] else "ok"
-            out.write(f"{terminal_line(item['target'])}: {verdict} (risk {item['risk']})\n")
+            cut = f", body cut at {item['truncated_at_bytes']} bytes" if item.get("truncated_at_bytes") else ""
+            out.write(f"{terminal_line(item['target'])}: {verdict} (risk {item['risk']}{cut})\n")
             for finding in item["findings"]:
                 out.write(f"  {finding['rule_id']} [{finding['severity']}] {finding['category']}: "
                           f"{terminal_line(finding['excerpt'])}\n")

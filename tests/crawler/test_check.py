@@ -95,3 +95,11 @@ def test_an_analysed_page_says_so(demo_web: str, tmp_path: Path) -> None:
     result = _check("http://tongfeng-ling.test/", demo_web, tmp_path)
     (item,) = json.loads(result.stdout)
     assert result.exit_code == 1 and item["analysed"] is True and "not_analysed" not in item
+
+
+def test_a_body_cut_at_the_fetch_limit_says_so(demo_web: str, tmp_path: Path) -> None:
+    result = _check("http://hostile.test/huge?mb=12", demo_web, tmp_path)
+    (item,) = json.loads(result.stdout)
+    assert item["truncated_at_bytes"] == 10 * 1024 * 1024 and item["analysed"] is True
+    small = json.loads(_check("http://tongfeng-ling.test/", demo_web, tmp_path).stdout)[0]
+    assert "truncated_at_bytes" not in small
