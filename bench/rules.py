@@ -57,7 +57,8 @@ def corpus_texts() -> list[str]:
     texts = [item.text if not item.title else f"{item.title}\n{item.text}" for item in load_items()]
     demo = ROOT / "demo" / "sites"
     if demo.is_dir():
-        from crawler.extract import decode_html, extract_document
+        from crawler.charset import decode_html
+        from crawler.extract import extract_document
 
         texts += [extract_document(decode_html(p.read_bytes())).text for p in sorted(demo.rglob("*.html"))]
     return texts

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
 
-from crawler.charset import decode_html  # noqa: F401 - re-exported: callers decode and extract together
 from rules import TextDocument
 
 _INVISIBLE = frozenset({"head", "title", "script", "style", "template", "noscript", "svg", "iframe", "object"})

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from parsel import Selector
 
-from crawler.charset import decode_declared as decode_html
+from crawler.charset import decode_declared
 
 from .models import SerpPage, SerpParseError, SerpResult
 from .redirects import as_url, resolve_redirect
@@ -68,7 +68,7 @@ def parse_serp(
 def _to_text(html: str | bytes, encoding: str | None) -> str:
     if isinstance(html, bytes):
         try:
-            html = decode_html(html, encoding)[1]
+            html = decode_declared(html, encoding)[1]
         except (LookupError, ValueError):  # an unusable charset name, a codec that gives up
             html = html.decode("utf-8", "replace")
     # Lone surrogates (from str input) cannot reach the HTML parser, which works on UTF-8.

@@ -25,9 +25,9 @@ from w3lib.url import canonicalize_url
 
 from crawler.addresses import HostResolver
 from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout
-from crawler.charset import binary_kind
+from crawler.charset import binary_kind, decode_html
 from crawler.domains import site_of
-from crawler.extract import decode_html, visible_text_length
+from crawler.extract import visible_text_length
 from crawler.failures import describe_failure
 from crawler.items import CaptureItem
 from crawler.tls import response_certificate
