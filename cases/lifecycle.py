@@ -57,10 +57,16 @@ def get_case(session: Session, case_id: int) -> Case:
     return case
 
 
+def flagging_findings(session: Session, case: Case) -> list[Finding]:
+    """The medium-or-higher findings on the case's site (what put it on the list), oldest first."""
+    return list(session.scalars(select(Finding).where(Finding.site_id == case.site_id,
+                                                      Finding.severity.in_(FLAGGING_SEVERITIES))
+                                .order_by(Finding.id)))
+
+
 def flagging_rules(session: Session, case: Case) -> list[str]:
-    """The rules whose medium-or-higher findings on the case's site put it on the list."""
-    return sorted(set(session.scalars(select(Finding.rule_id).where(
-        Finding.site_id == case.site_id, Finding.severity.in_(FLAGGING_SEVERITIES)))))
+    """The rules of the case's flagging findings."""
+    return sorted({f.rule_id for f in flagging_findings(session, case)})
 
 
 def dismissed_rules(session: Session, case_id: int) -> set[str]:
@@ -108,7 +114,8 @@ def act(session: Session, case_id: int, action: str, *, actor: str, reason: str 
         for rule_id in verdict_rules:
             session.add(RuleVerdict(case_id=case_id, rule_id=rule_id, verdict=verdict, actor=actor, reason=reason))
     step = Step(case_id, action, case.status, target)
-    _record(session, case, step, actor=actor, reason=reason, details={"rules": verdict_rules} if verdict_rules else {})
+    record_step(session, case, step, actor=actor, reason=reason,
+                details={"rules": verdict_rules} if verdict_rules else {})
     return step
 
 
@@ -122,12 +129,14 @@ def assign(session: Session, case_id: int, assignee: str, *, actor: str) -> Step
     before = case.assignee
     case.assignee = assignee
     step = Step(case_id, "assign", case.status, case.status)
-    _record(session, case, step, actor=actor, reason=f"assigned to {assignee}",
+    record_step(session, case, step, actor=actor, reason=f"assigned to {assignee}",
             details={"from": before, "to": assignee})
     return step
 
 
-def _record(session: Session, case: Case, step: Step, *, actor: str, reason: str, details: dict) -> None:  # type: ignore[type-arg]
+def record_step(session: Session, case: Case, step: Step, *, actor: str, reason: str, details: dict) -> None:  # type: ignore[type-arg]
+    """Write a step: the case's new status, a decision row and an audit event (also for steps that leave
+    the status as it is: assignment, re-check)."""
     case.status = step.to_status
     case.updated_at = utcnow()
     session.add(CaseDecision(case_id=case.id, actor=actor, action=step.action, from_status=step.from_status,

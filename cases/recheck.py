@@ -22,14 +22,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases.lifecycle import CaseError, get_case
+from cases.lifecycle import CaseError, Step, flagging_findings, get_case, record_step
 from crawler.domains import site_of
 from crawler.run import CrawlTargets, crawl
 from rules import RuleSet
 from rules.model import FLAGGING_SEVERITIES
-from storage.audit import record_event
 from storage.db import transaction
-from storage.models import Capture, CaseDecision, Finding
+from storage.models import Capture, Finding
 
 _GONE_STATUSES = (404, 410)
 
@@ -55,11 +54,9 @@ class RecheckResult:
 
 def proving_urls(session: Session, case_id: int) -> tuple[list[str], set[str]]:
     """The pages of the case's flagging findings, and the rules that flagged them."""
-    case = get_case(session, case_id)
-    rows = session.execute(select(Capture.url, Finding.rule_id).join(Capture, Finding.capture_id == Capture.id)
-                           .where(Finding.site_id == case.site_id, Finding.severity.in_(FLAGGING_SEVERITIES))
-                           .order_by(Capture.id)).all()
-    return list(dict.fromkeys(url for url, _ in rows)), {rule for _, rule in rows}
+    pages = sorted((f.capture.id, f.capture.url, f.rule_id)
+                   for f in flagging_findings(session, get_case(session, case_id)) if f.capture is not None)
+    return list(dict.fromkeys(url for _, url, _ in pages)), {rule for _, _, rule in pages}
 
 
 def recheck_case(sessions: sessionmaker[Session], case_id: int, crawl_settings: Mapping[str, Any], *,
@@ -82,10 +79,8 @@ def recheck_case(sessions: sessionmaker[Session], case_id: int, crawl_settings: 
         result.outcome = _case_outcome([page.outcome for page in result.pages])
         case = get_case(session, case_id)
         summary = "; ".join(f"{page.url}: {page.outcome} ({page.detail})" for page in result.pages)
-        session.add(CaseDecision(case_id=case_id, actor=actor, action="recheck", from_status=case.status,
-                                 to_status=case.status, reason=f"{result.outcome}: {summary}"))
-        record_event(session, actor=actor, action="case_recheck", subject=f"case:{case_id}",
-                     details=result.to_json())
+        record_step(session, case, Step(case_id, "recheck", case.status, case.status), actor=actor,
+                    reason=f"{result.outcome}: {summary}", details=result.to_json())
     return result
 
 

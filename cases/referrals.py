@@ -23,10 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import get_case
-from rules.model import FLAGGING_SEVERITIES
+from cases.lifecycle import flagging_findings, get_case
 from storage.audit import record_event
-from storage.models import Capture, Finding, Referral, SerpObservation, utcnow
+from storage.models import Capture, Referral, SerpObservation, utcnow
 
 AUTHORITIES: dict[str, str] = {
     "police": "公安机关",
@@ -54,8 +53,7 @@ class Suggestion:
 def suggest_authorities(session: Session, case_id: int) -> list[Suggestion]:
     """Where the case should go, from what its findings and captures show (most specific first)."""
     case = get_case(session, case_id)
-    findings = session.scalars(select(Finding).where(Finding.site_id == case.site_id,
-                                                     Finding.severity.in_(FLAGGING_SEVERITIES))).all()
+    findings = flagging_findings(session, case)
     categories = {f.category for f in findings}
     overseas = any((c.signals or {}).get("overseas_hosting") for c in session.scalars(
         select(Capture).where(Capture.site_id == case.site_id)))
@@ -148,9 +146,7 @@ def referral_letter(session: Session, referral_id: int, *, home: Path, key_finge
     if referral is None:
         raise ReferralError(f"no referral {referral_id}")
     case = get_case(session, referral.case_id)
-    findings = session.scalars(select(Finding).where(Finding.site_id == case.site_id,
-                                                     Finding.severity.in_(FLAGGING_SEVERITIES))
-                               .order_by(Finding.id)).all()
+    findings = flagging_findings(session, case)
     captures = {c.id: c for c in session.scalars(select(Capture).where(Capture.site_id == case.site_id))}
     identifiers = sorted({lead for c in captures.values() for lead in (c.signals or {}).get("contact_leads", [])})
     own = home / "templates" / BUNDLED_TEMPLATE.name
