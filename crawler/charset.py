@@ -214,7 +214,8 @@ _MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG", b"GIF8": "GIF", b"\xff\xd8\xff": "J
           b"MZ": "Windows executable", b"\x7fELF": "ELF executable", b"\x1f\x8b": "gzip",
           b"RIFF": "RIFF (WebP, WAV, AVI)", b"\x00\x00\x01\x00": "icon", b"7z\xbc\xaf": "7-Zip",
           b"Rar!": "RAR"}
-_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1b")  # control bytes text files do contain
+# Control bytes that text files do not contain (tab, newlines, form feed and ESC they do).
+_BINARY_CONTROLS = bytes(b for b in range(0x20) if b not in b"\t\n\r\x0c\x1b")
 
 
 def binary_kind(data: bytes) -> str | None:
@@ -227,7 +228,7 @@ def binary_kind(data: bytes) -> str | None:
     head = data[:4096]
     if not head or _bom(head)[0] or _utf16_without_bom(data):
         return None
-    controls = sum(1 for byte in head if byte < 0x20 and byte not in _TEXT_CONTROLS)
+    controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))  # every page passes here: no Python loop
     return "binary data" if controls * 30 > len(head) else None  # random bytes: about 1 in 10
 
 
