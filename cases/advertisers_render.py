@@ -18,7 +18,9 @@ CSV_COLUMNS = ["advertiser", "first_seen", "last_seen", "times_seen", "engines",
 TABLE_TEXTS = 3  # ad texts shown per advertiser in the table
 
 
-def render_advertisers(histories: list[AdvertiserHistory], fmt: str, out: TextIO) -> None:
+def render_advertisers(histories: list[AdvertiserHistory], fmt: str, out: TextIO, *,
+                       asked: dict[str, str | None] | None = None) -> None:
+    """`asked`: the filters the histories were selected by, named when the table is empty."""
     if fmt == "json":
         out.write(json.dumps([h.to_json() for h in histories], ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
@@ -29,6 +31,9 @@ def render_advertisers(histories: list[AdvertiserHistory], fmt: str, out: TextIO
                              ";".join(f"{q} ({n})" for q, n in h.queries.items()), ";".join(h.landing_sites),
                              ";".join(h.rules_hit), len(h.texts)])
     elif fmt == "table":
+        if not histories:
+            wanted = " and ".join(f"{what} {value!r}" for what, value in (asked or {}).items() if value)
+            out.write(terminal_line(f"no ads recorded{' for ' + wanted if wanted else ''}") + "\n")
         for h in histories:
             out.write(terminal_line(f"{h.advertiser}: seen {h.times_seen}x on {', '.join(h.engines)} "
                       f"from {h.first_seen} to {h.last_seen}; lands on {', '.join(h.landing_sites) or '?'}") + "\n")

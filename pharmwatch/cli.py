@@ -937,12 +937,7 @@ def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, f
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
         histories = advertiser_history(session, advertiser=advertiser, domain=domain)
-    if not histories and fmt == "table":
-        asked = " and ".join(f"{what} {value!r}" for what, value in (("advertiser", advertiser), ("domain", domain))
-                             if value)
-        click.echo(f"no ads recorded{' for ' + asked if asked else ''}")
-        return
-    render_advertisers(histories, fmt, sys.stdout)
+    render_advertisers(histories, fmt, sys.stdout, asked={"advertiser": advertiser, "domain": domain})
 
 
 # --- check ------------------------------------------------------------------------------------
