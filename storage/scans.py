@@ -16,6 +16,8 @@ from storage.models import (
     utcnow,
 )
 
+UNREAD_SEARCH_STATUSES = ("failed", "blocked", "parse_error")  # a result page that was not read
+
 
 def start_scan_run(session: Session, rules_digest: str) -> ScanRun:
     run = ScanRun(rules_digest=rules_digest, status="running")
@@ -60,12 +62,8 @@ def finish_scan_run(session: Session, run_id: int, error: str | None = None, *,
                         .where(SerpObservation.scan_run_id == run_id, SerpObservation.is_ad.is_(False)))
     run.ads = count(select(func.count()).select_from(SerpObservation)
                     .where(SerpObservation.scan_run_id == run_id, SerpObservation.is_ad.is_(True)))
-    run.pages = count(select(func.count()).select_from(Capture)
-                      .where(Capture.scan_run_id == run_id, Capture.error.is_(None)))
-    run.failures = count(select(func.count()).select_from(Capture)
-                         .where(Capture.scan_run_id == run_id, Capture.error.is_not(None))) + count(
-        select(func.count()).select_from(SearchQueryRun)
-        .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(("failed", "blocked", "parse_error"))))
+    pages, failed, _searched, unread = capture_counts(session, run_id)
+    run.pages, run.failures = pages, failed + unread
     run.findings = count(select(func.count()).select_from(Finding).where(Finding.scan_run_id == run_id))
     run.flagged_sites = count(select(func.count(distinct(Finding.site_id)))
                               .where(Finding.scan_run_id == run_id, Finding.severity.in_(list(flagging_severities))))
@@ -82,7 +80,7 @@ def capture_counts(session: Session, run_id: int) -> tuple[int, int, int, int]:
 
     captures = select(func.count()).select_from(Capture).where(Capture.scan_run_id == run_id)
     searches = select(func.count()).select_from(SearchQueryRun).where(SearchQueryRun.scan_run_id == run_id)
-    unread = SearchQueryRun.status.in_(("failed", "blocked", "parse_error"))
+    unread = SearchQueryRun.status.in_(UNREAD_SEARCH_STATUSES)
     return (count(captures.where(Capture.error.is_(None))), count(captures.where(Capture.error.is_not(None))),
             count(searches.where(~unread)), count(searches.where(unread)))
 
@@ -93,6 +91,6 @@ def failure_reasons(session: Session, run_id: int) -> list[tuple[str, str]]:
                             .where(Capture.scan_run_id == run_id, Capture.error.is_not(None))).all()
     searches = session.execute(
         select(SearchQueryRun.url, SearchQueryRun.status, SearchQueryRun.reason)
-        .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(("failed", "blocked", "parse_error")))
+        .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(UNREAD_SEARCH_STATUSES))
     ).all()
     return [(url, error) for url, error in pages] + [(url, f"{status}: {reason}") for url, status, reason in searches]
