@@ -714,15 +714,22 @@ def audit_group() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
     """Check the whole chain; name every event that does not chain (exit 1)."""
+    from sqlalchemy import func, select
+
     from storage.audit import verify_chain
     from storage.db import session_factory
+    from storage.models import AuditEvent
 
     settings = settings_from(ctx)
     with session_factory(database(settings))() as session:
         problems = verify_chain(session)
+        events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
     for problem in problems:
         click.echo(problem)
-    click.echo("audit log: OK, every event chains" if not problems else f"audit log: {len(problems)} problem(s)")
+    if problems:
+        click.echo(f"audit log: {len(problems)} problem(s) in {events} event(s)")
+    else:  # an empty log is said to be empty, not "OK"
+        click.echo(f"audit log: OK, all {events} event(s) chain" if events else "audit log: empty, nothing to verify")
     sys.exit(ExitCode.FLAGGED if problems else ExitCode.OK)
 
 

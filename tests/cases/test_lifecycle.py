@@ -128,3 +128,4 @@ def test_the_cli_is_a_thin_layer_with_exit_status_2_for_a_refused_step(sessions,
     assert audit.exit_code == 0 and "OK" in audit.stdout
     events = json.loads(run("audit", "list", "--subject", f"case:{case_id}", "--format", "json").stdout)
     assert [e["action"] for e in events] == ["case_review", "case_dismiss"]
+

@@ -12,6 +12,12 @@ from subprocess import CompletedProcess
 
 import pytest
 
+from cases.casebook import case_detail
+from cases.lifecycle import CaseError
+from cases.recheck import recheck_case
+from pharmwatch.config import Settings
+from rules import load_ruleset
+from tests.cases.builders import scan_with, the_case
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -83,3 +89,14 @@ def test_an_order_past_its_deadline_is_decided_by_a_recheck(shop_case: ShopCase)
     (order,) = json.loads(pharmwatch("order", "list", "--format", "json").stdout)
     assert order["status"] == "complied" and "violation_gone" in order["resolution"]
     assert pharmwatch("case", "close", case_id, "--reason", "已整改").returncode == 0
+
+
+def test_a_recheck_whose_crawl_fails_records_nothing(sessions, home) -> None:  # type: ignore[no-untyped-def]
+    scan_with(sessions, {"pw-cure": "high"})
+    case_id = the_case(sessions).id
+    settings = Settings(home=home)
+    broken = {**settings.crawl_overrides(), "RULES_PATHS": [str(home / "no-such-pack")]}  # the child cannot start
+    with pytest.raises(CaseError, match="did not finish.*nothing recorded"):
+        recheck_case(sessions, case_id, broken, actor="x", ruleset=load_ruleset())
+    with sessions() as session:
+        assert case_detail(session, case_id).decisions == []  # "unreachable" would have blamed the site
