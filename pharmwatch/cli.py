@@ -1034,6 +1034,66 @@ def rules_list(ctx: click.Context, fmt: str, as_json: bool) -> None:
     render_rules(rule_packs(settings_from(ctx)), "json" if as_json else fmt, sys.stdout)
 
 
+@rules_group.command("train")
+@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of labelled corpus files (default: tests/corpus/items of this checkout).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Model file to write (default: the bundled rules/classifier/claims_model.json.gz).")
+def rules_train(corpus: Path | None, output: Path | None) -> None:
+    """Train the second-opinion classifier on the labelled corpus (reproducible: same corpus, same file)."""
+    import hashlib
+
+    from rules.classifier import MODEL_PATH
+    from rules.classifier.train import train
+    from rules.corpus import corpus_digest
+
+    folder, items = _corpus_items(corpus)
+    model = train(items, metadata={"corpus_sha256": corpus_digest(folder)})
+    data = model.to_bytes()
+    target = output or MODEL_PATH
+    target.write_bytes(data)
+    click.echo(f"trained on {len(items)} items ({sum(i.flagged for i in items)} flagged), "
+               f"{len(model.vocabulary)} features, corpus {model.metadata['corpus_sha256']!s:.16}")
+    click.echo(f"wrote {target} ({len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]})")
+
+
+@rules_group.command("eval")
+@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of labelled corpus files (default: tests/corpus/items of this checkout).")
+@click.option("--first-pass", "first_pass_folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Score a new batch (a folder of corpus files) once with the shipped rules and model instead.")
+@format_option("table", "json")
+@click.pass_context
+def rules_eval(ctx: click.Context, corpus: Path | None, first_pass_folder: Path | None, fmt: str) -> None:
+    """Precision and recall of the rules, the model and both: leave-one-batch-out over the real batches."""
+    from rules.evaluation import first_pass, leave_one_batch_out, render_evaluation
+
+    ruleset = rule_packs(settings_from(ctx))
+    if first_pass_folder is not None:
+        if ruleset.opinion is None:
+            raise click.UsageError("--first-pass needs the bundled packs and model (no [rules] paths in the settings)")
+        evaluation = first_pass(_corpus_items(first_pass_folder)[1], ruleset)
+    else:
+        evaluation = leave_one_batch_out(_corpus_items(corpus)[1], ruleset)
+    report = evaluation.as_dict()
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        render_evaluation(report, sys.stdout)
+
+
+def _corpus_items(folder: Path | None) -> tuple[Path, list]:  # type: ignore[type-arg]
+    from rules.corpus import ITEMS, load_items
+
+    folder = folder or ITEMS
+    if not folder.is_dir() or not any(folder.glob("*.yaml")):
+        raise click.UsageError(f"no corpus files (*.yaml) in {folder}")
+    try:
+        return folder, load_items(folder)
+    except ValueError as err:
+        raise click.UsageError(f"bad corpus in {folder}:\n{err}") from err
+
+
 @rules_group.command("test")
 @click.pass_context
 def rules_test(ctx: click.Context) -> None:

@@ -32,6 +32,21 @@ CATEGORIES: Final[tuple[str, ...]] = (
     "off_platform_sale",
     "blacklisted_operator",
 )
+# Labels for the rule packs' categories (rules/packs/<category>/); an unknown category shows as is.
+CATEGORY_ZH: Final[Mapping[str, str]] = {
+    "banned_online_sale": "违规网络销售药品",
+    "counterfeit_brand": "假冒品牌药品",
+    "disease_cure_claim": "宣称治愈疾病",
+    "forbidden_ad_claim": "违法广告用语",
+    "forged_or_invalid_licence": "伪造或无效资质证书",
+    "illegal_additive": "非法添加",
+    "non_drug_as_drug": "非药品冒充药品",
+    "off_platform_sale": "引导站外交易",
+    "blacklisted_operator": "重点监管对象关联",
+    "prescription_without_rx": "处方药无处方销售",
+    "rogue_pharmacy": "非法网络药店",
+    "unlicensed_sale": "无证销售药品",
+}
 SEVERITIES: Final[tuple[str, ...]] = ("low", "medium", "high", "critical")
 SEVERITY_RANK: Final[Mapping[str, int]] = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 #: A finding at or above this severity puts a page on the daily flagged list.
@@ -104,6 +119,7 @@ Span = tuple[int, int]
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_ZH",
     "DISEASES",
     "SCOPES",
     "SEVERITIES",

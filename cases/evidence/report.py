@@ -20,22 +20,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rules.model import CATEGORY_ZH
+
 SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低", "none": "无"}
-# Labels for the rule packs' categories (rules/packs/<category>/); an unknown category shows as is.
-CATEGORY_ZH = {
-    "banned_online_sale": "违规网络销售药品",
-    "counterfeit_brand": "假冒品牌药品",
-    "disease_cure_claim": "宣称治愈疾病",
-    "forbidden_ad_claim": "违法广告用语",
-    "forged_or_invalid_licence": "伪造或无效资质证书",
-    "illegal_additive": "非法添加",
-    "non_drug_as_drug": "非药品冒充药品",
-    "off_platform_sale": "引导站外交易",
-    "blacklisted_operator": "重点监管对象关联",
-    "prescription_without_rx": "处方药无处方销售",
-    "rogue_pharmacy": "非法网络药店",
-    "unlicensed_sale": "无证销售药品",
-}
 STATUS_ZH = {"open": "待审核", "under_review": "审核中", "confirmed": "已确认违法", "dismissed": "已排除",
              "closed": "已结案"}
 ACTION_ZH = {"captured": "采集", "exported": "导出证据包", "case_opened": "立案", "case_closed": "结案",
