@@ -19,6 +19,7 @@ from typing import Final
 
 import yaml
 
+from rules.model import ObfuscatedSelection
 from rules.normalise import LATIN_LOOKALIKES, NormalisedText, normalise
 
 _REFERENCE: Final = Path(__file__).resolve().parent / "reference"
@@ -378,6 +379,15 @@ def matches_filter(hit: ObfuscatedName, classes: frozenset[str], controlled: boo
     return controlled is None or hit.drug.controlled == controlled
 
 
+def selection_spans(sel: ObfuscatedSelection, norm: NormalisedText, cache: dict[str, list]) -> list[tuple[int, int]]:
+    """Spans of `norm.text` matching an `obfuscated:` selection; the lexicon's scan is kept in `cache`
+    (one per document), so several rules using it cost one pass."""
+    hits = cache.get(sel.lexicon)
+    if hits is None:
+        hits = cache[sel.lexicon] = load_lexicon(sel.lexicon).find(norm)
+    return [(h.start, h.end) for h in hits if matches_filter(h, sel.classes, sel.controlled)]
+
+
 __all__ = [
     "LEXICONS",
     "DrugName",
@@ -386,5 +396,6 @@ __all__ = [
     "find_obfuscated",
     "load_lexicon",
     "matches_filter",
+    "selection_spans",
     "skeleton",
 ]

@@ -110,3 +110,82 @@ def test_cost_is_linear_in_text_length() -> None:
     started = time.perf_counter()
     find_obfuscated(page * 10)
     assert time.perf_counter() - started < max(small, 0.01) * 30
+
+
+# -- the `obfuscated:` selection in rule packs ------------------------------------------------------
+
+
+_CACHE: dict[str, object] = {}
+
+
+def _ruleset():
+    from rules.engine import load_ruleset
+
+    if "rs" not in _CACHE:
+        _CACHE["rs"] = load_ruleset()
+    return _CACHE["rs"]
+
+
+def _findings(text: str):
+    from rules.document import TextDocument
+
+    return _ruleset().analyse(TextDocument(text)).findings
+
+
+def _flagged_by(text: str, rule_id: str = "pw-en-rogue-obfuscated-drug-001") -> bool:
+    return any(hit.rule_id == rule_id for hit in _findings(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Buy V1AGRA online, no prescription, overnight shipping",
+        "cheap c-i-a-l-i-s pills",
+        "Order v\u0456agra now",
+        "xa . nax 2mg bars for sale",
+    ],
+)
+def test_disguised_name_next_to_buying_words_is_a_finding(text: str) -> None:
+    assert _flagged_by(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "V1AGRA",  # a disguised name alone is at most context
+        "Spam filters learned to catch 'buy v1agra' long ago.",
+        "Viagra and Cialis: buy only from a pharmacy that asks for your prescription.",  # plain names
+        "Ambient lyrics: order the album, claims the label.",
+    ],
+)
+def test_disguised_name_alone_or_plain_names_are_not_this_finding(text: str) -> None:
+    assert not _flagged_by(text)
+
+
+def test_finding_spans_point_at_the_disguised_name_as_written() -> None:
+    text = "Ｂｕｙ now: V\u200b1\u200bA-G-R-A"
+    hit = next(h for h in _findings(text) if h.rule_id == "pw-en-rogue-obfuscated-drug-001")
+    assert "V\u200b1\u200bA-G-R-A" in [text[a:b] for a, b in hit.spans]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("{lexicon: drugs_fr}", "obfuscated lexicon 'drugs_fr' is not one of"),
+        ("{lexicon: drugs_en, classes: [painkiller]}", "obfuscated classes must be a list from"),
+        ("{lexicon: drugs_en, controlled: maybe}", "obfuscated controlled must be true or false"),
+        ("{lexicon: drugs_en, colour: red}", "obfuscated must be a mapping of lexicon, classes, controlled"),
+    ],
+)
+def test_loader_rejects_unknown_lexicons_classes_and_keys(tmp_path, spec: str, message: str) -> None:
+    from pathlib import Path
+
+    from rules.loader import load_rule_file
+
+    source = Path(__file__).resolve().parents[2] / "rules/packs/rogue_pharmacy/en_obfuscated_drug_offer.yaml"
+    text = source.read_text(encoding="utf-8").replace("obfuscated: {lexicon: drugs_en}", f"obfuscated: {spec}")
+    path = tmp_path / "en_obfuscated_drug_offer.yaml"
+    path.write_text(text, encoding="utf-8")
+    rule, errors = load_rule_file(path)
+    assert rule is None
+    assert any(message in e.reason for e in errors), errors
