@@ -27,6 +27,7 @@ from rules.model import (
     Analysis,
     ExceptionSelection,
     NearSelection,
+    ObfuscatedSelection,
     Rule,
     RuleHit,
     SignalSelection,
@@ -34,6 +35,7 @@ from rules.model import (
     TermSelection,
 )
 from rules.normalise import NormalisedText, normalise, rewrite
+from rules.obfuscation import selection_spans
 from rules.signals import signals_from_normalised
 
 #: A document is analysed in windows of this many characters (memory is per window: analysis
@@ -165,6 +167,7 @@ class DocumentState:
         self._by_uid: dict[int, list[tuple[Span, int]]] | None = None
         self._capped: set[int] = set()
         self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
+        self.obfuscation_cache: dict[str, list] = {}  # lexicon → disguised names (rules.obfuscation)
         self._scope_cache: dict[Span, str | None] = {}
         sections = sorted(doc.sections, key=lambda s: (s.start, s.end))
         self._sections = sections
@@ -335,6 +338,8 @@ class RuleEvaluator:
         result: tuple[bool, list[Span]]
         if isinstance(sel, SignalSelection):
             result = (_signals_match(sel, self.state.signals), [])
+        elif isinstance(sel, ObfuscatedSelection):
+            result = self._obfuscated(name, sel)
         elif isinstance(sel, NearSelection):
             # The side without regexes goes first: when it has no match, the regex never runs.
             first, second = self.near_order[name]
@@ -355,6 +360,18 @@ class RuleEvaluator:
             result = (bool(found) and distinct >= sel.min_distinct, [span for span, _ in found])
         self.cache[name] = result
         return result
+
+
+    def _obfuscated(self, name: str, sel: ObfuscatedSelection) -> tuple[bool, list[Span]]:
+        """Disguised drug names in the rule's scope, less those an exception excuses."""
+        state = self.state
+        spans = [
+            span for span in selection_spans(sel, state.norm, state.obfuscation_cache)
+            if state.scope_of(span) in self.rule.scope
+        ]
+        if self.exception_checks and name in self.positive:
+            spans = [span for span in spans if not self._suppressed(name, span)]
+        return (bool(spans), spans[:MAX_SPANS_PER_SELECTION])
 
 
 class ExceptionIndex:

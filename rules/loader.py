@@ -31,6 +31,7 @@ from rules.model import (
     STATUSES,
     ExceptionSelection,
     NearSelection,
+    ObfuscatedSelection,
     Rule,
     RulePackError,
     RuleSample,
@@ -330,6 +331,8 @@ class _RuleBuilder:
                 if not isinstance(value, str | bool | int | float | list):
                     self.error(f"signal {key!r} must be compared with a scalar or a list", *where, "signals", key)
             return SignalSelection(name, dict(expected))
+        if "obfuscated" in keys:
+            return _obfuscated_selection(self, name, raw, keys, where, allowed=allow_near)
         unknown = keys - _TERM_KEYS
         if unknown:
             self.error(
@@ -564,6 +567,40 @@ class _RuleBuilder:
             return RuleSample(sample["text"], sample_scope, dict(signals))
         self.error("a test sample must be a non-empty string or a mapping with 'text'", *where)
         return None
+
+
+def _obfuscated_selection(
+    builder: _RuleBuilder, name: str, raw: dict[str, Any], keys: set[str], where: Path_, *, allowed: bool
+) -> ObfuscatedSelection | None:
+    """`obfuscated: {lexicon: drugs_en, classes: [...], controlled: true}` (see `rules.obfuscation`)."""
+    from rules.obfuscation import LEXICONS, load_lexicon
+
+    if not allowed:
+        builder.error(f"selection {name!r}: 'obfuscated' is not allowed here", *where)
+        return None
+    if keys != {"obfuscated"}:
+        extra = sorted(keys - {"obfuscated"})
+        builder.error(f"selection {name!r}: 'obfuscated' cannot be combined with {extra}", *where)
+        return None
+    spec = raw["obfuscated"]
+    where = (*where, "obfuscated")
+    if not isinstance(spec, dict) or set(spec) - {"lexicon", "classes", "controlled"}:
+        builder.error(f"selection {name!r}: obfuscated must be a mapping of lexicon, classes, controlled", *where)
+        return None
+    lexicon = spec.get("lexicon")
+    if lexicon not in LEXICONS:
+        builder.error(f"obfuscated lexicon {lexicon!r} is not one of: {', '.join(LEXICONS)}", *where, "lexicon")
+        return None
+    classes = spec.get("classes", [])
+    known = load_lexicon(lexicon).classes
+    if not (isinstance(classes, list) and all(c in known for c in classes)):
+        builder.error(f"obfuscated classes must be a list from: {', '.join(sorted(known))}", *where, "classes")
+        return None
+    controlled = spec.get("controlled")
+    if controlled is not None and not isinstance(controlled, bool):
+        builder.error("obfuscated controlled must be true or false", *where, "controlled")
+        return None
+    return ObfuscatedSelection(name, lexicon, frozenset(classes), controlled)
 
 
 def load_rule_file(path: Path) -> tuple[Rule | None, list[RulePackError]]:

@@ -127,6 +127,7 @@ __all__ = [
     "Analysis",
     "ExceptionSelection",
     "NearSelection",
+    "ObfuscatedSelection",
     "Rule",
     "RuleHit",
     "RulePackError",
@@ -166,7 +167,18 @@ class SignalSelection:
     expected: Mapping[str, object]
 
 
-Selection = TermSelection | NearSelection | SignalSelection
+@dataclass(frozen=True)
+class ObfuscatedSelection:
+    """Names of lexicon `lexicon` written in disguise (v1agra, c-i-a-l-i-s; see `rules.obfuscation`), only
+    of the drug `classes` named (empty: any) and only controlled or uncontrolled ones (`controlled`)."""
+
+    name: str
+    lexicon: str
+    classes: frozenset[str] = frozenset()
+    controlled: bool | None = None
+
+
+Selection = TermSelection | NearSelection | SignalSelection | ObfuscatedSelection
 
 
 @dataclass(frozen=True)

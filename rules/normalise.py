@@ -75,6 +75,36 @@ def t2s(text: str) -> str:
 _HAN_VARIANTS: Final = {"傚": "效"}
 
 
+#: Letters of other scripts (and accented Latin letters) that look like a plain Latin letter, for
+#: reading Latin words written with lookalikes (vіagra with a Cyrillic і, xаnаx, cіаlіs with Greek ο ...).
+#: Not applied by `normalise()` (Greek and Cyrillic text must stay as written): `rules.obfuscation`
+#: folds Latin-looking words with it, so a match still points at what the page wrote.
+LATIN_LOOKALIKES: Final[dict[str, str]] = {
+    **dict.fromkeys("аạąàáâãäåāă", "a"),  # Cyrillic а, accented Latin
+    **dict.fromkeys("αά", "a"),  # Greek alpha
+    **dict.fromkeys("вβ", "b"),
+    **dict.fromkeys("сςçćč", "c"),
+    **dict.fromkeys("еёєèéêëēėęěε", "e"),
+    **dict.fromkeys("һн", "h"),
+    **dict.fromkeys("іїìíîïīįıιίϊ", "i"),
+    **dict.fromkeys("јϳ", "j"),
+    **dict.fromkeys("кκ", "k"),
+    **dict.fromkeys("ӏł", "l"),
+    **dict.fromkeys("м", "m"),
+    **dict.fromkeys("ñńňη", "n"),
+    **dict.fromkeys("оοόòóôõöøōőσ", "o"),
+    **dict.fromkeys("рρ", "p"),
+    **dict.fromkeys("ѕśšş", "s"),
+    **dict.fromkeys("тτ", "t"),
+    **dict.fromkeys("ùúûüūůυύµμ", "u"),  # µ and Greek mu read as u
+    **dict.fromkeys("νѵ", "v"),
+    **dict.fromkeys("ԝω", "w"),
+    **dict.fromkeys("хχ", "x"),
+    **dict.fromkeys("уýÿγ", "y"),
+    **dict.fromkeys("źżž", "z"),
+}
+
+
 def _map_char(ch: str) -> str:
     """NFKC + casefold one character; '' for characters that only hide things."""
     cached = _CHAR_CACHE.get(ch)
