@@ -14,6 +14,7 @@ from rules.evasions import evasion_table
 from rules.matcher import TermMatcher
 from rules.model import Rule, TermSelection
 from rules.regex_literals import regex_hint
+from rules.scope import ScopeCues, load_scope_cues
 from rules.signals import register_signal_words
 from rules.static_analysis import (
     is_monotone,
@@ -49,6 +50,9 @@ class CompiledRule:
     #: Per exception selection, a key shared by every rule with the same exception content, so
     #: one index per document serves them all.
     exception_keys: dict[str, object]
+    #: Scope kinds that take claim matches away (empty: none), and the selections they apply to.
+    scope_kinds: frozenset[str]
+    scoped_names: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class CompiledRules:
     regex_windows: dict[re.Pattern[str], RegexWindow]
     #: Indexes of rules evaluated on every document.
     always: tuple[int, ...]
+    #: The scope cue vocabulary (see `rules.scope`).
+    scope_cues: ScopeCues
 
 
 def _exception_keys(rule: Rule) -> dict[str, object]:
@@ -88,6 +94,15 @@ def _exception_keys(rule: Rule) -> dict[str, object]:
                 exc.side,
             )
     return keys
+
+
+def _scoped_names(rule: Rule, positive: frozenset[str]) -> frozenset[str]:
+    """Term selections whose matches the rule's claim scope applies to."""
+    scope = rule.claim_scope
+    if scope is None:
+        return frozenset()
+    names = scope.applies_to or frozenset(n for n, s in rule.selections.items() if isinstance(s, TermSelection))
+    return frozenset(names & positive)
 
 
 def compile_rules(rules: list[Rule]) -> CompiledRules:
@@ -113,17 +128,21 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
                 matcher.add(term, uid, term_index)
                 if sel.pinyin:
                     pinyin_terms.add(term)
+        positive = positive_names(rule)
+        scoped_names = _scoped_names(rule, positive)
         compiled.append(
             CompiledRule(
                 rule=rule,
                 selection_uids=uids,
                 detection_uids=frozenset(detection),
-                positive=positive_names(rule),
+                positive=positive,
                 monotone=is_monotone(rule),
                 near_order=near_order(rule),
                 always_evaluated=needs_evaluation_without_terms(rule),
                 required_uids=tuple(frozenset(uids[n] for n in clause) for clause in required_clauses(rule)),
                 exception_keys=_exception_keys(rule),
+                scope_kinds=rule.claim_scope.kinds if rule.claim_scope is not None and scoped_names else frozenset(),
+                scoped_names=scoped_names,
             )
         )
     for variant, canonical in evasion_table(pinyin_terms).items():
@@ -167,6 +186,7 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
         key_prefix_rules=tuple(key_prefix_rules),
         regex_windows=regex_windows,
         always=tuple(i for i, c in enumerate(compiled) if c.always_evaluated),
+        scope_cues=load_scope_cues(),
     )
 
 
