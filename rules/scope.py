@@ -321,7 +321,8 @@ class ScopeReader:
         end = lo
         text = self.text
         roles = self.cues.roles
-        cues = [(m.start(), m.end(), m.group()) for m in self.cues.cue_re.finditer(text, start, end)]
+        # A typographic apostrophe (don’t) is the cue written with a straight one.
+        cues = [(m.start(), m.end(), m.group().replace("’", "'")) for m in self.cues.cue_re.finditer(text, start, end)]
         cues = [c for c in cues if roles.get(c[2])]
         breaks = [m.span() for m in self.cues.break_re.finditer(text, start, end)]
         last = text[start:end].rstrip()
