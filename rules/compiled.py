@@ -14,7 +14,7 @@ from rules.evasions import evasion_table
 from rules.matcher import TermMatcher
 from rules.model import Rule, TermSelection
 from rules.regex_literals import regex_hint
-from rules.scope import ScopeCues, load_scope_cues
+from rules.scope import PASSAGE_KINDS, ScopeCues, load_scope_cues
 from rules.signals import register_signal_words
 from rules.static_analysis import (
     is_monotone,
@@ -50,9 +50,8 @@ class CompiledRule:
     #: Per exception selection, a key shared by every rule with the same exception content, so
     #: one index per document serves them all.
     exception_keys: dict[str, object]
-    #: Scope kinds that take claim matches away (empty: none), and the selections they apply to.
-    scope_kinds: frozenset[str]
-    scoped_names: frozenset[str]
+    #: Per selection whose matches a scope may take away, the scope kinds that apply to it.
+    scope_kinds: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -96,13 +95,21 @@ def _exception_keys(rule: Rule) -> dict[str, object]:
     return keys
 
 
-def _scoped_names(rule: Rule, positive: frozenset[str]) -> frozenset[str]:
-    """Term selections whose matches the rule's claim scope applies to."""
+def _scope_kinds(rule: Rule, positive: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Scope kinds per positive term selection: all of the rule's kinds for the claim selections
+    (`applies_to`, default all), and only those that make a whole passage someone else's words
+    (reported, warning) for the others (topic words such as the disease)."""
     scope = rule.claim_scope
     if scope is None:
-        return frozenset()
-    names = scope.applies_to or frozenset(n for n, s in rule.selections.items() if isinstance(s, TermSelection))
-    return frozenset(names & positive)
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for name, sel in rule.selections.items():
+        if not isinstance(sel, TermSelection) or name not in positive:
+            continue
+        kinds = scope.kinds if not scope.applies_to or name in scope.applies_to else scope.kinds & PASSAGE_KINDS
+        if kinds:
+            out[name] = kinds
+    return out
 
 
 def compile_rules(rules: list[Rule]) -> CompiledRules:
@@ -129,7 +136,6 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
                 if sel.pinyin:
                     pinyin_terms.add(term)
         positive = positive_names(rule)
-        scoped_names = _scoped_names(rule, positive)
         compiled.append(
             CompiledRule(
                 rule=rule,
@@ -141,8 +147,7 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
                 always_evaluated=needs_evaluation_without_terms(rule),
                 required_uids=tuple(frozenset(uids[n] for n in clause) for clause in required_clauses(rule)),
                 exception_keys=_exception_keys(rule),
-                scope_kinds=rule.claim_scope.kinds if rule.claim_scope is not None and scoped_names else frozenset(),
-                scoped_names=scoped_names,
+                scope_kinds=_scope_kinds(rule, positive),
             )
         )
     for variant, canonical in evasion_table(pinyin_terms).items():

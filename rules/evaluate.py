@@ -299,7 +299,6 @@ class RuleEvaluator:
         self.exception_checks: list[tuple[ExceptionIndex, frozenset[str]]] = []
         self.exception_keys = compiled_rule.exception_keys
         self.scope_kinds = compiled_rule.scope_kinds
-        self.scoped_names = compiled_rule.scoped_names
         self.scoping = False
 
     def _selection_matches(self, sel: TermSelection) -> list[tuple[Span, object]]:
@@ -388,8 +387,9 @@ class RuleEvaluator:
             found = self._selection_matches(sel)
             if self.exception_checks and name in self.positive:
                 found = [item for item in found if not self._suppressed(name, item[0])]
-            if self.scoping and name in self.scoped_names:
-                rule_id, kinds, state = self.rule.id, self.scope_kinds, self.state
+            kinds = self.scope_kinds.get(name) if self.scoping else None
+            if kinds:
+                rule_id, state = self.rule.id, self.state
                 found = [item for item in found if not state.in_scope(rule_id, name, item[0], kinds)]
             found = found[:MAX_SPANS_PER_SELECTION]
             distinct = len({key for _, key in found})

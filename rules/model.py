@@ -179,8 +179,9 @@ class ClaimScope:
     """Which scopes (see `rules.scope`) take claim matches away from a rule, and from which selections.
 
     `kinds` is a subset of `rules.scope.SCOPE_KINDS`; `applies_to` names the term/regex selections
-    whose matches are claims (empty: every selection used positively), so that a question about a
-    disease does not erase the disease word a later claim needs.
+    whose matches are claims (empty: every selection used positively). Negation and question apply
+    to those only, so that a question about a disease does not erase the disease word a later claim
+    needs; reported and warning passages take away every word of the rule in them.
     """
 
     kinds: frozenset[str]

@@ -22,6 +22,9 @@ from rules.normalise import NormalisedText, normalise_term
 
 #: The scope kinds, in the order a claim is tested against them.
 SCOPE_KINDS: Final[tuple[str, ...]] = ("negation", "question", "reported", "warning")
+#: Kinds that make a whole passage someone else's words: they take away every word of a claim rule
+#: in it, topic words included; negation and question concern the claim word only.
+PASSAGE_KINDS: Final[frozenset[str]] = frozenset({"reported", "warning"})
 #: The reviewed cue vocabulary.
 CUES_PATH: Final = Path(__file__).resolve().parent / "reference" / "scope_cues.yaml"
 _SIDES: Final = ("before", "after", "sentence")
@@ -349,6 +352,7 @@ class ScopeReader:
 
 __all__ = [
     "CUES_PATH",
+    "PASSAGE_KINDS",
     "SCOPE_KINDS",
     "CueGroup",
     "ScopeCueError",
