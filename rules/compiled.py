@@ -14,6 +14,7 @@ from rules.evasions import evasion_table
 from rules.matcher import TermMatcher
 from rules.model import Rule, TermSelection
 from rules.regex_literals import regex_hint
+from rules.scope import PASSAGE_KINDS, ScopeCues, load_scope_cues
 from rules.signals import register_signal_words
 from rules.static_analysis import (
     is_monotone,
@@ -49,6 +50,8 @@ class CompiledRule:
     #: Per exception selection, a key shared by every rule with the same exception content, so
     #: one index per document serves them all.
     exception_keys: dict[str, object]
+    #: Per selection whose matches a scope may take away, the scope kinds that apply to it.
+    scope_kinds: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class CompiledRules:
     regex_windows: dict[re.Pattern[str], RegexWindow]
     #: Indexes of rules evaluated on every document.
     always: tuple[int, ...]
+    #: The scope cue vocabulary (see `rules.scope`).
+    scope_cues: ScopeCues
 
 
 def _exception_keys(rule: Rule) -> dict[str, object]:
@@ -88,6 +93,23 @@ def _exception_keys(rule: Rule) -> dict[str, object]:
                 exc.side,
             )
     return keys
+
+
+def _scope_kinds(rule: Rule, positive: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Scope kinds per positive term selection: all of the rule's kinds for the claim selections
+    (`applies_to`, default all), and only those that make a whole passage someone else's words
+    (reported, warning) for the others (topic words such as the disease)."""
+    scope = rule.claim_scope
+    if scope is None:
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for name, sel in rule.selections.items():
+        if not isinstance(sel, TermSelection) or name not in positive:
+            continue
+        kinds = scope.kinds if not scope.applies_to or name in scope.applies_to else scope.kinds & PASSAGE_KINDS
+        if kinds:
+            out[name] = kinds
+    return out
 
 
 def compile_rules(rules: list[Rule]) -> CompiledRules:
@@ -113,17 +135,19 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
                 matcher.add(term, uid, term_index)
                 if sel.pinyin:
                     pinyin_terms.add(term)
+        positive = positive_names(rule)
         compiled.append(
             CompiledRule(
                 rule=rule,
                 selection_uids=uids,
                 detection_uids=frozenset(detection),
-                positive=positive_names(rule),
+                positive=positive,
                 monotone=is_monotone(rule),
                 near_order=near_order(rule),
                 always_evaluated=needs_evaluation_without_terms(rule),
                 required_uids=tuple(frozenset(uids[n] for n in clause) for clause in required_clauses(rule)),
                 exception_keys=_exception_keys(rule),
+                scope_kinds=_scope_kinds(rule, positive),
             )
         )
     for variant, canonical in evasion_table(pinyin_terms).items():
@@ -167,6 +191,7 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
         key_prefix_rules=tuple(key_prefix_rules),
         regex_windows=regex_windows,
         always=tuple(i for i, c in enumerate(compiled) if c.always_evaluated),
+        scope_cues=load_scope_cues(),
     )
 
 

@@ -5,7 +5,9 @@ signal word, evasive spelling (rewritten to its canonical term before a second p
 literal. A rule is evaluated only when a term of it occurred and every term selection its condition
 cannot do without has a hit (plus the rules whose condition can be true without any term). Regexes
 run only for those rules, only around the literals their matches must contain, and are cached per
-pattern; exceptions shared by several rules are indexed once per document.
+pattern; exceptions shared by several rules are indexed once per document. Claim matches that their
+clause denies, asks, reports or warns against (`rules.scope`) are set aside for every rule with a
+claim scope, and recorded with the cue in `Analysis.scoped`.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ from rules.model import (
     ObfuscatedSelection,
     Rule,
     RuleHit,
+    ScopedClaim,
     SignalSelection,
     Span,
     TermSelection,
 )
 from rules.normalise import NormalisedText, normalise, rewrite
 from rules.obfuscation import selection_spans
+from rules.scope import ScopeReader
 from rules.signals import signals_from_normalised
 
 #: A document is analysed in windows of this many characters (memory is per window: analysis
@@ -89,7 +93,7 @@ def analyse_document(
             if hit.rule_id not in found:
                 found[hit.rule_id] = replace(hit, spans=[(a + start, b + start) for a, b in hit.spans])
     page["analysed_windows"] = windows
-    return _verdict(list(found.values()), page)
+    return _verdict(list(found.values()), page, analysis.scoped)
 
 
 def _analyse_window(compiled: CompiledRules, doc: TextDocument, signals: Mapping[str, object] | None) -> Analysis:
@@ -121,14 +125,14 @@ def _analyse_window(compiled: CompiledRules, doc: TextDocument, signals: Mapping
     candidates.update(compiled.always)
 
     findings = [hit for i in sorted(candidates) if (hit := evaluate_rule(rules[i], state)) is not None]
-    return _verdict(findings, page)
+    return _verdict(findings, page, list(state.scoped.values()))
 
 
-def _verdict(findings: list[RuleHit], page: dict[str, object]) -> Analysis:
+def _verdict(findings: list[RuleHit], page: dict[str, object], scoped: list[ScopedClaim] | None = None) -> Analysis:
     findings.sort(key=lambda h: (-SEVERITY_RANK[h.severity], h.rule_id))
     risk = findings[0].severity if findings else "none"
     flagged = SEVERITY_RANK[risk] >= SEVERITY_RANK[FLAG_THRESHOLD]
-    return Analysis(findings=findings, signals=page, risk=risk, flagged=flagged)
+    return Analysis(findings=findings, signals=page, risk=risk, flagged=flagged, scoped=scoped or [])
 
 
 def evaluate_rule(compiled_rule: CompiledRule, state: DocumentState) -> RuleHit | None:
@@ -136,13 +140,14 @@ def evaluate_rule(compiled_rule: CompiledRule, state: DocumentState) -> RuleHit 
     evaluator = RuleEvaluator(compiled_rule, state)
     rule = compiled_rule.rule
     if compiled_rule.monotone:
-        # Exceptions only take evidence away, so a condition that is false without them stays
-        # false with them: most candidate rules stop here, before any exception is looked up.
+        # Exceptions and scopes only take evidence away, so a condition that is false without them
+        # stays false with them: most candidate rules stop here, before any of them is looked up.
         ok, spans = rule.condition.evaluate(evaluator.lookup)
-        if not ok or not rule.exceptions:
+        if not ok or not (rule.exceptions or compiled_rule.scope_kinds):
             return _finding(rule, spans, state.norm) if ok else None
     if rule.exceptions and not evaluator.apply_exceptions():
         return None
+    evaluator.apply_scope()
     ok, spans = rule.condition.evaluate(evaluator.lookup)
     return _finding(rule, spans, state.norm) if ok else None
 
@@ -169,6 +174,10 @@ class DocumentState:
         self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
         self.obfuscation_cache: dict[str, list] = {}  # lexicon → disguised names (rules.obfuscation)
         self._scope_cache: dict[Span, str | None] = {}
+        self._scope_cues = compiled.scope_cues
+        self._scope_reader: ScopeReader | None = None
+        #: Claim matches set aside by scope, per (rule id, selection, span).
+        self.scoped: dict[tuple[str, str, Span], ScopedClaim] = {}
         sections = sorted(doc.sections, key=lambda s: (s.start, s.end))
         self._sections = sections
         self._section_starts = [s.start for s in sections]
@@ -199,6 +208,26 @@ class DocumentState:
                     break
         self._scope_cache[span] = scope
         return scope
+
+    def in_scope(self, rule_id: str, name: str, span: Span, kinds: frozenset[str]) -> bool:
+        """Is the claim match `span` of selection `name` in one of the scopes `kinds`? Records why."""
+        reader = self._scope_reader
+        if reader is None:
+            reader = self._scope_reader = ScopeReader(self._scope_cues, self.norm)
+        verdict = reader.verdict(span, kinds)
+        if verdict is None:
+            return False
+        key = (rule_id, name, span)
+        if key not in self.scoped:
+            self.scoped[key] = ScopedClaim(
+                rule_id=rule_id,
+                selection=name,
+                span=self.norm.to_original(*span),
+                kind=verdict.kind,
+                cue=verdict.cue,
+                why=verdict.explain(),
+            )
+        return True
 
     def term_spans(self, uid: int) -> list[tuple[Span, int]]:
         """(span, term index) of every term occurrence of selection `uid` (at most the cap)."""
@@ -272,6 +301,8 @@ class RuleEvaluator:
         self.raw: dict[str, list[tuple[Span, object]]] = {}
         self.exception_checks: list[tuple[ExceptionIndex, frozenset[str]]] = []
         self.exception_keys = compiled_rule.exception_keys
+        self.scope_kinds = compiled_rule.scope_kinds
+        self.scoping = False
 
     def _selection_matches(self, sel: TermSelection) -> list[tuple[Span, object]]:
         """(span, key) pairs in the rule's scope, sorted; the key tells distinct terms apart."""
@@ -318,6 +349,12 @@ class RuleEvaluator:
         self.cache.clear()
         return True
 
+    def apply_scope(self) -> None:
+        """From the next evaluation on, claim matches in scope (see `rules.scope`) are not evidence."""
+        if self.scope_kinds:
+            self.scoping = True
+            self.cache.clear()
+
     def _suppressed(self, name: str, span: Span) -> bool:
         norm = self.state.norm
         for index, applies_to in self.exception_checks:
@@ -355,6 +392,10 @@ class RuleEvaluator:
             found = self._selection_matches(sel)
             if self.exception_checks and name in self.positive:
                 found = [item for item in found if not self._suppressed(name, item[0])]
+            kinds = self.scope_kinds.get(name) if self.scoping else None
+            if kinds:
+                rule_id, state = self.rule.id, self.state
+                found = [item for item in found if not state.in_scope(rule_id, name, item[0], kinds)]
             found = found[:MAX_SPANS_PER_SELECTION]
             distinct = len({key for _, key in found})
             result = (bool(found) and distinct >= sel.min_distinct, [span for span, _ in found])

@@ -29,6 +29,7 @@ from rules.model import (
     RULE_KEYS,
     SEVERITIES,
     STATUSES,
+    ClaimScope,
     ExceptionSelection,
     NearSelection,
     ObfuscatedSelection,
@@ -40,6 +41,7 @@ from rules.model import (
     TermSelection,
 )
 from rules.normalise import normalise_term, t2s
+from rules.scope import CUES_PATH, SCOPE_KINDS, ScopeCueError, load_scope_cues
 
 #: The packs shipped with PharmWatch.
 BUNDLED_PACKS: Final = Path(__file__).resolve().parent / "packs"
@@ -159,6 +161,7 @@ class _RuleBuilder:
         scope = self._str_list("scope", data.get("scope"), choices=SCOPES)
         selections, condition_text, condition = self._detection(data.get("detection"))
         exceptions = self._exceptions(data.get("exceptions"), selections)
+        claim_scope = self._claim_scope(data, category, selections)
         tests_match, tests_no_match = self._tests(data.get("tests"), scope)
 
         if len(self.src.errors) > before or condition is None:
@@ -181,6 +184,7 @@ class _RuleBuilder:
             condition_text=condition_text,
             condition=condition,
             exceptions=exceptions,
+            claim_scope=claim_scope,
             falsepositives=falsepositives,
             tests_match=tests_match,
             tests_no_match=tests_no_match,
@@ -468,6 +472,41 @@ class _RuleBuilder:
             if name not in used:
                 self.error(f"selection {name!r} is defined but never used by the condition", "detection", name)
 
+    # -- claim scope ---------------------------------------------------------------------------------
+    def _claim_scope(self, data: dict, category: str, selections: dict[str, Selection]) -> ClaimScope | None:
+        """`claim_scope`: absent = every scope kind for claim categories; `off`; or {kinds, applies_to}."""
+        try:
+            defaults = load_scope_cues().default_categories
+        except ScopeCueError as exc:
+            self.error(str(exc), "claim_scope" if "claim_scope" in data else "category")
+            return None
+        if "claim_scope" not in data:
+            return ClaimScope(frozenset(SCOPE_KINDS)) if category in defaults else None
+        raw = data["claim_scope"]
+        if raw is False or raw == "off":
+            return None
+        usage = f"claim_scope must be 'off' or a mapping {{kinds: [{', '.join(SCOPE_KINDS)}], applies_to: [...]}}"
+        if not isinstance(raw, dict) or not raw or set(raw) - {"kinds", "applies_to"}:
+            self.error(usage, "claim_scope")
+            return None
+        kinds = raw.get("kinds", list(SCOPE_KINDS))
+        if not (isinstance(kinds, list) and kinds and all(k in SCOPE_KINDS for k in kinds)):
+            self.error(f"claim_scope.kinds must be a non-empty list from: {', '.join(SCOPE_KINDS)}", "claim_scope")
+            return None
+        applies_to = raw.get("applies_to", [])
+        if not (isinstance(applies_to, list) and all(isinstance(a, str) for a in applies_to)):
+            self.error("claim_scope.applies_to must be a list of selection names", "claim_scope", "applies_to")
+            return None
+        unknown = [a for a in applies_to if not isinstance(selections.get(a), TermSelection)]
+        if unknown:
+            self.error(
+                f"claim_scope.applies_to names {unknown}, which are not term/regex selections of this rule",
+                "claim_scope",
+                "applies_to",
+            )
+            return None
+        return ClaimScope(frozenset(kinds), frozenset(applies_to))
+
     # -- exceptions and tests ------------------------------------------------------------------------
     def _exceptions(self, exceptions: object, selections: dict[str, Selection]) -> dict[str, ExceptionSelection]:
         if exceptions is None:
@@ -642,11 +681,14 @@ def discover(paths: list[Path] | None) -> tuple[list[tuple[Path, str]], list[Rul
 
 
 def pack_digest(files: list[tuple[Path, str]]) -> str:
-    """SHA-256 over (relative name, file SHA-256) of every pack file, in name order."""
+    """SHA-256 over (relative name, file SHA-256) of every pack file, in name order, and of the
+    scope cue vocabulary (it changes what the rules find)."""
     digest = hashlib.sha256()
     for path, name in sorted(files, key=lambda item: item[1]):
         digest.update(name.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).hexdigest().encode("ascii") + b"\n")
+    if CUES_PATH.is_file():
+        digest.update(b"scope_cues\0" + hashlib.sha256(CUES_PATH.read_bytes()).hexdigest().encode("ascii") + b"\n")
     return digest.hexdigest()
 
 

@@ -90,6 +90,7 @@ RULE_KEYS: Final[tuple[str, ...]] = (
     "tags",
     "scope",
     "detection",
+    "claim_scope",
     "exceptions",
     "falsepositives",
     "tests",
@@ -125,6 +126,7 @@ __all__ = [
     "SEVERITIES",
     "STATUSES",
     "Analysis",
+    "ClaimScope",
     "ExceptionSelection",
     "NearSelection",
     "ObfuscatedSelection",
@@ -132,6 +134,7 @@ __all__ = [
     "RuleHit",
     "RulePackError",
     "RuleSample",
+    "ScopedClaim",
     "SignalSelection",
     "TermSelection",
 ]
@@ -200,6 +203,33 @@ class ExceptionSelection:
 
 
 @dataclass(frozen=True)
+class ClaimScope:
+    """Which scopes (see `rules.scope`) take claim matches away from a rule, and from which selections.
+
+    `kinds` is a subset of `rules.scope.SCOPE_KINDS`; `applies_to` names the term/regex selections
+    whose matches are claims (empty: every selection used positively). Negation and question apply
+    to those only, so that a question about a disease does not erase the disease word a later claim
+    needs; reported and warning passages take away every word of the rule in them.
+    """
+
+    kinds: frozenset[str]
+    applies_to: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ScopedClaim:
+    """A claim match a rule did not count because of its scope, and why (for review and tests)."""
+
+    rule_id: str
+    selection: str
+    #: The claim's span in the original text.
+    span: Span
+    kind: str
+    cue: str
+    why: str
+
+
+@dataclass(frozen=True)
 class RuleSample:
     """An embedded example from a rule's `tests` block."""
 
@@ -236,6 +266,8 @@ class Rule:
     condition_text: str
     condition: Node
     exceptions: dict[str, ExceptionSelection]
+    #: None: claim matches are taken as they are (the rule opted out, or its category is not a claim).
+    claim_scope: ClaimScope | None
     falsepositives: list[str]
     tests_match: list[RuleSample]
     tests_no_match: list[RuleSample]
@@ -270,6 +302,8 @@ class Analysis:
     signals: dict[str, object]
     risk: str
     flagged: bool
+    #: Claim matches set aside by their scope (denied, asked, reported, warned against), with the cue.
+    scoped: list[ScopedClaim] = field(default_factory=list)
 
 
 class RulePackError(Exception):

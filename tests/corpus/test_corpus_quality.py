@@ -24,9 +24,9 @@ HELD_OUT_FLOORS = {
     "real2.yaml": {"precision": 0.90, "recall": 0.75, "category_precision": 0.85, "category_recall": 0.64},
     "real3.yaml": {"precision": 0.95, "recall": 0.85, "category_precision": 0.93, "category_recall": 0.82},
     "real4.yaml": {"precision": 0.93, "recall": 0.95, "category_precision": 0.86, "category_recall": 0.95},
-    # real5 is not tuned yet: these floors sit about 0.02 under its first-pass (held-out) figures
-    # (precision 0.500, recall 0.286, category precision 0.286, category recall 0.143); raise them after tuning.
-    "real5.yaml": {"precision": 0.48, "recall": 0.26, "category_precision": 0.26, "category_recall": 0.12},
+    # real5: about 0.02 under its figures after the general claim-scope change (precision 0.533, recall 0.286,
+    # category precision 0.308, category recall 0.143; first pass 0.500 / 0.286 / 0.286 / 0.143).
+    "real5.yaml": {"precision": 0.51, "recall": 0.26, "category_precision": 0.28, "category_recall": 0.12},
 }
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")

@@ -25,7 +25,7 @@ legal_basis: [广告法 第十六条]
 scope: [body, title]
 detection:
 {detection}
-{exceptions}tests:
+{claim_scope}{exceptions}tests:
   match: {match}
   no_match: {no_match}
 """
@@ -45,7 +45,8 @@ def write_rule(tmp_path: Path) -> RuleWriter:
     """Write one rule file built from MINIMAL_RULE and return its path.
 
     `detection` and `exceptions` are YAML snippets indented by the caller's choice; they are
-    dedented and re-indented under their keys.
+    dedented and re-indented under their keys. `claim_scope` is the value of that key (e.g. "off",
+    "{kinds: [negation]}"); without it the rule, a disease_cure_claim, gets every scope kind.
     """
 
     def write(
@@ -55,6 +56,7 @@ def write_rule(tmp_path: Path) -> RuleWriter:
         rule_id: str = "pw-zh-test-rule-001",
         severity: str = "high",
         exceptions: str = "",
+        claim_scope: str = "",
         match: str = "[根治糖尿病, 糖尿病可以根治]",
         no_match: str = "[天气很好, 今天下雨]",
         folder: str = "disease_cure_claim",
@@ -73,6 +75,7 @@ def write_rule(tmp_path: Path) -> RuleWriter:
             severity=severity,
             detection=textwrap.indent(textwrap.dedent(detection).strip("\n"), "  "),
             exceptions=exc,
+            claim_scope=f"claim_scope: {claim_scope}\n" if claim_scope else "",
             match=match,
             no_match=no_match,
         )

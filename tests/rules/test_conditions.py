@@ -18,8 +18,9 @@ def fires(
     *,
     exceptions: str = "",  # type: ignore[no-untyped-def]
     signals: Mapping[str, object] | None = None,
+    claim_scope: str = "",
 ) -> bool:
-    path = write_rule(detection, exceptions=exceptions)
+    path = write_rule(detection, exceptions=exceptions, claim_scope=claim_scope)
     ruleset = load_ruleset([path])
     doc = text if isinstance(text, TextDocument) else TextDocument(text)
     return bool(ruleset.analyse(doc, signals).findings)
@@ -313,8 +314,10 @@ def test_applies_to_limits_an_exception_to_the_named_selections(write_rule) -> N
       side: after
     """
     text = "早泄怎么治疗吗？男科专家：三个月根治"
+    # (The claim scope, which would also see the question, is switched off to test the exception alone.)
     # Unlimited, the question also erases the disease word of the heading and the claim is lost ...
-    assert fires(write_rule, detection, text, exceptions=question) is False
+    assert fires(write_rule, detection, text, exceptions=question, claim_scope="off") is False
     # ... limited to the claim word, the heading still supplies the disease.
-    assert fires(write_rule, detection, text, exceptions=question + "  applies_to: [cure]\n") is True
-    assert fires(write_rule, detection, "早泄能根治吗", exceptions=question + "  applies_to: [cure]\n") is False
+    limited = question + "  applies_to: [cure]\n"
+    assert fires(write_rule, detection, text, exceptions=limited, claim_scope="off") is True
+    assert fires(write_rule, detection, "早泄能根治吗", exceptions=limited, claim_scope="off") is False
