@@ -51,12 +51,12 @@ def ngrams(text: str) -> list[str]:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of `text` (blank ones dropped)."""
+    """Spans of the sentences of `text`, without the characters that end them (blank ones dropped)."""
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END_RE.finditer(text):
-        if text[start : m.end()].strip():
-            spans.append((start, m.end()))
+        if text[start : m.start()].strip():
+            spans.append((start, m.start()))
         start = m.end()
     if text[start:].strip():
         spans.append((start, len(text)))

@@ -8,6 +8,7 @@ scikit-learn's `TfidfVectorizer(sublinear_tf=True)`, L2-normalised) is dotted wi
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -46,6 +47,14 @@ class LinearTextModel:
     threshold: float = 0.5
     metadata: dict[str, object] = field(default_factory=dict)
     sha256: str = ""
+
+    @functools.cached_property
+    def grams(self) -> list[str]:
+        """Feature index → n-gram."""
+        grams = [""] * len(self.vocabulary)
+        for gram, index in self.vocabulary.items():
+            grams[index] = gram
+        return grams
 
     def vector(self, text: str) -> dict[int, float]:
         """The L2-normalised sublinear TF-IDF vector of `text` (feature index → value)."""

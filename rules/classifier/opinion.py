@@ -7,21 +7,24 @@ rule id `pw-model-<category>`, the category's legal basis (the provisions its ru
 sentence that scored highest as the excerpt, and the score in the page signals (`model_score`,
 `model_category`, `model_sha256`) whether it flags or not. The rules keep the last word on scope: a
 page the rules read as a warning or enforcement report (`warning_context`) is not flagged by the model,
-nor is a page showing a licence flagged for a sale category (`SALE_CATEGORIES`).
+nor a sentence holding a claim the rules found denied, asked about or reported (`Analysis.scoped`), nor
+a page showing a licence for a sale category (`SALE_CATEGORIES`); `model_set_aside` says which.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from rules.classifier.features import about_health, folded, passages, sentences
 from rules.classifier.linear import LinearTextModel
 from rules.document import TextDocument
 from rules.excerpts import excerpt_around
-from rules.model import CATEGORY_ZH, FLAG_THRESHOLD, SEVERITY_RANK, Analysis, Rule, RuleHit
+from rules.model import CATEGORY_ZH, FLAG_THRESHOLD, SEVERITY_RANK, Analysis, Rule, RuleHit, ScopedClaim
+from rules.normalise import normalise
+from rules.scope import SCOPE_KINDS, ScopeCues, ScopeReader, load_scope_cues
 
 #: The model reads at most this many characters of a page (its passages are scored one by one).
 MAX_MODEL_CHARS: Final = 200_000
@@ -32,6 +35,7 @@ RULE_ID_PREFIX: Final = "pw-model-"
 #: does not raise them on a page that shows a licence (the rules and the registry check judge licences).
 SALE_CATEGORIES: Final = frozenset({"banned_online_sale", "prescription_without_rx", "unlicensed_sale",
                                     "rogue_pharmacy", "off_platform_sale"})
+_ALL_SCOPES: Final = frozenset(SCOPE_KINDS)
 #: Provisions cited per category: the ones most of the category's rules cite.
 LEGAL_BASIS_COUNT: Final = 3
 
@@ -40,47 +44,104 @@ LEGAL_BASIS_COUNT: Final = 3
 class SecondOpinion:
     model: LinearTextModel
     legal_basis: Mapping[str, list[str]]
+    #: The rules' scope cues (negation, question, reported, warning): see `_scope`.
+    cues: ScopeCues
 
     @classmethod
-    def for_rules(cls, model: LinearTextModel, rules: Sequence[Rule]) -> SecondOpinion:
+    def for_rules(cls, model: LinearTextModel, rules: Sequence[Rule], cues: ScopeCues | None = None) -> SecondOpinion:
         cited: dict[str, Counter[str]] = {}
         for rule in rules:
             cited.setdefault(rule.category, Counter()).update(rule.legal_basis)
-        return cls(model, {c: [basis for basis, _ in n.most_common(LEGAL_BASIS_COUNT)] for c, n in cited.items()})
+        return cls(model, {c: [basis for basis, _ in n.most_common(LEGAL_BASIS_COUNT)] for c, n in cited.items()},
+                   cues or load_scope_cues())
 
-    def judge(self, doc: TextDocument, page: Mapping[str, object]) -> tuple[RuleHit | None, dict[str, object]]:
-        """The finding (or None) for `doc` and the signals to add; `page` holds the rules' page signals."""
+    def judge(self, doc: TextDocument, page: Mapping[str, object],
+              scoped: Sequence[ScopedClaim] = ()) -> tuple[RuleHit | None, dict[str, object]]:
+        """The finding (or None) for `doc` and the signals to add.
+
+        `page` holds the rules' page signals and `scoped` the claim matches the rules set aside by
+        their scope: a passage whose best sentence holds one ("there is no cure for diabetes") is
+        denied, asked about or reported there, whatever its words score, and the next passage is tried.
+        `model_set_aside` in the signals says why a score at or above the threshold gave no finding.
+        """
         text = doc.text[:MAX_MODEL_CHARS]
-        best_p, best_span, best_vector = 0.0, (0, 0), {}
+        scored: list[tuple[float, tuple[int, int], dict[int, float]]] = []
         for start, end in passages(text):
             if not about_health(folded(text[start:end])):
                 continue
             vector = self.model.vector(text[start:end])
-            p = self.model.flag_probability(vector)
-            if p > best_p:
-                best_p, best_span, best_vector = p, (start, end), vector
-        signals: dict[str, object] = {"model_score": round(best_p, 4), "model_sha256": self.model.sha256}
-        if not best_vector:
+            if vector:
+                scored.append((self.model.flag_probability(vector), (start, end), vector))
+        scored.sort(key=lambda row: -row[0])
+        signals: dict[str, object] = {"model_score": round(scored[0][0], 4) if scored else 0.0,
+                                      "model_sha256": self.model.sha256}
+        if not scored or scored[0][0] < self.model.threshold:
             return None, signals
-        ranked = self.model.category_probabilities(best_vector)
-        category = max(ranked, key=ranked.__getitem__)
-        signals["model_category"] = category
-        if best_p < self.model.threshold or page.get("warning_context") is True:
+        signals["model_category"] = self._category(scored[0][2])
+        if page.get("warning_context") is True:
+            signals["model_set_aside"] = "the page reads as a warning or enforcement report"
             return None, signals
-        if category in SALE_CATEGORIES and (page.get("shows_licence") or page.get("shows_trading_licence")):
-            return None, signals
-        return self._finding(text, best_span, category, best_p), signals
+        licensed = bool(page.get("shows_licence") or page.get("shows_trading_licence"))
+        reasons: list[str] = []
+        for score, passage, vector in scored:
+            if score < self.model.threshold:
+                break
+            a, b = self._best_sentence(text, passage)
+            in_scope = next((c.why for c in scoped if c.span[0] < b and a < c.span[1]), None) or self._scope(text[a:b])
+            category = self._category(vector)
+            if in_scope is not None:
+                reasons.append(in_scope)
+            elif category in SALE_CATEGORIES and licensed:
+                reasons.append(f"{category}: the page shows a licence")
+            else:
+                return self._finding(text, _within_one_section(doc, a, b), category, score), signals
+        signals["model_set_aside"] = "; ".join(dict.fromkeys(reasons))
+        return None, signals
 
-    def _finding(self, text: str, passage: tuple[int, int], category: str, score: float) -> RuleHit:
+    def _scope(self, sentence: str) -> str | None:
+        """Why the sentence's strongest evidence is not its own claim (denied, asked, reported), or None.
+
+        The n-gram that adds most to the sentence's score stands for its claim; the rules' scope reader
+        says whether each place it occurs is in a scope. Only when every occurrence is, is the sentence set aside.
+        """
+        norm = normalise(sentence)
+        lowered = norm.text.lower()
+        vector = self.model.vector(sentence)
+        if len(lowered) != len(norm.text) or not vector:
+            return None
+        grams, weights = self.model.grams, self.model.flag_weights
+        strongest = max(((v * weights[i], grams[i]) for i, v in vector.items()
+                         if len(grams[i]) > 1 and grams[i].strip() == grams[i] and grams[i] in lowered),
+                        default=None)
+        if strongest is None or strongest[0] <= 0:
+            return None
+        gram = strongest[1]
+        reader = ScopeReader(self.cues, norm)
+        verdict = None
+        pos = lowered.find(gram)
+        while pos >= 0:
+            verdict = reader.verdict((pos, pos + len(gram)), _ALL_SCOPES)
+            if verdict is None:
+                return None
+            pos = lowered.find(gram, pos + 1)
+        return verdict.explain() if verdict else None
+
+    def _category(self, vector: dict[int, float]) -> str:
+        ranked = self.model.category_probabilities(vector)
+        return max(ranked, key=ranked.__getitem__)
+
+    def _best_sentence(self, text: str, passage: tuple[int, int]) -> tuple[int, int]:
+        """The passage's sentence that scores highest on its own, without surrounding whitespace."""
         start, end = passage
-        # The excerpt is the passage's sentence that scores highest on its own.
         spans = [(start + a, start + b) for a, b in sentences(text[start:end])] or [passage]
-        best = max(spans, key=lambda s: self.model.flag_probability(self.model.vector(text[s[0]:s[1]])))
-        a, b = best
+        a, b = max(spans, key=lambda s: self.model.flag_probability(self.model.vector(text[s[0]:s[1]])))
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
+        return a, b
+
+    def _finding(self, text: str, sentence: tuple[int, int], category: str, score: float) -> RuleHit:
         return RuleHit(
             rule_id=f"{RULE_ID_PREFIX}{category}",
             rule_version=1,
@@ -91,17 +152,24 @@ class SecondOpinion:
             severity=MODEL_SEVERITY,
             diseases=[],
             legal_basis=list(self.legal_basis.get(category, [])),
-            spans=[(a, b)],
-            excerpt=excerpt_around(text, [(a, b)]),
+            spans=[sentence],
+            excerpt=excerpt_around(text, [sentence]),
         )
+
+
+def _within_one_section(doc: TextDocument, start: int, end: int) -> tuple[int, int]:
+    """`[start, end)` cut back to the end of the section it starts in (a finding lies in one scope)."""
+    if doc.scope_at(start, end) is None:
+        end = min((s.end for s in doc.sections if s.start <= start < s.end), default=end)
+    return start, max(end, start + 1)
 
 
 def with_second_opinion(analysis: Analysis, doc: TextDocument, opinion: SecondOpinion) -> Analysis:
     """`analysis` (the rules') with the model's signals added and its finding, if any, among the findings."""
-    hit, signals = opinion.judge(doc, analysis.signals)
+    hit, signals = opinion.judge(doc, analysis.signals, analysis.scoped)
     page = {**analysis.signals, **signals}
     findings = [*analysis.findings, hit] if hit is not None else list(analysis.findings)
     findings.sort(key=lambda h: (-SEVERITY_RANK[h.severity], h.rule_id))
     risk = findings[0].severity if findings else "none"
-    return Analysis(findings=findings, signals=page, risk=risk,
-                    flagged=SEVERITY_RANK[risk] >= SEVERITY_RANK[FLAG_THRESHOLD])
+    return replace(analysis, findings=findings, signals=page, risk=risk,
+                   flagged=SEVERITY_RANK[risk] >= SEVERITY_RANK[FLAG_THRESHOLD])
