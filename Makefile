@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PHARMWATCH_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-fast install system-deps lint
+.PHONY: demo test test-fast install system-deps lint model eval
 
 demo: install
 	$(VENV)/bin/pharmwatch demo run
@@ -22,6 +22,13 @@ test: install
 FAST_MARKERS := not browser and not e2e and not slow
 test-fast: install
 	$(PY) -m pytest -q -m "$(FAST_MARKERS)"
+
+# Retrain the second-opinion model on the corpus (after adding items), and print the honest figures.
+model: install
+	$(VENV)/bin/pharmwatch rules train
+
+eval: install
+	$(VENV)/bin/pharmwatch rules eval
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -830,7 +830,7 @@ def evidence_export(ctx: click.Context, case_id: int | None, domain: str | None,
                 date_from=date_from.date() if date_from else None, date_to=date_to.date() if date_to else None,
                 timezone=settings.report.timezone, tsa_url=settings.evidence.tsa_url or None,
                 exported_by=exported_by,
-                rule_descriptions={rule.id: rule.description for rule in rule_packs(settings).rules})
+                rule_descriptions=rule_packs(settings).descriptions())
     except (NothingToExport, TimestampError) as exc:
         fail(str(exc))
     click.echo(f"{summary.path}: {summary.size} bytes, sha256 {summary.sha256}, {summary.pages} pages, "

@@ -40,6 +40,11 @@ class RuleSet:
     def rule(self, rule_id: str) -> Rule:
         return self._by_id[rule_id]
 
+    def descriptions(self) -> dict[str, str]:
+        """Rule id → description, for the rules and for the second opinion's findings."""
+        return {**(self.opinion.descriptions() if self.opinion else {}),
+                **{rule.id: rule.description for rule in self.rules}}
+
     @property
     def term_key_count(self) -> int:
         """Keys in the shared automaton (terms, evasive spellings and page-signal words)."""

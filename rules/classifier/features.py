@@ -51,15 +51,16 @@ def ngrams(text: str) -> list[str]:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of `text`, without the characters that end them (blank ones dropped)."""
+    """Spans of the sentences of `text`, without end characters and surrounding whitespace (blank ones dropped)."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _SENTENCE_END_RE.finditer(text):
-        if text[start : m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
+    for m in [*_SENTENCE_END_RE.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        start = m.end() if m else end
     return spans
 
 

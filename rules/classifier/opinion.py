@@ -98,6 +98,14 @@ class SecondOpinion:
         signals["model_set_aside"] = "; ".join(dict.fromkeys(reasons))
         return None, signals
 
+    def descriptions(self) -> dict[str, str]:
+        """Rule id → why a model finding matters, for every category the model can name (like a rule's description)."""
+        return {f"{RULE_ID_PREFIX}{category}": (
+            f"A classifier trained on the reviewed corpus found this text reads like the "
+            f"{category.replace('_', ' ')} passages there, though no rule matched it. It is a lead, not proof: "
+            f"a reviewer confirms the wording before the finding is relied on.")
+            for category in self.model.categories}
+
     def _scope(self, sentence: str) -> str | None:
         """Why the sentence's strongest evidence is not its own claim (denied, asked, reported), or None.
 
@@ -131,15 +139,10 @@ class SecondOpinion:
         return max(ranked, key=ranked.__getitem__)
 
     def _best_sentence(self, text: str, passage: tuple[int, int]) -> tuple[int, int]:
-        """The passage's sentence that scores highest on its own, without surrounding whitespace."""
+        """The passage's sentence that scores highest on its own."""
         start, end = passage
         spans = [(start + a, start + b) for a, b in sentences(text[start:end])] or [passage]
-        a, b = max(spans, key=lambda s: self.model.flag_probability(self.model.vector(text[s[0]:s[1]])))
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        return a, b
+        return max(spans, key=lambda s: self.model.flag_probability(self.model.vector(text[s[0]:s[1]])))
 
     def _finding(self, text: str, sentence: tuple[int, int], category: str, score: float) -> RuleHit:
         return RuleHit(
