@@ -8,7 +8,15 @@ sentence that scored highest as the excerpt, and the score in the page signals (
 `model_category`, `model_sha256`) whether it flags or not. The rules keep the last word on scope: a
 page the rules read as a warning or enforcement report (`warning_context`) is not flagged by the model,
 nor a sentence holding a claim the rules found denied, asked about or reported (`Analysis.scoped`), nor
-a page showing a licence for a sale category (`SALE_CATEGORIES`); `model_set_aside` says which.
+a page showing a licence for a sale category (`SALE_CATEGORIES`), nor a page that as a whole reads as
+ordinary (`PAGE_SCORE_FLOOR`: a boilerplate fragment such as a shop footer can score high on its own);
+`model_set_aside` says which.
+
+The opinion also works the other way: a claim rule's finding (`DISPUTABLE_CATEGORIES`, severity up
+to high) on a page whose every health passage the model reads as ordinary (`DISPUTE_BELOW`) is
+kept but demoted to "low", so it no longer flags the page on its own; `model_disputed` names those
+findings and their rule severity. Claim wording is what the model was trained on; a sale, licence,
+additive or brand finding rests on facts it cannot see, and is never disputed.
 """
 
 from __future__ import annotations
@@ -36,6 +44,13 @@ RULE_ID_PREFIX: Final = "pw-model-"
 SALE_CATEGORIES: Final = frozenset({"banned_online_sale", "prescription_without_rx", "unlicensed_sale",
                                     "rogue_pharmacy", "off_platform_sale"})
 _ALL_SCOPES: Final = frozenset(SCOPE_KINDS)
+#: A passage's finding also needs the page as a whole (its first `PAGE_CHARS` characters) to score this much.
+PAGE_SCORE_FLOOR: Final = 0.3
+PAGE_CHARS: Final = 20_000
+#: Claim findings are disputed on a page whose best health passage scores below this.
+DISPUTE_BELOW: Final = 0.15
+DISPUTABLE_CATEGORIES: Final = frozenset({"disease_cure_claim", "forbidden_ad_claim", "non_drug_as_drug"})
+DISPUTED_SEVERITY: Final = "low"
 #: Provisions cited per category: the ones most of the category's rules cite.
 LEGAL_BASIS_COUNT: Final = 3
 
@@ -74,12 +89,17 @@ class SecondOpinion:
                 scored.append((self.model.flag_probability(vector), (start, end), vector))
         scored.sort(key=lambda row: -row[0])
         signals: dict[str, object] = {"model_score": round(scored[0][0], 4) if scored else 0.0,
-                                      "model_sha256": self.model.sha256}
+                                      "model_sha256": self.model.sha256, "model_read_health": bool(scored)}
         if not scored or scored[0][0] < self.model.threshold:
             return None, signals
         signals["model_category"] = self._category(scored[0][2])
         if page.get("warning_context") is True:
             signals["model_set_aside"] = "the page reads as a warning or enforcement report"
+            return None, signals
+        page_score = self.model.flag_probability(self.model.vector(text[:PAGE_CHARS]))
+        signals["model_page_score"] = round(page_score, 4)
+        if page_score < PAGE_SCORE_FLOOR:
+            signals["model_set_aside"] = f"the page as a whole reads as ordinary (score {page_score:.2f})"
             return None, signals
         licensed = bool(page.get("shows_licence") or page.get("shows_trading_licence"))
         reasons: list[str] = []
@@ -168,10 +188,17 @@ def _within_one_section(doc: TextDocument, start: int, end: int) -> tuple[int, i
 
 
 def with_second_opinion(analysis: Analysis, doc: TextDocument, opinion: SecondOpinion) -> Analysis:
-    """`analysis` (the rules') with the model's signals added and its finding, if any, among the findings."""
+    """`analysis` (the rules') with the model's signals added, its finding if any among the findings,
+    and the claim findings it disputes demoted (see the module's docstring)."""
     hit, signals = opinion.judge(doc, analysis.signals, analysis.scoped)
     page = {**analysis.signals, **signals}
     findings = [*analysis.findings, hit] if hit is not None else list(analysis.findings)
+    if signals.get("model_read_health") and float(signals["model_score"]) < DISPUTE_BELOW:  # type: ignore[arg-type]
+        disputed = {h.rule_id: h.severity for h in findings if h.category in DISPUTABLE_CATEGORIES
+                    and SEVERITY_RANK[DISPUTED_SEVERITY] < SEVERITY_RANK[h.severity] <= SEVERITY_RANK["high"]}
+        if disputed:
+            findings = [replace(h, severity=DISPUTED_SEVERITY) if h.rule_id in disputed else h for h in findings]
+            page["model_disputed"] = disputed
     findings.sort(key=lambda h: (-SEVERITY_RANK[h.severity], h.rule_id))
     risk = findings[0].severity if findings else "none"
     return replace(analysis, findings=findings, signals=page, risk=risk,

@@ -1,6 +1,6 @@
 """The learned second opinion (rules/classifier/): a model file that is data, trained reproducibly on
 the corpus as it is, whose verdicts are findings shaped like a rule's and which defers to the rules on
-scope, warnings and licences."""
+scope, warnings and licences, and which in turn demotes claim findings on text it reads as ordinary."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from rules import RuleSet, TextDocument, load_ruleset
 from rules.classifier import MODEL_PATH, LinearTextModel, ModelFileError, load_model
 from rules.classifier.features import about_health, folded, passages, sentences
-from rules.classifier.opinion import RULE_ID_PREFIX, SALE_CATEGORIES
+from rules.classifier.opinion import DISPUTABLE_CATEGORIES, PAGE_SCORE_FLOOR, RULE_ID_PREFIX, SALE_CATEGORIES
 from rules.corpus import ITEMS, corpus_digest, load_items
 from rules.model import CATEGORIES, RulePackError
 
@@ -130,3 +130,29 @@ def test_passages_cover_the_text_in_overlapping_windows_of_whole_sentences() -> 
     assert all(spans[k + 1][0] < spans[k][1] for k in range(len(spans) - 1))  # they overlap
     assert sentences("一句。二句！\n\nthree. four") == [(0, 2), (3, 5), (8, 13), (15, 19)]
     assert about_health(folded("降糖")) and not about_health(folded("今天股市上涨"))
+
+
+def test_a_fragment_scoring_high_on_an_ordinary_page_is_set_aside(bundled: RuleSet) -> None:
+    # The demo's licensed pharmacy: a footer and a product list can score high as a passage, the page does not.
+    from crawler.check import read_document
+
+    demo = Path(__file__).resolve().parents[2] / "demo" / "sites" / "kangjian-pharmacy.test"
+    for page in ("otc.html", "prescription-submitted.html"):
+        analysis = bundled.analyse(read_document(demo / page))
+        assert not analysis.flagged, (page, analysis.findings)
+        assert analysis.signals["model_page_score"] < PAGE_SCORE_FLOOR
+        assert "as a whole reads as ordinary" in str(analysis.signals.get("model_set_aside")), page
+
+
+def test_a_claim_rule_the_model_reads_as_ordinary_text_is_demoted_not_dropped(bundled: RuleSet) -> None:
+    letter = ("Recently I have seen many posts on Facebook advertising a cure for diabetes that works in a very "
+              "short time. These products include teas and capsules. Patients should not stop their "
+              "medication; please speak to your doctor.")
+    analysis = bundled.analyse(TextDocument(letter))
+    disputed = analysis.signals["model_disputed"]
+    assert disputed and set(disputed.values()) <= {"medium", "high"}
+    assert not analysis.flagged and analysis.risk == "low"
+    assert {h.rule_id for h in analysis.findings} == set(disputed)  # still there, for a reviewer
+    # A cure advert keeps its rule findings at their severity, and facts the model cannot see are never disputed.
+    assert "model_disputed" not in bundled.analyse(TextDocument(CURE_AD)).signals
+    assert not DISPUTABLE_CATEGORIES & SALE_CATEGORIES
