@@ -1015,8 +1015,13 @@ def rules_lint(ctx: click.Context) -> None:
     from rules.lint import lint_packs
 
     settings = settings_from(ctx)
-    rule_packs(settings)  # a pack that does not load is reported with file:line first
-    problems = lint_packs([Path(p) for p in settings.rule_paths] or None)
+    ruleset = rule_packs(settings)  # a pack that does not load is reported with file:line first
+    problems: list[object] = list(lint_packs([Path(p) for p in settings.rule_paths] or None))
+    if ruleset.opinion is not None:
+        from rules.classifier.train import training_mismatch
+
+        stale = training_mismatch(ruleset.opinion.model)
+        problems += [stale] if stale else []
     for problem in problems:
         click.echo(str(problem))
     click.echo(f"{len(problems)} problem(s)")
@@ -1075,6 +1080,12 @@ def rules_eval(ctx: click.Context, corpus: Path | None, first_pass_folder: Path 
         evaluation = first_pass(_corpus_items(first_pass_folder)[1], ruleset)
     else:
         evaluation = leave_one_batch_out(_corpus_items(corpus)[1], ruleset)
+    if ruleset.opinion is not None:
+        from rules.classifier.train import training_mismatch
+
+        stale = training_mismatch(ruleset.opinion.model)
+        if stale:
+            click.echo(f"warning: {stale}", err=True)
     report = evaluation.as_dict()
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

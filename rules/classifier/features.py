@@ -9,6 +9,7 @@ would be diluted by menus and footers.
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -43,10 +44,19 @@ def folded(text: str) -> str:
 
 def ngrams(text: str) -> list[str]:
     """The character n-grams of `folded(text)`."""
-    folded_text = folded(text)
+    return grams_of_folded(folded(text))
+
+
+def grams_of_folded(folded_text: str) -> list[str]:
+    """The character n-grams of a text already folded: all 1-grams, then 2-grams, then 3-grams."""
+    # Each size is the previous one extended by one character: string concatenation in C, not slicing in Python.
     grams: list[str] = []
-    for n in NGRAM_SIZES:
-        grams.extend(folded_text[i : i + n] for i in range(len(folded_text) - n + 1))
+    current: list[str] = list(folded_text)
+    for n in range(1, NGRAM_SIZES[-1] + 1):
+        if n > 1:
+            current = list(map(operator.add, current[:-1], folded_text[n - 1 :]))
+        if n in NGRAM_SIZES:
+            grams.extend(current)
     return grams
 
 

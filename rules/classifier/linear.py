@@ -1,9 +1,9 @@
 """A trained linear text model and its file: TF-IDF weights per n-gram, a flag head and a category head.
 
 The file is gzipped JSON (data, never pickle: a model file must not be able to run code), written
-byte-for-byte reproducibly by `rules.classifier.train`. Scoring is plain Python and needs no
-scikit-learn: for a passage, the sublinear TF-IDF vector of its n-grams (the same formula as
-scikit-learn's `TfidfVectorizer(sublinear_tf=True)`, L2-normalised) is dotted with each head's weights.
+byte-for-byte reproducibly by `rules.classifier.train`. Scoring needs numpy only, not scikit-learn:
+for a passage, the sublinear TF-IDF vector of its n-grams (the same formula as scikit-learn's
+`TfidfVectorizer(sublinear_tf=True)`, L2-normalised; a sparse `Vector`) is dotted with each head's weights.
 """
 
 from __future__ import annotations
@@ -15,14 +15,28 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Final
 
-from rules.classifier.features import NGRAM_SIZES, ngrams
+import numpy as np
+
+from rules.classifier.features import NGRAM_SIZES, folded, grams_of_folded
 
 #: The model shipped with the bundled packs.
 MODEL_PATH: Final = Path(__file__).with_name("claims_model.json.gz")
 FORMAT: Final = 1
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A sparse TF-IDF vector: feature indices and their values (L2-normalised; empty when no n-gram is known)."""
+
+    indices: np.ndarray
+    values: np.ndarray
+
+    def __bool__(self) -> bool:
+        return bool(self.indices.size)
 
 
 class ModelFileError(Exception):
@@ -56,33 +70,41 @@ class LinearTextModel:
             grams[index] = gram
         return grams
 
-    def vector(self, text: str) -> dict[int, float]:
-        """The L2-normalised sublinear TF-IDF vector of `text` (feature index → value)."""
-        counts = Counter(ngrams(text))
-        vocabulary, idf = self.vocabulary, self.idf
-        values = {}
-        for gram, n in counts.items():
-            index = vocabulary.get(gram)
-            if index is not None:
-                values[index] = (1.0 + math.log(n)) * idf[index]
-        norm = math.sqrt(sum(v * v for v in values.values()))
-        return {i: v / norm for i, v in values.items()} if norm else {}
+    @functools.cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """idf, flag weights, category weights (feature × category) and intercepts, as arrays for scoring."""
+        return (np.asarray(self.idf), np.asarray(self.flag_weights),
+                np.asarray(self.category_weights).reshape(len(self.idf), len(self.categories)),
+                np.asarray(self.category_intercepts))
 
-    def flag_probability(self, vector: dict[int, float]) -> float:
-        weights = self.flag_weights
-        return _sigmoid(self.flag_intercept + sum(v * weights[i] for i, v in vector.items()))
+    def vector(self, text: str) -> Vector:
+        """The L2-normalised sublinear TF-IDF vector of `text`."""
+        return self.vector_of_folded(folded(text))
 
-    def category_probabilities(self, vector: dict[int, float]) -> dict[str, float]:
+    def vector_of_folded(self, folded_text: str) -> Vector:
+        """`vector` of a text already passed through `features.folded`."""
+        counts = Counter(grams_of_folded(folded_text))
+        indices = np.fromiter(map(self.vocabulary.get, counts, repeat(-1)), dtype=np.int64, count=len(counts))
+        known = indices >= 0
+        indices = indices[known]
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]))
+        values *= self._arrays[0][indices]
+        norm = math.sqrt(float(values @ values))
+        return Vector(indices, values / norm) if norm else Vector(indices[:0], values[:0])
+
+    def flag_contributions(self, vector: Vector) -> np.ndarray:
+        """Each feature's share of the flag head's score, in the order of `vector.indices`."""
+        return vector.values * self._arrays[1][vector.indices]
+
+    def flag_probability(self, vector: Vector) -> float:
+        return _sigmoid(self.flag_intercept + float(self.flag_contributions(vector).sum()))
+
+    def category_probabilities(self, vector: Vector) -> dict[str, float]:
         """Softmax over the categories (the head was trained on flagged items only)."""
-        scores = list(self.category_intercepts)
-        rows = self.category_weights
-        for i, v in vector.items():
-            for k, w in enumerate(rows[i]):
-                scores[k] += v * w
-        top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
-        total = sum(exps)
-        return {c: e / total for c, e in zip(self.categories, exps, strict=True)}
+        _, _, rows, intercepts = self._arrays
+        scores = intercepts + vector.values @ rows[vector.indices]
+        exps = np.exp(scores - scores.max())
+        return {c: float(e) for c, e in zip(self.categories, exps / exps.sum(), strict=True)}
 
     # -- the file ------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:

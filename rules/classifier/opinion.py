@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from rules.classifier.features import about_health, folded, passages, sentences
-from rules.classifier.linear import LinearTextModel
+from rules.classifier.linear import LinearTextModel, Vector
 from rules.document import TextDocument
 from rules.excerpts import excerpt_around
 from rules.model import CATEGORY_ZH, FLAG_THRESHOLD, SEVERITY_RANK, Analysis, Rule, RuleHit, ScopedClaim
@@ -80,11 +80,13 @@ class SecondOpinion:
         `model_set_aside` in the signals says why a score at or above the threshold gave no finding.
         """
         text = doc.text[:MAX_MODEL_CHARS]
-        scored: list[tuple[float, tuple[int, int], dict[int, float]]] = []
-        for start, end in passages(text):
-            if not about_health(folded(text[start:end])):
+        scored: list[tuple[float, tuple[int, int], Vector]] = []
+        spans = passages(text)
+        for start, end in spans:
+            passage = folded(text[start:end])
+            if not about_health(passage):
                 continue
-            vector = self.model.vector(text[start:end])
+            vector = self.model.vector_of_folded(passage)
             if vector:
                 scored.append((self.model.flag_probability(vector), (start, end), vector))
         scored.sort(key=lambda row: -row[0])
@@ -92,11 +94,13 @@ class SecondOpinion:
                                       "model_sha256": self.model.sha256, "model_read_health": bool(scored)}
         if not scored or scored[0][0] < self.model.threshold:
             return None, signals
-        signals["model_category"] = self._category(scored[0][2])
+        categories = {id(v): self._category(v) for score, _, v in scored if score >= self.model.threshold}
+        signals["model_category"] = categories[id(scored[0][2])]
         if page.get("warning_context") is True:
             signals["model_set_aside"] = "the page reads as a warning or enforcement report"
             return None, signals
-        page_score = self.model.flag_probability(self.model.vector(text[:PAGE_CHARS]))
+        whole = len(scored) == len(spans) == 1 and not (text[:spans[0][0]] + text[spans[0][1]:]).strip()
+        page_score = scored[0][0] if whole else self.model.flag_probability(self.model.vector(text[:PAGE_CHARS]))
         signals["model_page_score"] = round(page_score, 4)
         if page_score < PAGE_SCORE_FLOOR:
             signals["model_set_aside"] = f"the page as a whole reads as ordinary (score {page_score:.2f})"
@@ -106,13 +110,14 @@ class SecondOpinion:
         for score, passage, vector in scored:
             if score < self.model.threshold:
                 break
+            category = categories[id(vector)]
+            if category in SALE_CATEGORIES and licensed:
+                reasons.append(f"{category}: the page shows a licence")
+                continue
             a, b = self._best_sentence(text, passage)
             in_scope = next((c.why for c in scoped if c.span[0] < b and a < c.span[1]), None) or self._scope(text[a:b])
-            category = self._category(vector)
             if in_scope is not None:
                 reasons.append(in_scope)
-            elif category in SALE_CATEGORIES and licensed:
-                reasons.append(f"{category}: the page shows a licence")
             else:
                 return self._finding(text, _within_one_section(doc, a, b), category, score), signals
         signals["model_set_aside"] = "; ".join(dict.fromkeys(reasons))
@@ -137,8 +142,9 @@ class SecondOpinion:
         vector = self.model.vector(sentence)
         if len(lowered) != len(norm.text) or not vector:
             return None
-        grams, weights = self.model.grams, self.model.flag_weights
-        strongest = max(((v * weights[i], grams[i]) for i, v in vector.items()
+        grams = self.model.grams
+        strongest = max(((float(w), grams[i]) for i, w in zip(vector.indices.tolist(),
+                                                              self.model.flag_contributions(vector), strict=True)
                          if len(grams[i]) > 1 and grams[i].strip() == grams[i] and grams[i] in lowered),
                         default=None)
         if strongest is None or strongest[0] <= 0:
@@ -154,7 +160,7 @@ class SecondOpinion:
             pos = lowered.find(gram, pos + 1)
         return verdict.explain() if verdict else None
 
-    def _category(self, vector: dict[int, float]) -> str:
+    def _category(self, vector: Vector) -> str:
         ranked = self.model.category_probabilities(vector)
         return max(ranked, key=ranked.__getitem__)
 

@@ -8,11 +8,12 @@ first category in `rules.model.CATEGORIES` order). Deterministic: the same items
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 from rules.classifier.features import ngrams
 from rules.classifier.linear import LinearTextModel
-from rules.corpus import Item
+from rules.corpus import ITEMS, Item, corpus_digest
 from rules.model import CATEGORIES
 
 #: Inverse regularisation strength of both heads.
@@ -67,3 +68,15 @@ def train(items: Sequence[Item], metadata: dict[str, object] | None = None,
         metadata={**(metadata or {}), "items": len(items), "trained_with": f"scikit-learn {sklearn.__version__}",
                   "C": C, "min_df": MIN_DF},
     )
+
+
+def training_mismatch(model: LinearTextModel, folder: Path = ITEMS) -> str | None:
+    """Why `model` was not trained on the corpus in `folder` as it is now, or None (also when there is no corpus)."""
+    if not folder.is_dir() or not any(folder.glob("*.yaml")):
+        return None
+    trained_on = str(model.metadata.get("corpus_sha256", ""))
+    if trained_on == corpus_digest(folder):
+        return None
+    return (f"the second-opinion model was trained on corpus {trained_on[:16] or '(unrecorded)'}, "
+            f"{model.metadata.get('items', '?')} items; the corpus in {folder} is {corpus_digest(folder)[:16]}: "
+            f"run `pharmwatch rules train` (or `make model`)")

@@ -32,6 +32,18 @@ def test_the_shipped_model_was_trained_on_the_corpus_as_it_is() -> None:
     assert model.metadata["items"] == len(load_items())
 
 
+def test_a_model_trained_on_another_corpus_is_named_stale(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from rules.classifier.train import training_mismatch
+
+    model = load_model()
+    assert training_mismatch(model) is None
+    stale = training_mismatch(replace(model, metadata={**model.metadata, "corpus_sha256": "0" * 64}))
+    assert stale and "pharmwatch rules train" in stale
+    assert training_mismatch(model, tmp_path) is None  # an installed copy has no corpus to compare with
+
+
 @pytest.mark.slow
 def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
     from click.testing import CliRunner
@@ -45,7 +57,7 @@ def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
     assert out.read_bytes() == MODEL_PATH.read_bytes()
 
 
-def test_the_pure_python_scorer_agrees_with_scikit_learn() -> None:
+def test_the_run_time_scorer_agrees_with_scikit_learn() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 

@@ -1,0 +1,57 @@
+"""What the second opinion costs: analysis time per corpus passage, the rules alone vs. the rules with
+the learned model, measured side by side in one run (issue #14 asks for no more than twice).
+
+Every item of `tests/corpus/items` is analysed by the shipped packs without the model and with it, in
+alternating rounds (so a busy machine slows both alike); the best round of each is reported, with the
+ratio. Building the documents is outside the timing. The quality figures are `pharmwatch rules eval`'s.
+
+Run: `.venv/bin/python bench/detect.py [--rounds 3]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rules import RuleSet, load_ruleset  # noqa: E402
+from rules.corpus import load_items  # noqa: E402
+
+
+def best_round(ruleset: RuleSet, work: list, rounds: int) -> float:  # type: ignore[type-arg]
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for doc, signals in work:
+            ruleset.analyse(doc, signals)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    shipped = load_ruleset()
+    rules_only = RuleSet(shipped.rules, shipped.digest)
+    items = load_items()
+    work = [(item.document(), item.signals or None) for item in items]
+    chars = sum(len(doc.text) for doc, _ in work)
+    rules_only.analyse(*work[0])  # warm both up (lazy compilation, caches)
+    shipped.analyse(*work[0])
+    times = {"rules": float("inf"), "rules+model": float("inf")}
+    for _ in range(args.rounds):
+        times["rules"] = min(times["rules"], best_round(rules_only, work, 1))
+        times["rules+model"] = min(times["rules+model"], best_round(shipped, work, 1))
+    print(f"{len(work)} passages, {chars / len(work):.0f} characters on average, best of {args.rounds} rounds")
+    for name, seconds in times.items():
+        print(f"  {name:<12} {seconds * 1000 / len(work):7.3f} ms/passage  {chars / seconds / 1e6:6.3f} MB/s (chars)")
+    print(f"  ratio rules+model / rules: {times['rules+model'] / times['rules']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
