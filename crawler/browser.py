@@ -92,7 +92,15 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _create_browser_context(self, name: str, context_kwargs: dict | None,
                                       spider: Any = None) -> BrowserContextWrapper:
-        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        try:
+            wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        except AttributeError as exc:
+            # scrapy-playwright launches the browser under a lock but uses `self.browser` after
+            # releasing it; a page that timed out meanwhile may have abandoned that browser
+            # (`_abandon_browser`). The context slot was released: open it on a fresh browser.
+            if getattr(exc, "name", None) != "browser":
+                raise
+            wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         if self.policy is not None:
             # Pages route through scrapy-playwright's handler (which asks `_refuse`); popups and
             # other pages the site opens have no page route, so the context guards them.
