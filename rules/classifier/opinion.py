@@ -143,13 +143,12 @@ class SecondOpinion:
         if len(lowered) != len(norm.text) or not vector:
             return None
         grams = self.model.grams
-        strongest = max(((float(w), grams[i]) for i, w in zip(vector.indices.tolist(),
-                                                              self.model.flag_contributions(vector), strict=True)
-                         if len(grams[i]) > 1 and grams[i].strip() == grams[i] and grams[i] in lowered),
-                        default=None)
-        if strongest is None or strongest[0] <= 0:
+        contributions = self.model.flag_contributions(vector)
+        order = contributions.argsort()[::-1]
+        gram = next((grams[i] for i in vector.indices[order[contributions[order] > 0]].tolist()
+                     if len(grams[i]) > 1 and grams[i].strip() == grams[i] and grams[i] in lowered), None)
+        if gram is None:
             return None
-        gram = strongest[1]
         reader = ScopeReader(self.cues, norm)
         verdict = None
         pos = lowered.find(gram)
