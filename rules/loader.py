@@ -42,6 +42,7 @@ from rules.model import (
 )
 from rules.normalise import normalise_term, t2s
 from rules.scope import CUES_PATH, SCOPE_KINDS, ScopeCueError, load_scope_cues
+from rules.signal_names import KNOWN_SIGNALS, unknown_signal
 from rules.vocabulary import BUNDLED_VOCABULARIES
 
 #: The packs shipped with PharmWatch.
@@ -333,7 +334,9 @@ class _RuleBuilder:
                 self.error(f"selection {name!r}: signals must be a non-empty mapping of signal: value", *where)
                 return None
             for key, value in expected.items():
-                if not isinstance(value, str | bool | int | float | list):
+                if key not in KNOWN_SIGNALS:
+                    self.error(unknown_signal(key), *where, "signals", key)
+                elif not isinstance(value, str | bool | int | float | list):
                     self.error(f"signal {key!r} must be compared with a scalar or a list", *where, "signals", key)
             return SignalSelection(name, dict(expected))
         if "obfuscated" in keys:
@@ -603,6 +606,11 @@ class _RuleBuilder:
             signals = sample.get("signals", {})
             if not isinstance(signals, dict):
                 self.error("sample signals must be a mapping", *where)
+                return None
+            unknown_signals = [key for key in signals if key not in KNOWN_SIGNALS]
+            for key in unknown_signals:
+                self.error(unknown_signal(key), *where, "signals", key)
+            if unknown_signals:
                 return None
             return RuleSample(sample["text"], sample_scope, dict(signals))
         self.error("a test sample must be a non-empty string or a mapping with 'text'", *where)

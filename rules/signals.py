@@ -70,6 +70,21 @@ _CJK_RE: Final = re.compile("[\u3400-\u9fff]+")
 _LATIN_RE: Final = re.compile("[a-z]+")
 
 
+#: Every key `signals_from_normalised` (and so `page_signals`) returns, in that order; rules may test them.
+PAGE_SIGNAL_KEYS: Final[tuple[str, ...]] = (
+    "sells_drugs",
+    "shows_licence",
+    "licence_numbers",
+    "language",
+    "has_contact_handle",
+    "warning_context",
+    "drug_approval_numbers",
+    "health_food_numbers",
+    "shows_health_food_number",
+    "trading_licence_numbers",
+    "shows_trading_licence",
+)
+
 #: Signal words by kind; `register_signal_words` adds them to a matcher (the engine's own, so the
 #: page is scanned once for rule terms and signal words together).
 SIGNAL_WORDS: Final[dict[str, tuple[str, ...]]] = {

@@ -121,3 +121,21 @@ def test_a_drug_trading_licence_in_the_2024_numbering_is_found() -> None:
     found = signals("药品经营许可证：琼AA898000001 阿莫西林胶囊 ¥12 立即购买")
     assert found["trading_licence_numbers"] == ["琼AA898000001"]
     assert signals("药品经营许可证：琼AA8980000012")["shows_trading_licence"] is False
+
+
+def test_page_signal_keys_list_exactly_what_is_computed() -> None:
+    from rules.signals import PAGE_SIGNAL_KEYS
+
+    assert tuple(signals("西地那非片 ¥68 加微信下单")) == PAGE_SIGNAL_KEYS
+    assert tuple(signals("")) == PAGE_SIGNAL_KEYS
+
+
+def test_the_known_signals_are_the_page_and_reference_signals() -> None:
+    from rules.reference import SIGNAL_KEYS, reference_signals
+    from rules.signal_names import KNOWN_SIGNALS
+    from rules.signals import PAGE_SIGNAL_KEYS
+
+    computed = reference_signals("国药准字H20000001", host=None, server_ip=None, registry=None,
+                                 country_of=lambda _ip: None)
+    assert set(computed) == set(SIGNAL_KEYS)
+    assert KNOWN_SIGNALS == set(PAGE_SIGNAL_KEYS) | set(SIGNAL_KEYS)
