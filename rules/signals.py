@@ -1,13 +1,17 @@
 """Page-level signals computed from text alone, for rule conditions (`signals:` selections).
 
-Owns `page_signals()`: does the page sell drugs (a price, a way to buy, and a drug word close
-together), does it show an internet drug-information service certificate number
-(互联网药品信息服务资格证书, domain.md §1.1, parsed leniently), which language it is in, and
-whether it reads as a warning or enforcement report rather than an advert. The words these signals
-look for are reviewed data in `rules/reference/signal_words.yaml` (checked by `rules lint`); number
-formats (prices, dosage specifications, licence and approval numbers) are grammar and stay here. Other
-parts of the system (licence registry checks, hosting checks) add their own signals on top in
-`RuleSet.analyse`.
+Owns `page_signals()` and `PAGE_SIGNAL_KEYS`: does the page sell drugs (a price, a way to buy, and a
+drug word close together), does it show an internet drug-information service certificate number
+(互联网药品信息服务资格证书, domain.md §1.1), which language it is in, and whether it reads as a
+warning or enforcement report rather than an advert. The words these signals look for are reviewed
+data in `rules/reference/signal_words.yaml` (checked by `rules lint`); number formats (prices, dosage
+specifications, trading licence and approval numbers) are grammar and stay here.
+
+`shows_licence` / `licence_numbers` have one definition: the identifier extractor's certificate
+recogniser (`rules.reference.identifiers`, the numbers the reference checks look up), outside the page
+parts signals ignore. The reference signals do not redefine it, so a rule sees the same value with or
+without registry checks. Other parts of the system (licence registry checks, hosting checks) add
+their own signals on top in `RuleSet.analyse`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Final
 
 from rules.document import TextDocument
 from rules.normalise import NormalisedText, normalise
+from rules.reference.identifiers import extract_identifiers
 from rules.vocabulary import SIGNAL_WORDS_PATH, load_vocabulary
 
 if TYPE_CHECKING:
@@ -50,18 +55,11 @@ _CONTACT_RE: Final = re.compile(
 _PRICE_RE: Final = re.compile(r"[¥$€£]\s*\d|\d\s*(元|块钱|rmb|usd|美元)|(rmb|usd)\s*\d")
 _PRICE_HINT_RE: Final = re.compile(r"[¥$€£]|元|块钱|rmb|usd")
 _PROVINCES: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-# Lenient form of `（浙）-经营性-2018-0010` and its real-world variants (domain.md §1.1).
-_LICENCE_RE: Final = re.compile(
-    rf"(?P<open>\()?\s*(?P<prov>[{_PROVINCES}])\s*(?P<close>\))?\s*[-—–]?\s*\(?\s*(?P<kind>非?经营性)?"
-    r"\s*\)?\s*[-—–]?\s*(?P<year>(?:19|20)\d{2})\s*[-—–]\s*(?P<serial>\d{4})(?!\d)"
-)
 # 药品经营许可证 (drug-trading licence) numbers: province + two letters + seven digits (浙AA5710123).
 # 药品经营许可证: province, two class letters, then 7 digits (before 2024) or 9 (SAMR Order 84, 2024).
 _TRADING_LICENCE_RE: Final = re.compile(
     rf"药品经营许可证[^\n\d]{{0,8}}?([{_PROVINCES}][a-z]{{2}}(?:\d{{9}}|\d{{7}}))(?!\d)"
 )
-_LICENCE_HINT_RE: Final = re.compile(r"(?:19|20)\d\d\s*[-—–]\s*\d{4}")
-_LICENCE_CONTEXT_RE: Final = re.compile(r"资格证书|信息服务|证书编号|证书号")
 _DRUG_APPROVAL_RE: Final = re.compile(r"国药(?:准|试)字\s*[hzsbtfj]\s*[cj]?\s*\d{8}")
 _HEALTH_FOOD_RE: Final = re.compile(
     r"国食健注\s*[gj]\s*\d{8}|食健备\s*[gj]\s*\d{12}|国食健字\s*[gj]\s*\d{8}|卫进?食健字\s*\(\s*\d{4}\s*\)\s*第\s*\d{4}\s*号"
@@ -131,7 +129,10 @@ class _Mask:
     def hides(self, pos: int) -> bool:
         if not self.ranges or pos >= len(self.norm.text):
             return False
-        original = self.norm.orig_start(pos)
+        return self.hides_original(self.norm.orig_start(pos))
+
+    def hides_original(self, original: int) -> bool:
+        """Does position `original` of the text as given fall in an ignored part?"""
         return any(a <= original < b for a, b in self.ranges)
 
 
@@ -200,24 +201,16 @@ def _sells(found: _Positions) -> bool:
 
 
 def _licence_numbers(norm: NormalisedText, mask: _Mask) -> list[str]:
+    """Information-service certificate numbers as written (whitespace removed), outside hidden parts.
+
+    The one recogniser of these numbers is the identifier extractor's (`rules.reference.identifiers`),
+    so `shows_licence` means the same here and in the reference checks, which look the numbers up.
+    """
     numbers: list[str] = []
-    # Every number has YYYY-NNNN, which is cheap to look for; the full pattern only runs just before it.
-    matches: list[re.Match[str]] = []
-    for hint in _LICENCE_HINT_RE.finditer(norm.text):
-        m = _LICENCE_RE.search(norm.text, max(0, hint.start() - 30), hint.end())
-        if m is not None and (not matches or m.start() >= matches[-1].end()):
-            matches.append(m)
-    for m in matches:
-        if mask.hides(m.start()):
+    for ident in extract_identifiers(norm.original, kinds=("info_service_cert",)):
+        if mask.hides_original(ident.start):
             continue
-        bracketed = bool(m.group("open") or m.group("close"))
-        context = _LICENCE_CONTEXT_RE.search(norm.text, max(0, m.start() - 40), m.start())
-        # A bare "浙2017-0027" could be anything; accept it only with brackets, a type word or
-        # the certificate's name just before it.
-        if not (bracketed or m.group("kind") or context):
-            continue
-        start, end = norm.to_original(m.start(), m.end())
-        raw = "".join(norm.original[start:end].split())
+        raw = "".join(ident.raw.split())
         if raw not in numbers:
             numbers.append(raw)
     return numbers

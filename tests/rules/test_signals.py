@@ -139,3 +139,27 @@ def test_the_known_signals_are_the_page_and_reference_signals() -> None:
                                  country_of=lambda _ip: None)
     assert set(computed) == set(SIGNAL_KEYS)
     assert KNOWN_SIGNALS == set(PAGE_SIGNAL_KEYS) | set(SIGNAL_KEYS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "互联网药品信息服务资格证书：（浙）-经营性-2018-0010 备案号：浙ICP备12345678号 电话 0571-88886666",
+        "资格证书：（京ICP备12345678号）-非经营性-2015-0087",  # malformed: an ICP number in the brackets
+        "互联网药品信息服务资格证书编号：粤ICP备12345678号",  # an ICP number given as the certificate number
+        "（京） 2019-2024 年度报告",  # a span of years, not a number
+    ],
+)
+def test_shows_licence_is_the_identifier_extractors_certificate(text: str) -> None:
+    from rules.reference import extract_identifiers
+
+    certificates = [i for i in extract_identifiers(text) if i.kind == "info_service_cert"]
+    assert signals(text)["shows_licence"] is bool(certificates)
+    assert signals(text)["licence_numbers"] == ["".join(i.raw.split()) for i in certificates]
+
+
+def test_a_licence_number_in_the_url_does_not_count() -> None:
+    doc = TextDocument.from_parts([("url", "https://shop.test/（浙）-经营性-2018-0010"), ("body", "药品 价格")])
+    assert page_signals(doc)["shows_licence"] is False
+    shown = TextDocument.from_parts([("body", "资格证书：（浙）-经营性-2018-0010")])
+    assert page_signals(shown)["shows_licence"] is True
