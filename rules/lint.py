@@ -5,13 +5,16 @@ layered validation): load errors (invalid YAML, unknown keys, bad regexes ...), 
 that a loadable rule must still follow: file name and folder, id pattern, key order, legal basis in
 "<law> 第…条" form, at least two `match` and two `no_match` examples, references and known false
 positives listed, unique ids, and a condition that cannot be true without a term match (such a rule
-would be evaluated on every page).
+would be evaluated on every page). Also the reviewed vocabularies the engine reads
+(`rules.vocabulary`: signal and claim words): a file that does not load, duplicate terms, terms that
+normalisation changes (never matched as written) and a term in two lists declared disjoint.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -19,13 +22,14 @@ from typing import Final
 from rules.loader import BUNDLED_PACKS, MIN_TESTS, discover, load_rule_file
 from rules.model import CATEGORIES, RULE_KEYS, Rule
 from rules.static_analysis import needs_evaluation_without_terms
+from rules.vocabulary import BUNDLED_VOCABULARIES, VocabularyError, lint_vocabulary, parse_vocabulary
 
 FILE_NAME_RE: Final = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+\.yaml$")
 ID_RE: Final = re.compile(r"^pw-(zh|en)-[a-z0-9]+(?:-[a-z0-9]+)*-\d{3}$")
 # "<law or measure> <article or part>", e.g. 广告法 第十六条, 药品网络销售禁止清单（第一版） 第二部分
 LEGAL_BASIS_RE: Final = re.compile(r"^\S*(法|办法|清单|规定|条例)\S* 第[一二三四五六七八九十百零]+(条|部分)$")
 
-__all__ = ["LintProblem", "lint_packs"]
+__all__ = ["LintProblem", "lint_packs", "lint_vocabularies"]
 
 
 @dataclass(frozen=True, order=True)
@@ -93,8 +97,29 @@ def _conventions(rule: Rule, relative: str, in_pack_root: bool) -> list[LintProb
     return out
 
 
-def lint_packs(paths: list[Path] | None = None) -> list[LintProblem]:
-    """Every problem of every rule file under `paths` (files or folders; None = the bundled packs).
+def lint_vocabularies(paths: Iterable[Path] | None = None) -> list[LintProblem]:
+    """Every problem of the vocabulary files `paths` (None = the bundled ones), sorted by file and line.
+
+    A file that does not load is reported with every reason the loader gives; a loadable one is then
+    checked for duplicate, unmatchable and contradictory terms (`rules.vocabulary.lint_vocabulary`).
+    """
+    problems: list[LintProblem] = []
+    for path in BUNDLED_VOCABULARIES if paths is None else paths:
+        try:
+            vocabulary = parse_vocabulary(path.read_bytes(), path, BUNDLED_VOCABULARIES.get(path))
+        except OSError as exc:
+            problems.append(LintProblem(path, 0, f"cannot read the vocabulary file: {exc}"))
+            continue
+        except VocabularyError as err:
+            problems += [LintProblem(path, line, reason) for line, reason in err.problems]
+            continue
+        problems += [LintProblem(path, line, reason) for line, reason in lint_vocabulary(vocabulary)]
+    return sorted(set(problems))
+
+
+def lint_packs(paths: list[Path] | None = None, *, vocabularies: Iterable[Path] | None = None) -> list[LintProblem]:
+    """Every problem of every rule file under `paths` (files or folders; None = the bundled packs),
+    and of the vocabulary files the engine reads with them (`vocabularies`; None = the bundled ones).
 
     Returns an empty list when all files load and follow the conventions; the list is sorted by
     file and line. Folder conventions (packs/<category>/<file>) apply to files found in a folder.
@@ -116,4 +141,5 @@ def lint_packs(paths: list[Path] | None = None) -> list[LintProblem]:
             problems.append(
                 LintProblem(rule.path, rule.line, f"duplicate rule id {rule_id!r} (also in {rules[0].path})")
             )
+    problems += lint_vocabularies(vocabularies)
     return sorted(set(problems))

@@ -42,6 +42,8 @@ from rules.model import (
 )
 from rules.normalise import normalise_term, t2s
 from rules.scope import CUES_PATH, SCOPE_KINDS, ScopeCueError, load_scope_cues
+from rules.signal_names import KNOWN_SIGNALS, unknown_signal
+from rules.vocabulary import BUNDLED_VOCABULARIES
 
 #: The packs shipped with PharmWatch.
 BUNDLED_PACKS: Final = Path(__file__).resolve().parent / "packs"
@@ -332,7 +334,9 @@ class _RuleBuilder:
                 self.error(f"selection {name!r}: signals must be a non-empty mapping of signal: value", *where)
                 return None
             for key, value in expected.items():
-                if not isinstance(value, str | bool | int | float | list):
+                if key not in KNOWN_SIGNALS:
+                    self.error(unknown_signal(key), *where, "signals", key)
+                elif not isinstance(value, str | bool | int | float | list):
                     self.error(f"signal {key!r} must be compared with a scalar or a list", *where, "signals", key)
             return SignalSelection(name, dict(expected))
         if "obfuscated" in keys:
@@ -603,6 +607,11 @@ class _RuleBuilder:
             if not isinstance(signals, dict):
                 self.error("sample signals must be a mapping", *where)
                 return None
+            unknown_signals = [key for key in signals if key not in KNOWN_SIGNALS]
+            for key in unknown_signals:
+                self.error(unknown_signal(key), *where, "signals", key)
+            if unknown_signals:
+                return None
             return RuleSample(sample["text"], sample_scope, dict(signals))
         self.error("a test sample must be a non-empty string or a mapping with 'text'", *where)
         return None
@@ -682,13 +691,17 @@ def discover(paths: list[Path] | None) -> tuple[list[tuple[Path, str]], list[Rul
 
 def pack_digest(files: list[tuple[Path, str]]) -> str:
     """SHA-256 over (relative name, file SHA-256) of every pack file, in name order, and of the
-    scope cue vocabulary (it changes what the rules find)."""
+    scope cue vocabulary and the signal and claim vocabularies (they change what the rules find)."""
     digest = hashlib.sha256()
     for path, name in sorted(files, key=lambda item: item[1]):
         digest.update(name.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).hexdigest().encode("ascii") + b"\n")
     if CUES_PATH.is_file():
         digest.update(b"scope_cues\0" + hashlib.sha256(CUES_PATH.read_bytes()).hexdigest().encode("ascii") + b"\n")
+    for vocabulary in sorted(BUNDLED_VOCABULARIES):
+        if vocabulary.is_file():
+            name = vocabulary.stem.encode("utf-8")
+            digest.update(name + b"\0" + hashlib.sha256(vocabulary.read_bytes()).hexdigest().encode("ascii") + b"\n")
     return digest.hexdigest()
 
 

@@ -1,10 +1,17 @@
 """Page-level signals computed from text alone, for rule conditions (`signals:` selections).
 
-Owns `page_signals()`: does the page sell drugs (a price, a way to buy, and a drug word close
-together), does it show an internet drug-information service certificate number
-(互联网药品信息服务资格证书, domain.md §1.1, parsed leniently), which language it is in, and
-whether it reads as a warning or enforcement report rather than an advert. Other parts of the
-system (licence registry checks, hosting checks) add their own signals on top in `RuleSet.analyse`.
+Owns `page_signals()` and `PAGE_SIGNAL_KEYS`: does the page sell drugs (a price, a way to buy, and a
+drug word close together), does it show an internet drug-information service certificate number
+(互联网药品信息服务资格证书, domain.md §1.1), which language it is in, and whether it reads as a
+warning or enforcement report rather than an advert. The words these signals look for are reviewed
+data in `rules/reference/signal_words.yaml` (checked by `rules lint`); number formats (prices, dosage
+specifications, trading licence and approval numbers) are grammar and stay here.
+
+`shows_licence` / `licence_numbers` have one definition: the identifier extractor's certificate
+recogniser (`rules.reference.identifiers`, the numbers the reference checks look up), outside the page
+parts signals ignore. The reference signals do not redefine it, so a rule sees the same value with or
+without registry checks. Other parts of the system (licence registry checks, hosting checks) add
+their own signals on top in `RuleSet.analyse`.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import TYPE_CHECKING, Final
 
 from rules.document import TextDocument
 from rules.normalise import NormalisedText, normalise
+from rules.reference.identifiers import extract_identifiers
+from rules.vocabulary import SIGNAL_WORDS_PATH, load_vocabulary
 
 if TYPE_CHECKING:
     from rules.matcher import ScanResult, TermMatcher
@@ -27,292 +36,9 @@ OFFER_WINDOW: Final = 200
 #: Page parts that do not count for signals: a URL such as /order.html is not an offer.
 IGNORED_SCOPES: Final = frozenset({"url"})
 
-_PRICE_WORDS = (
-    "价格",
-    "售价",
-    "优惠价",
-    "特价",
-    "现价",
-    "原价",
-    "零售价",
-    "会员价",
-    "到手价",
-    "活动价",
-    "单价",
-    "批发价",
-    "price",
-    "prices",
-    "our price",
-    "per pill",
-    "per tablet",
-)
-_BUY_WORDS = (
-    "购买",
-    "立即购买",
-    "马上购买",
-    "加入购物车",
-    "购物车",
-    "下单",
-    "立即下单",
-    "订购",
-    "抢购",
-    "马上抢",
-    "去结算",
-    "货到付款",
-    "包邮",
-    "拍下",
-    "加微信",
-    "加微",
-    "微信下单",
-    "咨询购买",
-    "联系购买",
-    "添加微信",
-    "选购",
-    "团购",
-    "buy",
-    "buy now",
-    "order",
-    "order now",
-    "add to cart",
-    "checkout",
-    "purchase",
-)
-_PRODUCT_WORDS = (
-    # Bare 药 is too loose (代替药物, 农药, 药妆) and bare 丸/胶囊 too (肉丸, 胶囊咖啡): drug forms and
-    # named kinds of medicine only. These words name a medicine whatever else the page sells.
-    "药品", "处方药", "非处方药", "中成药", "西药", "降压药", "降糖药", "壮阳药", "特效药", "神药", "感冒药", "消炎药",
-    "止痛药", "安眠药", "减肥药", "进口药", "仿制药", "药丸", "药片", "药膏", "药酒", "注射液", "注射剂", "针剂",
-    "国药准字", "药房", "药店", "大药房", "otc", "西地那非", "他达拉非", "伟哥", "万艾可", "希爱力", "格列本脲",
-    "格列美脲", "二甲双胍", "阿卡波糖", "阿莫西林", "头孢", "胰岛素", "华法林", "秋水仙碱", "硝苯地平", "氨氯地平",
-    "pharmacy", "drugstore", "rx", "prescription", "viagra", "cialis",
-)
-_WEAK_PRODUCT_WORDS = (
-    # Dosage forms and claims shared with health foods (鱼油软胶囊, 钙片): they count as a medicine only
-    # on a page that does not present itself as a health-food or supplement shop.
-    "中药", "胶囊", "颗粒剂", "冲剂", "口服液", "软膏", "乳膏", "片剂", "滴丸", "蜜丸", "丸剂", "滴眼液", "贴剂",
-    "糖浆", "用法用量", "降糖", "降压", "壮阳", "疗程", "pill", "pills", "tablet", "tablets", "capsule", "capsules",
-    "mg", "generic",
-)
-_HEALTH_FOOD_WORDS = (
-    "保健食品", "保健品", "蓝帽子", "国食健注", "国食健字", "食健备", "保健功能", "膳食补充剂", "营养补充剂",
-    "营养素补充剂", "dietary supplement", "supplement", "supplements", "vitamin", "vitamins",
-)
-# Words containing a product word that are not medicines: a cosmetics or coffee shop sells no drugs.
-_NOT_PRODUCT_WORDS = (
-    "药妆", "农药", "兽药", "胶囊咖啡", "咖啡胶囊", "胶囊机", "胶囊酒店", "胶囊旅馆", "胶囊衣橱",
-    # Disclaimers name medicines that the page does not sell (本品为化妆品，不能代替药品).
-    "代替药品", "替代药品", "代替降压药", "代替降糖药", "替代降压药", "替代降糖药", "不是药品", "非药品", "并非药品",
-)
-# Words that mark a page as a warning, a patient-education text or an enforcement report. Ads say
-# 谨防假冒 too, so only phrases an advertiser has no reason to use are listed.
-_WARNING_WORDS = (
-    "虚假广告",
-    "违法广告",
-    "虚假宣传",
-    "切勿轻信",
-    "不要轻信",
-    "切勿相信",
-    "谨防上当",
-    "谨防受骗",
-    "谨防虚假",
-    "依法查处",
-    "立案调查",
-    "行政处罚",
-    "责令改正",
-    "罚款",
-    "曝光台",
-    "提醒消费者",
-    "提醒广大消费者",
-    "市场监管局",
-    "市场监督管理局",
-    "药品监督管理局",
-    "药监局",
-    "消费警示",
-    "消费提示",
-    "以案说法",
-    "典型案例",
-    "犯罪嫌疑人",
-    "刑事拘留",
-    "有期徒刑",
-    "立案侦查",
-    "公安机关",
-    "依法裁罚",
-    "记者调查",
-    "记者暗访",
-    "送检",
-    "抽检",
-    "抽验",
-    "检出",
-    "12315",
-    "投诉举报",
-    "举报电话",
-    "市场监管部门",
-    "消费者协会",
-    "广告法",
-    "违反",
-    "禁用语",
-    "千万别买",
-    "偷偷加",
-    "割韭菜",
-    "骗局",
-    "不法分子",
-    "不法商家",
-    "提高警惕",
-    "呼吁市民",
-    "warning signs",
-    "red flags",
-    "fake online pharmacy",
-    "fake online pharmacies",
-    "rogue pharmacy",
-    "rogue pharmacies",
-    "illegal online pharmacy",
-    "illegal online pharmacies",
-    "besaferx",
-    "counterfeit medicines",
-    "fda warns",
-    "warning letter",
-    "warning letters",
-    "fact check",
-    "unsubstantiated",
-    "misbranded",
-    "deceptive",
-    "federal trade commission",
-    "consumer alert",
-    "operating illegally",
-    "exercise caution",
-    "counterfeit or unsafe",
-    "灰色地带",
-    "假冒伪劣",
-    "保健品诈骗",
-    "养老诈骗",
-    "虚假营销",
-    "专项整治",
-    "违法违规",
-    # Seen on real regulator notices, court reports and scam-warning pages (tests/corpus/REAL_SOURCES.md):
-    # the words that report an advert rather than make one.
-    "广告宣称",
-    "广告中宣称",
-    "广告中宣传",
-    "广告中声称",
-    "其功能主治为",
-    "批准的功能主治",
-    "保健功能为",
-    "批准的保健功能",
-    "欺骗和误导",
-    "误导消费者",
-    "断言和保证",
-    "断言或保证",
-    "断言或者保证",
-    "查处",
-    "非法添加",
-    "违法添加",
-    "违规添加",
-    "不合格",
-    "明令禁止",
-    "被起诉",
-    "以案释法",
-    "非法获利",
-    "骗人",
-    "骗术",
-    "上当受骗",
-    "子虚乌有",
-    "人财两空",
-    "套路",
-    "误区",
-    "涉嫌违规",
-    "绝对化用语",
-    "不良商家",
-    "营销话术",
-    "千万别相信",
-    "现身说法",
-    "广告名称",
-    "违法原因",
-    "违法事实",
-    "违法表现",
-    "撤销",
-    "铤而走险",
-    "惯用伎俩",
-    "安全隐患",
-    "误以为",
-    "错误观念",
-    "falsely",
-    "defendants",
-    "quackery",
-    "unproven",
-    "exaggerated",
-    "deceptive",
-    "fraudulent",
-    "false advertising",
-    "false claims",
-    "federal trade commission",
-    "unapproved new drugs",
-    # Seen on the real3 batch (REAL_SOURCES.md): police and sampling reports, lists of banned ad wording,
-    # explainers of pharmacy-spam hacks, recall notices.
-    "警方",
-    "侦破",
-    "黑名单",
-    "未申报",
-    "被发现含有",
-    "违禁成分",
-    "禁用成分",
-    "违禁药物",
-    "工商点评",
-    "违法发布",
-    "等内容",
-    "垃圾邮件",
-    "黑客",
-    "引述",
-    "报导",
-    "据报道",
-    "undeclared",
-    "hidden ingredient",
-    "voluntary recall",
-    # Seen on the real4 batch (REAL_SOURCES.md): regulators summarising what was wrong with adverts in their
-    # own abstract words (保证治愈或者隐含保证治愈, 使用患者名义做证明), reporters' leads and sources, and the
-    # vocabulary of scam stories (忽悠, 洗脑, 猫腻). An advert never describes itself this way.
-    "隐含保证",
-    "暗示保证",
-    "保证治愈或",
-    "宣传治愈率",
-    "宣传疗效",
-    "夸大疗效",
-    "夸大宣传",
-    "夸大保健食品",
-    "冒充药品",
-    "患者名义",
-    "患者的名义",
-    "名义和形象",
-    "假冒保健食品",
-    "从未批准",
-    "广告监测",
-    "涉嫌违法",
-    "违法行为",
-    "工商部门",
-    "工商局",
-    "工商人员",
-    "工商所",
-    "检察院",
-    "检察官",
-    "法院",
-    "诈骗",
-    "忽悠",
-    "洗脑",
-    "猫腻",
-    "本报记者",
-    "记者获悉",
-    "记者了解到",
-    "话术",
-    "商家却",
-    "你相信么",
-    "你相信吗",
-    "本报",
-    "迷惑",
-    "被宣传为",
-    "缺乏科学依据",
-    "没有科学依据",
-    "依据非常有限",
-    "没有确凿",
-)
+#: The reviewed signal words (rules/reference/signal_words.yaml); loading it refuses a broken file.
+VOCABULARY: Final = load_vocabulary(SIGNAL_WORDS_PATH)
+
 # A dosage form behind a strength ("25mg*10片", "0.5g×24粒/盒") marks a medicine listing.
 # Sachets (袋) are left out: "5g*30袋" is as often tea or salt as a medicine. Both patterns start
 # with a digit; `_SPEC_HINT_RE` finds their rare middle part first, and they run only just before it.
@@ -321,24 +47,19 @@ _SPEC_RE: Final = re.compile(
     r"|\d+\s*(片|粒|丸|支)\s*/\s*(盒|瓶|板)"
 )
 _SPEC_HINT_RE: Final = re.compile(r"[*x×]\s*\d+\s*[片粒支丸贴]|[片粒丸支]\s*/\s*[盒瓶板]")
+# The labels are vocabulary; what may follow them (号码, a colon, a 5-20 character handle) is grammar.
 _CONTACT_RE: Final = re.compile(
-    r"(微信|v信|vx|威信|薇信|wechat|weixin|qq|扣扣)\s*(号|号码)?\s*[:：]?\s*[a-z0-9][a-z0-9_-]{4,19}"
+    "(" + "|".join(re.escape(label) for label in VOCABULARY.terms("contact_labels")) + ")"
+    r"\s*(号|号码)?\s*[:：]?\s*[a-z0-9][a-z0-9_-]{4,19}"
 )
 _PRICE_RE: Final = re.compile(r"[¥$€£]\s*\d|\d\s*(元|块钱|rmb|usd|美元)|(rmb|usd)\s*\d")
 _PRICE_HINT_RE: Final = re.compile(r"[¥$€£]|元|块钱|rmb|usd")
 _PROVINCES: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-# Lenient form of `（浙）-经营性-2018-0010` and its real-world variants (domain.md §1.1).
-_LICENCE_RE: Final = re.compile(
-    rf"(?P<open>\()?\s*(?P<prov>[{_PROVINCES}])\s*(?P<close>\))?\s*[-—–]?\s*\(?\s*(?P<kind>非?经营性)?"
-    r"\s*\)?\s*[-—–]?\s*(?P<year>(?:19|20)\d{2})\s*[-—–]\s*(?P<serial>\d{4})(?!\d)"
-)
 # 药品经营许可证 (drug-trading licence) numbers: province + two letters + seven digits (浙AA5710123).
 # 药品经营许可证: province, two class letters, then 7 digits (before 2024) or 9 (SAMR Order 84, 2024).
 _TRADING_LICENCE_RE: Final = re.compile(
     rf"药品经营许可证[^\n\d]{{0,8}}?([{_PROVINCES}][a-z]{{2}}(?:\d{{9}}|\d{{7}}))(?!\d)"
 )
-_LICENCE_HINT_RE: Final = re.compile(r"(?:19|20)\d\d\s*[-—–]\s*\d{4}")
-_LICENCE_CONTEXT_RE: Final = re.compile(r"资格证书|信息服务|证书编号|证书号")
 _DRUG_APPROVAL_RE: Final = re.compile(r"国药(?:准|试)字\s*[hzsbtfj]\s*[cj]?\s*\d{8}")
 _HEALTH_FOOD_RE: Final = re.compile(
     r"国食健注\s*[gj]\s*\d{8}|食健备\s*[gj]\s*\d{12}|国食健字\s*[gj]\s*\d{8}|卫进?食健字\s*\(\s*\d{4}\s*\)\s*第\s*\d{4}\s*号"
@@ -347,16 +68,26 @@ _CJK_RE: Final = re.compile("[\u3400-\u9fff]+")
 _LATIN_RE: Final = re.compile("[a-z]+")
 
 
+#: Every key `signals_from_normalised` (and so `page_signals`) returns, in that order; rules may test them.
+PAGE_SIGNAL_KEYS: Final[tuple[str, ...]] = (
+    "sells_drugs",
+    "shows_licence",
+    "licence_numbers",
+    "language",
+    "has_contact_handle",
+    "warning_context",
+    "drug_approval_numbers",
+    "health_food_numbers",
+    "shows_health_food_number",
+    "trading_licence_numbers",
+    "shows_trading_licence",
+)
+
 #: Signal words by kind; `register_signal_words` adds them to a matcher (the engine's own, so the
 #: page is scanned once for rule terms and signal words together).
 SIGNAL_WORDS: Final[dict[str, tuple[str, ...]]] = {
-    "price": _PRICE_WORDS,
-    "buy": _BUY_WORDS,
-    "product": _PRODUCT_WORDS,
-    "weak_product": _WEAK_PRODUCT_WORDS,
-    "health_food": _HEALTH_FOOD_WORDS,
-    "warning": _WARNING_WORDS,
-    "not_product": _NOT_PRODUCT_WORDS,
+    kind: VOCABULARY.terms(kind)
+    for kind in ("price", "buy", "product", "weak_product", "health_food", "warning", "not_product")
 }
 
 
@@ -398,7 +129,10 @@ class _Mask:
     def hides(self, pos: int) -> bool:
         if not self.ranges or pos >= len(self.norm.text):
             return False
-        original = self.norm.orig_start(pos)
+        return self.hides_original(self.norm.orig_start(pos))
+
+    def hides_original(self, original: int) -> bool:
+        """Does position `original` of the text as given fall in an ignored part?"""
         return any(a <= original < b for a, b in self.ranges)
 
 
@@ -467,24 +201,16 @@ def _sells(found: _Positions) -> bool:
 
 
 def _licence_numbers(norm: NormalisedText, mask: _Mask) -> list[str]:
+    """Information-service certificate numbers as written (whitespace removed), outside hidden parts.
+
+    The one recogniser of these numbers is the identifier extractor's (`rules.reference.identifiers`),
+    so `shows_licence` means the same here and in the reference checks, which look the numbers up.
+    """
     numbers: list[str] = []
-    # Every number has YYYY-NNNN, which is cheap to look for; the full pattern only runs just before it.
-    matches: list[re.Match[str]] = []
-    for hint in _LICENCE_HINT_RE.finditer(norm.text):
-        m = _LICENCE_RE.search(norm.text, max(0, hint.start() - 30), hint.end())
-        if m is not None and (not matches or m.start() >= matches[-1].end()):
-            matches.append(m)
-    for m in matches:
-        if mask.hides(m.start()):
+    for ident in extract_identifiers(norm.original, kinds=("info_service_cert",)):
+        if mask.hides_original(ident.start):
             continue
-        bracketed = bool(m.group("open") or m.group("close"))
-        context = _LICENCE_CONTEXT_RE.search(norm.text, max(0, m.start() - 40), m.start())
-        # A bare "浙2017-0027" could be anything; accept it only with brackets, a type word or
-        # the certificate's name just before it.
-        if not (bracketed or m.group("kind") or context):
-            continue
-        start, end = norm.to_original(m.start(), m.end())
-        raw = "".join(norm.original[start:end].split())
+        raw = "".join(ident.raw.split())
         if raw not in numbers:
             numbers.append(raw)
     return numbers

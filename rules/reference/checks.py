@@ -4,7 +4,9 @@ numbers real and for these products; does the page carry ICP numbers; where is t
 Owns `reference_signals()`. The rule engine overlays its result on the page signals
 (`RuleSet.analyse(doc, signals=...)`). Tri-state signals are None when they could not be checked (no
 number of that kind on the page, no registry, or a registry without data for that kind): a rule testing
-`licence_valid: false` must never fire because nobody looked.
+`licence_valid: false` must never fire because nobody looked. Whether a certificate number is shown at
+all (`shows_licence`) is a page signal (`rules.signals`), computed for every page from the same
+recogniser (`extract_identifiers`); it is not redefined here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from rules.reference.lookup import BlacklistLookup, CertificateRecord, ProductRe
 #: Every key `reference_signals` returns, for documentation and rule validation.
 SIGNAL_KEYS: Final[tuple[str, ...]] = (
     "identifiers",
-    "shows_licence",
     "licence_valid",
     "licence_unknown",
     "licence_domain_mismatch",
@@ -236,8 +237,8 @@ def reference_signals(
 
     # Information-service certificates (互联网药品信息服务资格证书), and any drug certificate whose "number"
     # is an ICP number: that one is invalid whatever a registry holds, so it is checked without one.
+    # `shows_licence` itself is a page signal (rules.signals), computed from the same recogniser.
     certs = by_kind.get("info_service_cert", [])
-    signals["shows_licence"] = bool(certs)
     numbers = certs + [t for t in by_kind.get("trading_cert_legacy", []) if _impossible(t)]
     checks: list[dict[str, object]] = []
     covered = registry is not None and registry.covers("info_service_cert")

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rules import TextDocument, page_signals
 from rules.reference import (
     SIGNAL_KEYS,
     CertificateRecord,
@@ -68,9 +69,14 @@ def test_the_static_registry_is_a_registry_lookup() -> None:
 # --- licence ------------------------------------------------------------------------------------------
 
 
+def shows_licence(text: str) -> object:
+    """The page signal (rules.signals) the reference checks leave to the page: one definition."""
+    return page_signals(TextDocument(text))["shows_licence"]
+
+
 def test_a_valid_licence_for_this_domain() -> None:
     s = signals(FOOTER)
-    assert s["shows_licence"] is True
+    assert "shows_licence" not in s and shows_licence(FOOTER) is True
     assert s["licence_valid"] is True
     assert (s["licence_unknown"], s["licence_domain_mismatch"], s["licence_expired_or_revoked"]) == (False,) * 3
     assert s["licence_checks"][0]["holder"] == "浙江康健大药房连锁有限公司"  # type: ignore[index]
@@ -106,7 +112,8 @@ def test_a_licence_before_its_start_date() -> None:
 
 def test_a_well_formed_but_unknown_number() -> None:
     s = signals("互联网药品信息服务资格证书：（粤）-经营性-2019-0999")
-    assert (s["shows_licence"], s["licence_valid"], s["licence_unknown"]) == (True, False, True)
+    assert shows_licence("互联网药品信息服务资格证书：（粤）-经营性-2019-0999") is True
+    assert (s["licence_valid"], s["licence_unknown"]) == (False, True)
     assert s["licence_domain_mismatch"] is False
 
 
@@ -117,14 +124,15 @@ def test_a_number_without_type_word_is_found_when_only_one_type_fits() -> None:
 
 def test_a_malformed_number_with_an_icp_number_in_brackets_is_not_valid() -> None:
     s = signals("资格证书：（京ICP备12345678号）-非经营性-2015-0087")
-    assert (s["shows_licence"], s["licence_valid"], s["licence_unknown"]) == (True, False, True)
+    assert shows_licence("资格证书：（京ICP备12345678号）-非经营性-2015-0087") is True
+    assert (s["licence_valid"], s["licence_unknown"]) == (False, True)
 
 
 def test_licence_signals_are_none_without_a_registry_or_a_number() -> None:
     for s in (signals(FOOTER, registry=None), signals("no number here"), signals(FOOTER, registry=StaticRegistry())):
         assert s["licence_valid"] is None and s["licence_unknown"] is None
         assert s["licence_domain_mismatch"] is None and s["licence_expired_or_revoked"] is None
-    assert signals("no number here")["shows_licence"] is False
+    assert shows_licence("no number here") is False
 
 
 def test_the_domain_is_not_checked_without_a_host() -> None:
@@ -304,3 +312,12 @@ def test_an_ocr_letter_o_in_a_registered_number_is_looked_up_as_zero_but_stays_m
     s = signals("互联网药品信息服务资格证书：（浙）-经营性-2O23-OO12")
     assert s["licence_valid"] is True
     assert s["licence_checks"][0]["status"] == "malformed"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("kinds", [("info_service_cert",), ("phone",), ("drug_approval", "icp_filing")])
+def test_extracting_some_kinds_gives_what_extracting_all_gives_for_them(kinds: tuple[str, ...]) -> None:
+    text = FOOTER + " 国药准字H20000001 电话 0571-88886666 资格证书：（京ICP备12345678号）-非经营性-2015-0087"
+    from rules.reference import extract_identifiers
+
+    every = [i for i in extract_identifiers(text) if i.kind in kinds]
+    assert every and extract_identifiers(text, kinds=kinds) == every

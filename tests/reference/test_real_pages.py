@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler.check import read_document
+from rules import page_signals as computed_page_signals
 from rules.reference.checks import reference_signals
 from rules.reference.identifiers import extract_identifiers
 
@@ -100,8 +101,10 @@ EXPECTED.update({
 
 
 def page_signals(name: str) -> tuple[str, dict[str, object]]:
-    text = read_document(REAL / name).text
-    return text, reference_signals(text, host=None, server_ip=None, registry=None)
+    """The signals the rules see without a registry: the page signals overlaid with the reference ones."""
+    doc = read_document(REAL / name)
+    return doc.text, {**computed_page_signals(doc), **reference_signals(doc.text, host=None, server_ip=None,
+                                                                         registry=None)}
 
 
 def test_every_stored_page_has_a_source_and_an_expectation() -> None:

@@ -212,15 +212,15 @@ def test_signal_lists_and_missing_signals(write_rule) -> None:  # type: ignore[n
     lang:
       signals: {language: [zh, en]}
     hosting:
-      signals: {hosted_abroad: true}
+      signals: {overseas_hosting: true}
     offer:
       terms: [立即购买]
     condition: offer and lang and not hosting
     """
     assert fires(write_rule, detection, "立即购买")
-    assert not fires(write_rule, detection, "立即购买", signals={"hosted_abroad": True})
-    # A signal nobody computed is simply false: the rule does not crash.
-    assert fires(write_rule, detection, "立即购买", signals={"hosted_abroad": None})
+    assert not fires(write_rule, detection, "立即购买", signals={"overseas_hosting": True})
+    # A signal nobody computed (no hosting check ran) is simply false: the rule does not crash.
+    assert fires(write_rule, detection, "立即购买", signals={"overseas_hosting": None})
 
 
 def test_min_distinct_counts_different_terms(write_rule) -> None:  # type: ignore[no-untyped-def]

@@ -230,3 +230,50 @@ def test_applies_to_must_name_term_selections_of_the_rule(write_rule) -> None:  
     with pytest.raises(RulePackError) as err:
         load_ruleset([path])
     assert "applies_to names ['claim', 'nosuch']" in str(err.value)
+
+
+SIGNAL_TYPO = """
+claim:
+  terms: [根治糖尿病]
+seller:
+  signals: {sell_drugs: true}
+condition: claim and seller
+"""
+
+
+def test_a_rule_naming_an_unknown_signal_is_refused_with_the_closest_name(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path = write_rule(SIGNAL_TYPO)
+    err = load_error(path)
+    assert err.line == line_of(path, "sell_drugs")
+    assert "unknown signal 'sell_drugs' (did you mean 'sells_drugs'?)" in err.reason
+    assert "known signals: " in err.reason and "licence_valid" in err.reason and "warning_context" in err.reason
+
+
+def test_an_exception_naming_an_unknown_signal_is_refused(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path = write_rule(GOOD_DETECTION, exceptions="""
+        news:
+          signals: {warning_contex: true}
+        """)
+    err = load_error(path)
+    assert "unknown signal 'warning_contex' (did you mean 'warning_context'?)" in err.reason
+    assert err.line == line_of(path, "warning_contex")
+
+
+def test_a_signal_set_after_the_rules_run_cannot_be_tested(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path = write_rule(SIGNAL_TYPO.replace("sell_drugs: true", "model_score: 0.9"))
+    assert "signal 'model_score' is set after the rules have run" in load_error(path).reason
+
+
+def test_a_sample_naming_an_unknown_signal_is_refused(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path = write_rule(GOOD_DETECTION, match="[根治糖尿病, {text: 糖尿病可以根治, signals: {licence_vaild: false}}]")
+    err = load_error(path)
+    assert "unknown signal 'licence_vaild' (did you mean 'licence_valid'?)" in err.reason
+    assert err.line == line_of(path, "licence_vaild")
+
+
+def test_every_shipped_rule_names_only_known_signals() -> None:
+    from rules.signal_names import KNOWN_SIGNALS
+
+    named = {key for rule in load_ruleset().rules for sel in rule.selections.values()
+             for key in getattr(sel, "expected", {})}
+    assert named and named <= KNOWN_SIGNALS

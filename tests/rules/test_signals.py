@@ -121,3 +121,45 @@ def test_a_drug_trading_licence_in_the_2024_numbering_is_found() -> None:
     found = signals("药品经营许可证：琼AA898000001 阿莫西林胶囊 ¥12 立即购买")
     assert found["trading_licence_numbers"] == ["琼AA898000001"]
     assert signals("药品经营许可证：琼AA8980000012")["shows_trading_licence"] is False
+
+
+def test_page_signal_keys_list_exactly_what_is_computed() -> None:
+    from rules.signals import PAGE_SIGNAL_KEYS
+
+    assert tuple(signals("西地那非片 ¥68 加微信下单")) == PAGE_SIGNAL_KEYS
+    assert tuple(signals("")) == PAGE_SIGNAL_KEYS
+
+
+def test_the_known_signals_are_the_page_and_reference_signals() -> None:
+    from rules.reference import SIGNAL_KEYS, reference_signals
+    from rules.signal_names import KNOWN_SIGNALS
+    from rules.signals import PAGE_SIGNAL_KEYS
+
+    computed = reference_signals("国药准字H20000001", host=None, server_ip=None, registry=None,
+                                 country_of=lambda _ip: None)
+    assert set(computed) == set(SIGNAL_KEYS)
+    assert KNOWN_SIGNALS == set(PAGE_SIGNAL_KEYS) | set(SIGNAL_KEYS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "互联网药品信息服务资格证书：（浙）-经营性-2018-0010 备案号：浙ICP备12345678号 电话 0571-88886666",
+        "资格证书：（京ICP备12345678号）-非经营性-2015-0087",  # malformed: an ICP number in the brackets
+        "互联网药品信息服务资格证书编号：粤ICP备12345678号",  # an ICP number given as the certificate number
+        "（京） 2019-2024 年度报告",  # a span of years, not a number
+    ],
+)
+def test_shows_licence_is_the_identifier_extractors_certificate(text: str) -> None:
+    from rules.reference import extract_identifiers
+
+    certificates = [i for i in extract_identifiers(text) if i.kind == "info_service_cert"]
+    assert signals(text)["shows_licence"] is bool(certificates)
+    assert signals(text)["licence_numbers"] == ["".join(i.raw.split()) for i in certificates]
+
+
+def test_a_licence_number_in_the_url_does_not_count() -> None:
+    doc = TextDocument.from_parts([("url", "https://shop.test/（浙）-经营性-2018-0010"), ("body", "药品 价格")])
+    assert page_signals(doc)["shows_licence"] is False
+    shown = TextDocument.from_parts([("body", "资格证书：（浙）-经营性-2018-0010")])
+    assert page_signals(shown)["shows_licence"] is True

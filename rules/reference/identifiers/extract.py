@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Final
 
 from rules.normalise import normalise
@@ -39,6 +39,22 @@ _EXTRACTORS: Final[tuple[Callable[[str], Iterator[Candidate]], ...]] = (
     public_security_filings,
     contact_leads,
 )
+#: The kinds each family yields, so that `extract_identifiers(kinds=...)` runs only the families it needs.
+_YIELDS: Final[dict[Callable[[str], Iterator[Candidate]], frozenset[str]]] = {
+    info_service_certificates: frozenset({"info_service_cert"}),
+    icp_given_as_certificate: frozenset({"info_service_cert", "trading_cert_legacy"}),
+    ad_approvals: frozenset({"ad_approval"}),
+    drug_approvals: frozenset({"drug_approval"}),
+    health_food_numbers: frozenset({"health_food"}),
+    device_numbers: frozenset({"device"}),
+    legacy_trading_certificates: frozenset({"trading_cert_legacy"}),
+    drug_trading_licences: frozenset({"drug_trading_licence"}),
+    device_trading_licences: frozenset({"device_trading_licence"}),
+    platform_filings: frozenset({"platform_filing"}),
+    icp_numbers: frozenset({"icp_filing", "icp_licence"}),
+    public_security_filings: frozenset({"psb_filing"}),
+    contact_leads: frozenset({"email", "wechat", "qq", "phone"}),
+}
 _PRIORITY: Final = {kind: i for i, kind in enumerate(KINDS)}
 # Pairs allowed to overlap: an ICP number inside the brackets of a malformed certificate number, or
 # given as a certificate's number (reported as both).
@@ -73,18 +89,29 @@ def _overlaps(kept: list[Candidate], cand: Candidate) -> bool:
     return False
 
 
-def extract_identifiers(text: str) -> list[Identifier]:
+def extract_identifiers(text: str, kinds: Collection[str] | None = None) -> list[Identifier]:
     """Every licence, approval, filing number and contact lead in `text`, in order of position.
 
     Never raises on any string. Overlapping matches are resolved by kind (see `KINDS`): a number
     inside a longer, more specific one is not reported twice (the 11 digits inside 国械注准… are no
-    phone number), except an ICP number written inside a certificate number's brackets.
+    phone number), except an ICP number written inside a certificate number's brackets. `kinds`
+    (None = all) keeps only those kinds; the answer for them is the same as unfiltered, since only the
+    families of those kinds and of the kinds preferred over them are run.
     """
     if not text:
         return []
+    wanted: frozenset[str] | None = None
+    needed: frozenset[str] = frozenset(KINDS)
+    if kinds is not None:
+        wanted = frozenset(kinds)
+        # A match of a more preferred kind can hide one of ours, so those families run too.
+        last = max((_PRIORITY[k] for k in wanted), default=-1)
+        needed = frozenset(KINDS[: last + 1])
     norm = normalise(text, purpose="identifiers")
     candidates: list[Candidate] = []
     for extractor in _EXTRACTORS:
+        if wanted is not None and not _YIELDS[extractor] & needed:
+            continue
         if _NEEDS[extractor].search(norm.text) is None:
             continue
         candidates.extend(extractor(norm.text))
@@ -101,6 +128,8 @@ def extract_identifiers(text: str) -> list[Identifier]:
     kept.sort(key=lambda c: (c.start, _PRIORITY[c.kind]))
     out: list[Identifier] = []
     for cand in kept:
+        if wanted is not None and cand.kind not in wanted:
+            continue
         start, end = norm.to_original(cand.start, cand.end)
         raw = text[start:end]
         # Trailing/leading whitespace of the raw span is never part of the number.
