@@ -3,7 +3,8 @@ the learned model, measured side by side in one run (issue #14 asks for no more 
 
 Every item of `tests/corpus/items` is analysed by the shipped packs without the model and with it, in
 alternating rounds (so a busy machine slows both alike); the best round of each is reported, with the
-ratio. Building the documents is outside the timing. The quality figures are `pharmwatch rules eval`'s.
+ratio; then the same for one long page (the corpus texts joined, 100,000 characters), where the model's
+share is smaller. Building the documents is outside the timing. The quality figures are `pharmwatch rules eval`'s.
 
 Run: `.venv/bin/python bench/detect.py [--rounds 3]`.
 """
@@ -18,8 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rules import RuleSet, load_ruleset  # noqa: E402
+from rules import RuleSet, TextDocument, load_ruleset  # noqa: E402
 from rules.corpus import load_items  # noqa: E402
+
+LONG_PAGE_CHARS = 100_000
 
 
 def best_round(ruleset: RuleSet, work: list, rounds: int) -> float:  # type: ignore[type-arg]
@@ -51,6 +54,13 @@ def main() -> None:
     for name, seconds in times.items():
         print(f"  {name:<12} {seconds * 1000 / len(work):7.3f} ms/passage  {chars / seconds / 1e6:6.3f} MB/s (chars)")
     print(f"  ratio rules+model / rules: {times['rules+model'] / times['rules']:.2f}x")
+    page = [(TextDocument("\n".join(item.text for item in items)[:LONG_PAGE_CHARS]), None)]
+    alone, both = float("inf"), float("inf")
+    for _ in range(args.rounds):
+        alone = min(alone, best_round(rules_only, page, 1))
+        both = min(both, best_round(shipped, page, 1))
+    print(f"one page of {LONG_PAGE_CHARS:,} characters: rules {alone:.3f} s, rules+model {both:.3f} s, "
+          f"ratio {both / alone:.2f}x")
 
 
 if __name__ == "__main__":

@@ -200,6 +200,10 @@ def _sells(found: _Positions) -> bool:
     return any(_any_near(p, found.buy, OFFER_WINDOW) and _any_near(p, found.product, OFFER_WINDOW) for p in found.price)
 
 
+# On the engine's normalised (NFKC, lower-case) text; the extractor also reads X and O as digits.
+_FOUR_DIGITS_RE: Final = re.compile(r"[\dxo]{4}")
+
+
 def _licence_numbers(norm: NormalisedText, mask: _Mask) -> list[str]:
     """Information-service certificate numbers as written (whitespace removed), outside hidden parts.
 
@@ -207,6 +211,10 @@ def _licence_numbers(norm: NormalisedText, mask: _Mask) -> list[str]:
     so `shows_licence` means the same here and in the reference checks, which look the numbers up.
     """
     numbers: list[str] = []
+    # Every certificate number holds four digits in a row (the year); most pages hold none, and the
+    # extractor's own normalisation of the whole page is the expensive part, so look first.
+    if _FOUR_DIGITS_RE.search(norm.text) is None:
+        return numbers
     for ident in extract_identifiers(norm.original, kinds=("info_service_cert",)):
         if mask.hides_original(ident.start):
             continue
