@@ -43,8 +43,13 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
             verdict = "FLAGGED" if item["flagged"] else "ok"
             cut = f", body cut at {item['truncated_at_bytes']} bytes" if item.get("truncated_at_bytes") else ""
             out.write(f"{terminal_line(item['target'])}: {verdict} (risk {item['risk']}{cut})\n")
+            disputed = item.get("signals", {}).get("model_disputed") or {}
             for finding in item["findings"]:
-                out.write(f"  {finding['rule_id']} [{finding['severity']}] {finding['category']}: "
+                # A demoted claim finding says what the rule said, so a reviewer can weigh both.
+                was = disputed.get(finding["rule_id"])
+                severity = (f"{finding['severity']}, rule said {was}; the model reads ordinary text" if was
+                            else finding["severity"])
+                out.write(f"  {finding['rule_id']} [{severity}] {finding['category']}: "
                           f"{terminal_line(finding['excerpt'])}\n")
     else:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -26,3 +26,12 @@ def test_the_table_carries_no_escape_sequences() -> None:
 def test_csv_cells_are_inert() -> None:
     row = list(csv.reader(io.StringIO(render("csv"))))[1]
     assert row[7].startswith("'+cmd")
+
+
+def test_a_finding_the_model_disputed_shows_what_the_rule_said() -> None:
+    disputed = {**RESULT, "flagged": False, "risk": "low",
+                "findings": [{**RESULT["findings"][0], "severity": "low"}],  # type: ignore[index]
+                "signals": {"model_disputed": {"pw-zh-diabetes-cure-001": "high"}}}
+    out = io.StringIO()
+    render_checks([disputed], "table", out)
+    assert "[low, rule said high; the model reads ordinary text]" in out.getvalue()
