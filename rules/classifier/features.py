@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -25,6 +26,8 @@ HEALTH_DOMAIN_PATH: Final = Path(__file__).with_name("health_domain.yaml")
 NGRAM_SIZES: Final = (1, 2, 3)
 #: A passage grows sentence by sentence up to this many characters (most corpus items are shorter).
 PASSAGE_CHARS: Final = 300
+#: A sentence at least this long that does not speak of health breaks passages (`off_topic`).
+OFF_TOPIC_CHARS: Final = 40
 
 _WS_RE: Final = re.compile(r"\s+")
 # Addresses name a site, not what it says: one placeholder each, so that a model trained on spam that
@@ -74,15 +77,31 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def passages(text: str, limit: int = PASSAGE_CHARS) -> list[tuple[int, int]]:
+def passages(text: str, limit: int = PASSAGE_CHARS,
+             breaks: Callable[[str], bool] | None = None) -> list[tuple[int, int]]:
     """Overlapping spans of consecutive sentences, each up to `limit` characters (a longer sentence is cut).
 
     Each passage after the first starts with the last sentence of the one before, so a claim that
-    straddles two sentences is read whole at least once.
+    straddles two sentences is read whole at least once. A sentence for which `breaks` is true
+    belongs to no passage and no passage spans it (see `off_topic`).
     """
-    pieces: list[tuple[int, int]] = []
+    runs: list[list[tuple[int, int]]] = [[]]
     for start, end in sentences(text):
-        pieces.extend((a, min(a + limit, end)) for a in range(start, end, limit))
+        if breaks is not None and breaks(text[start:end]):
+            runs.append([])
+            continue
+        runs[-1].extend((a, min(a + limit, end)) for a in range(start, end, limit))
+    return [span for run in runs for span in _packed(run, limit)]
+
+
+def off_topic(sentence: str) -> bool:
+    """A sentence long enough to stand on its own that does not speak of health: it breaks passages, so that
+    a page's menus, news or comments around a claim do not dilute the claim's passage. Short ones
+    ("三天见效", "Call now") stay: they are part of the claim around them."""
+    return len(sentence) >= OFF_TOPIC_CHARS and not about_health(folded(sentence))
+
+
+def _packed(pieces: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
     result: list[tuple[int, int]] = []
     i = 0
     while i < len(pieces):

@@ -8,8 +8,8 @@ sentence that scored highest as the excerpt, and the score in the page signals (
 `model_category`, `model_sha256`) whether it flags or not. The rules keep the last word on scope: a
 page the rules read as a warning or enforcement report (`warning_context`) is not flagged by the model,
 nor a sentence holding a claim the rules found denied, asked about or reported (`Analysis.scoped`), nor
-a page showing a licence for a sale category (`SALE_CATEGORIES`), nor a page that as a whole reads as
-ordinary (`PAGE_SCORE_FLOOR`: a boilerplate fragment such as a shop footer can score high on its own);
+a page showing a licence for a sale category (`SALE_CATEGORIES`), nor a page whose health text as a whole
+reads as ordinary (`PAGE_SCORE_FLOOR`: a boilerplate fragment such as a shop footer can score high on its own);
 `model_set_aside` says which.
 
 The opinion also works the other way: a claim rule's finding (`DISPUTABLE_CATEGORIES`, severity up
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-from rules.classifier.features import about_health, folded, passages, sentences
+from rules.classifier.features import about_health, folded, off_topic, passages, sentences
 from rules.classifier.linear import LinearTextModel, Vector
 from rules.document import TextDocument
 from rules.excerpts import excerpt_around
@@ -44,8 +44,12 @@ RULE_ID_PREFIX: Final = "pw-model-"
 SALE_CATEGORIES: Final = frozenset({"banned_online_sale", "prescription_without_rx", "unlicensed_sale",
                                     "rogue_pharmacy", "off_platform_sale"})
 _ALL_SCOPES: Final = frozenset(SCOPE_KINDS)
-#: A passage's finding also needs the page as a whole (its first `PAGE_CHARS` characters) to score this much.
+#: A passage's finding also needs the page's health text as a whole (the passages that speak of health, up to
+#: `PAGE_CHARS` characters) to score this much: menus and unrelated text do not dilute it, a licensed pharmacy's
+#: ordinary product pages do.
 PAGE_SCORE_FLOOR: Final = 0.3
+#: ... unless the passage itself scores this much: a clear advert embedded in a long page of other health text.
+CONFIDENT_SCORE: Final = 0.7
 PAGE_CHARS: Final = 20_000
 #: Claim findings are disputed on a page whose best health passage scores below this.
 DISPUTE_BELOW: Final = 0.15
@@ -81,11 +85,12 @@ class SecondOpinion:
         """
         text = doc.text[:MAX_MODEL_CHARS]
         scored: list[tuple[float, tuple[int, int], Vector]] = []
-        spans = passages(text)
-        for start, end in spans:
+        health: list[str] = []  # the folded passages that speak of health, in page order
+        for start, end in passages(text, breaks=off_topic):
             passage = folded(text[start:end])
             if not about_health(passage):
                 continue
+            health.append(passage)
             vector = self.model.vector_of_folded(passage)
             if vector:
                 scored.append((self.model.flag_probability(vector), (start, end), vector))
@@ -99,18 +104,18 @@ class SecondOpinion:
         if page.get("warning_context") is True:
             signals["model_set_aside"] = "the page reads as a warning or enforcement report"
             return None, signals
-        whole = len(scored) == len(spans) == 1 and not (text[:spans[0][0]] + text[spans[0][1]:]).strip()
-        page_score = scored[0][0] if whole else self.model.flag_probability(self.model.vector(text[:PAGE_CHARS]))
+        page_score = scored[0][0] if len(health) == 1 else self.model.flag_probability(
+            self.model.vector_of_folded(" ".join(health)[:PAGE_CHARS]))
         signals["model_page_score"] = round(page_score, 4)
-        if page_score < PAGE_SCORE_FLOOR:
-            signals["model_set_aside"] = f"the page as a whole reads as ordinary (score {page_score:.2f})"
-            return None, signals
         licensed = bool(page.get("shows_licence") or page.get("shows_trading_licence"))
         reasons: list[str] = []
         for score, passage, vector in scored:
             if score < self.model.threshold:
                 break
             category = categories[id(vector)]
+            if page_score < PAGE_SCORE_FLOOR and score < CONFIDENT_SCORE:
+                reasons.append(f"the page's health text as a whole reads as ordinary (score {page_score:.2f})")
+                continue
             if category in SALE_CATEGORIES and licensed:
                 reasons.append(f"{category}: the page shows a licence")
                 continue

@@ -12,7 +12,7 @@ import pytest
 
 from rules import RuleSet, TextDocument, load_ruleset
 from rules.classifier import MODEL_PATH, LinearTextModel, ModelFileError, load_model
-from rules.classifier.features import about_health, folded, passages, sentences
+from rules.classifier.features import about_health, folded, off_topic, passages, sentences
 from rules.classifier.opinion import DISPUTABLE_CATEGORIES, PAGE_SCORE_FLOOR, RULE_ID_PREFIX, SALE_CATEGORIES
 from rules.corpus import ITEMS, corpus_digest, load_items
 from rules.model import CATEGORIES, RulePackError
@@ -153,7 +153,7 @@ def test_a_fragment_scoring_high_on_an_ordinary_page_is_set_aside(bundled: RuleS
         analysis = bundled.analyse(read_document(demo / page))
         assert not analysis.flagged, (page, analysis.findings)
         assert analysis.signals["model_page_score"] < PAGE_SCORE_FLOOR
-        assert "as a whole reads as ordinary" in str(analysis.signals.get("model_set_aside")), page
+        assert analysis.signals.get("model_set_aside"), page
 
 
 def test_a_claim_rule_the_model_reads_as_ordinary_text_is_demoted_not_dropped(bundled: RuleSet) -> None:
@@ -168,3 +168,14 @@ def test_a_claim_rule_the_model_reads_as_ordinary_text_is_demoted_not_dropped(bu
     # A cure advert keeps its rule findings at their severity, and facts the model cannot see are never disputed.
     assert "model_disputed" not in bundled.analyse(TextDocument(CURE_AD)).signals
     assert not DISPUTABLE_CATEGORIES & SALE_CATEGORIES
+
+
+def test_a_claim_amid_unrelated_text_is_read_on_its_own(bundled: RuleSet) -> None:
+    # Menus, news and comments around an advert break passages instead of diluting it.
+    news = ("北京今天天气晴朗，最高气温二十五度，适合全家出门踏青游玩。" * 3
+            + "The city council approved the new bus routes after a long public consultation last week. " * 3)
+    page = TextDocument(f"{news}\n{CURE_AD}\n{news}")
+    assert page.text.count(CURE_AD) == 1
+    analysis = bundled.analyse(page)
+    assert analysis.signals["model_score"] >= bundled.opinion.model.threshold
+    assert off_topic(news.split("。")[0] * 2) and not off_topic("三天见效，不反弹")
