@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pharmwatch.exit_codes import ExitCode
 from pharmwatch.scheduler_claim import pid_alive
 from storage.db import transaction
-from storage.models import ScanRun, ScheduleJob, ScheduleRun, utcnow
+from storage.models import Finding, ScanRun, ScheduleJob, ScheduleRun, utcnow
+from storage.scans import capture_counts
 
 STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL when a run is stopped
 SCAN_ANNOUNCED = re.compile(r"(?:starting|resuming interrupted) scan (\d+)")
@@ -114,22 +115,31 @@ def finish_run(sessions: sessionmaker[Session], run_id: int, returncode: int | N
         run = session.get_one(ScheduleRun, run_id)
         scan = session.get(ScanRun, int(announced[-1])) if announced else None
         if scan is not None:
-            run.scan_run_id, run.pages, run.findings = scan.id, scan.pages, scan.findings
+            run.scan_run_id, run.pages, run.findings = scan.id, *scan_counts(session, scan)
         run.exit_status, run.finished_at = returncode, utcnow()
-        run.outcome, run.reason = classify(returncode, output, scan, stop_reason)
+        run.outcome, run.reason = classify(returncode, output, run.pages if scan is not None else None, stop_reason)
     return run
 
 
-def classify(returncode: int | None, output: str, scan: ScanRun | None,
+def scan_counts(session: Session, scan: ScanRun) -> tuple[int, int]:
+    """(pages, findings) of a scan: its totals once closed; counted from its stored rows while it is still
+    marked running (stopped or killed: what it finished before that)."""
+    if scan.status != "running":
+        return scan.pages, scan.findings
+    findings = session.scalar(select(func.count()).select_from(Finding).where(Finding.scan_run_id == scan.id))
+    return capture_counts(session, scan.id)[0], findings or 0
+
+
+def classify(returncode: int | None, output: str, pages: int | None,
              stop_reason: str | None) -> tuple[str, str | None]:
-    """(outcome, reason) of a child that has exited."""
-    did_something = scan is not None and bool(scan.pages or scan.queries)
+    """(outcome, reason) of a child that has exited; `pages`: what its scan captured (None: no scan known)."""
+    did_something = bool(pages)
     if stop_reason is not None or returncode is None or returncode < 0:
         why = stop_reason or (f"killed by {signal.Signals(-returncode).name}" if returncode
                               else "its process was lost")
         if returncode == 0:  # finished while being stopped
             return "finished", None
-        suffix = "; the next run resumes its scan" if scan is not None else ""
+        suffix = "; the next run resumes its scan" if pages is not None else ""
         return ("partial" if did_something else "failed"), why + suffix
     if returncode == ExitCode.OK:
         return "finished", None

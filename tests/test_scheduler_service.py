@@ -37,7 +37,7 @@ from pharmwatch.scheduler_claim import (
 )
 from pharmwatch.scheduler_service import decide
 from storage import db
-from storage.models import AuditEvent, ScanRun, SchedulerClaim, ScheduleRun
+from storage.models import AuditEvent, Capture, Finding, ScanRun, SchedulerClaim, ScheduleRun, Site
 from tests.conftest import ROOT, cli_env, run_cli
 
 CHILD = Path(__file__).resolve().parent / "scheduler_child.py"
@@ -397,9 +397,18 @@ def test_a_due_job_waits_while_another_scan_holds_the_scan_lock(world, tmp_path:
 @pytest.mark.slow
 def test_a_run_over_its_budget_is_stopped_and_recorded_with_what_it_finished(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     config, engine = world(run_budget_minutes=0.02)  # 1.2 s
-    with db.transaction(sessions(engine)) as session:
-        scan = ScanRun(status="running", pages=4, findings=2)  # what the stopped scan had stored
-        session.add(scan)
+    with db.transaction(sessions(engine)) as session:  # what the scan had stored when it was stopped
+        scan = ScanRun(status="running")
+        site = Site(domain="tangan-cure.test")
+        session.add_all([scan, site])
+        session.flush()
+        pages = [Capture(scan_run_id=scan.id, site_id=site.id, url=f"http://tangan-cure.test/{i}", status_code=200)
+                 for i in range(4)]
+        session.add_all(pages)
+        session.flush()
+        session.add_all([Finding(capture_id=pages[i].id, site_id=site.id, scan_run_id=scan.id, rule_id="r",
+                                 rule_version=1, rule_sha256="0" * 64, title="t", category="disease_cure_claim",
+                                 severity="high", excerpt="根治糖尿病") for i in range(2)])
     fire = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
     add(engine, config, tmp_path, "shop", daily_at(fire))
     job_log = tmp_path / "jobs.log"
