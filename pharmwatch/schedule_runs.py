@@ -117,7 +117,11 @@ def finish_run(sessions: sessionmaker[Session], run_id: int, returncode: int | N
         if scan is not None:
             run.scan_run_id, run.pages, run.findings = scan.id, *scan_counts(session, scan)
         run.exit_status, run.finished_at = returncode, utcnow()
-        run.outcome, run.reason = classify(returncode, output, run.pages if scan is not None else None, stop_reason)
+        if returncode is None and scan is not None and scan.status == "finished":
+            run.outcome, run.reason = "finished", "its scan finished while no scheduler watched it"
+        else:
+            run.outcome, run.reason = classify(returncode, output, run.pages if scan is not None else None,
+                                               stop_reason)
     return run
 
 

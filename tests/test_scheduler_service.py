@@ -442,6 +442,23 @@ def test_a_killed_run_is_recorded_failed_with_the_signal(world, tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_stopping_the_scheduler_stops_its_run_records_it_and_releases_the_claim(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config, engine = world()
+    fire = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    add(engine, config, tmp_path, "shop", daily_at(fire))
+    job_log = tmp_path / "jobs.log"
+    scheduler = SchedulerProcess(tmp_path, config, job_log, 60)
+    wait_until(lambda: len(job_lines(job_log, "start")) == 1, 20)
+    assert scheduler.stop(signal.SIGTERM) == 0  # systemctl stop
+    (run,) = runs(engine, "shop")
+    assert (run.outcome, run.reason) == ("failed", "stopped with the scheduler")
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(job_lines(job_log, "start")[0][1]), 0)
+    with sessions(engine)() as session:
+        assert session.scalar(select(SchedulerClaim)) is None
+
+
+@pytest.mark.slow
 def test_pharmwatch_schedule_run_refuses_a_second_scheduler_naming_the_first(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     env = cli_env(tmp_path / "home")
@@ -478,3 +495,57 @@ def test_run_now_runs_a_real_scan_and_records_its_pages_and_findings(demo_web: s
     assert run["trigger"] == "manual" and run["outcome"] == "finished" and run["scan_run"] == 1
     assert run["pages"] >= 1 and run["findings"] >= 1
     assert (home / "logs" / "schedule" / f"run-{run['id']}.log").read_text().count("scan 1 finished") == 1
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_scan_orphaned_by_a_killed_scheduler_is_stopped_at_restart_and_resumed_without_duplicates(
+        demo_web: str, tmp_path: Path) -> None:
+    config = tmp_path / "pharmwatch.toml"
+    config.write_text('[crawl]\nallow_private = ["127.0.0.0/8"]\nrender_first_page = false\n'
+                      '[report]\ntimezone = "UTC"\n[search]\nengines = []\nquery_sets = []\n'
+                      '[schedule]\nnightly = "0 2 1 1 *"\nheartbeat_seconds = 1\nstale_after_seconds = 5\n',
+                      encoding="utf-8")
+    home = tmp_path / "home"
+    sites = [arg for url in (line.split('"')[1] for line in (ROOT / "demo" / "pharmwatch.toml").read_text()
+                             .splitlines() if line.strip().startswith('"http://')) for arg in ("--site", url)]
+    fire = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    added = run_cli("schedule", "add", "sites", "--cron", daily_at(fire), *sites, home=home, config=config)
+    assert added.returncode == 0, added.stderr
+    env = cli_env(home, demo_web)
+
+    def start(name: str) -> tuple[subprocess.Popen[bytes], Path]:
+        err = tmp_path / name
+        return subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(config), "schedule", "run"],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err.open("wb")), err
+
+    log = home / "logs" / "schedule" / "run-1.log"
+    first, _ = start("first.err")
+    try:
+        wait_until(lambda: log.exists() and log.read_text().count("[page]") >= 3, 120)
+    finally:
+        first.kill()  # the machine's scheduler dies; its scan goes on as an orphan
+        first.wait()
+    second, err = start("second.err")
+    try:
+        wait_until(lambda: "run 1 (sites) recorded" in err.read_text(), 60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    engine = db.make_engine(f"sqlite:///{home / 'pharmwatch.db'}")
+    (orphaned,) = runs(engine)
+    assert orphaned.outcome in {"partial", "finished"} and orphaned.scan_run_id == 1, orphaned.reason
+    assert orphaned.pages and orphaned.pages >= 3
+    resumed = run_cli("schedule", "run-now", "sites", "--format", "json", home=home, proxy=demo_web, config=config)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    (run,) = json.loads(resumed.stdout)
+    assert run["scan_run"] == 1 and run["outcome"] == "finished"
+    if orphaned.outcome == "partial":
+        assert "resuming interrupted scan 1" in (home / "logs" / "schedule" / f"run-{run['id']}.log").read_text()
+    with sessions(engine)() as session:
+        captures = session.execute(select(Capture.url, Capture.rendered, Capture.error)
+                                   .where(Capture.scan_run_id == 1)).all()
+        findings = session.execute(select(Finding.capture_id, Finding.rule_id)).all()
+        assert session.scalars(select(ScanRun.status)).all() == ["finished"]
+    assert len(captures) == len(set(captures)) and len(findings) == len(set(findings))
+    assert run["pages"] == len([c for c in captures if c.error is None])  # one scan, counted once
