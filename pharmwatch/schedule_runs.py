@@ -18,9 +18,10 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,13 +46,13 @@ def scan_command(args: list[str], config_file: Path | None) -> list[str]:
 class RunningChild:
     run_id: int
     job_name: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None  # None: it could not be started
     log_path: Path
+    log_file: IO[bytes]
     deadline: float  # time.monotonic() after which the run is stopped
     budget_minutes: float
     stopping_since: float | None = None
     stop_reason: str | None = None
-    _log: object = field(default=None, repr=False)
 
 
 def start_run(sessions: sessionmaker[Session], *, job_name: str, argv: list[str], trigger: str,
@@ -70,17 +71,22 @@ def start_run(sessions: sessionmaker[Session], *, job_name: str, argv: list[str]
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"run-{run_id}.log"
     log = log_path.open("wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
+    try:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    except OSError as exc:
+        log.close()
+        finish_run(sessions, run_id, None, "", stop_reason=f"could not start {argv[0]}: {exc}")
+        return RunningChild(run_id, job_name, None, log_path, log, 0.0, budget_minutes)
     with transaction(sessions) as session:
         session.get_one(ScheduleRun, run_id).pid = process.pid
-    return RunningChild(run_id, job_name, process, log_path, time.monotonic() + budget_minutes * 60,
-                        budget_minutes, _log=log)
+    return RunningChild(run_id, job_name, process, log_path, log, time.monotonic() + budget_minutes * 60,
+                        budget_minutes)
 
 
 def stop(child: RunningChild, reason: str) -> None:
     """Ask the child's process group to stop (SIGTERM); `poll_run` kills it after the grace period."""
-    if child.stopping_since is None:
+    if child.stopping_since is None and child.process is not None:
         child.stop_reason = reason
         child.stopping_since = time.monotonic()
         _signal_group(child.process.pid, signal.SIGTERM)
@@ -88,6 +94,9 @@ def stop(child: RunningChild, reason: str) -> None:
 
 def poll_run(sessions: sessionmaker[Session], child: RunningChild) -> ScheduleRun | None:
     """Enforce the budget; once the child has exited, record and return the finished run (else None)."""
+    if child.process is None:  # never started: already recorded failed
+        with sessions() as session:
+            return session.get_one(ScheduleRun, child.run_id)
     now = time.monotonic()
     if child.process.poll() is None:
         if child.stopping_since is None and now > child.deadline:
@@ -96,7 +105,7 @@ def poll_run(sessions: sessionmaker[Session], child: RunningChild) -> ScheduleRu
             _signal_group(child.process.pid, signal.SIGKILL)
         return None
     _signal_group(child.process.pid, signal.SIGKILL)  # the scan's own children, if any outlived it
-    child._log.close()  # type: ignore[attr-defined]
+    child.log_file.close()
     return finish_run(sessions, child.run_id, child.process.returncode, child.log_path.read_text(errors="replace"),
                       stop_reason=child.stop_reason)
 
@@ -117,11 +126,12 @@ def finish_run(sessions: sessionmaker[Session], run_id: int, returncode: int | N
         if scan is not None:
             run.scan_run_id, run.pages, run.findings = scan.id, *scan_counts(session, scan)
         run.exit_status, run.finished_at = returncode, utcnow()
+        note = run.reason  # set when it started, e.g. the fire times coalesced into it
         if returncode is None and scan is not None and scan.status == "finished":
-            run.outcome, run.reason = "finished", "its scan finished while no scheduler watched it"
+            outcome, reason = "finished", "its scan finished while no scheduler watched it"
         else:
-            run.outcome, run.reason = classify(returncode, output, run.pages if scan is not None else None,
-                                               stop_reason)
+            outcome, reason = classify(returncode, output, run.pages if scan is not None else None, stop_reason)
+        run.outcome, run.reason = outcome, "; ".join(part for part in (reason, note) if part) or None
     return run
 
 

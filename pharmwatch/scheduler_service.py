@@ -157,6 +157,10 @@ class Scheduler:
                                trigger="catch_up" if catch_up else "schedule", scheduled_for=_utc(decision.fire),
                                log_dir=log_dir(self.settings),
                                budget_minutes=self.settings.schedule.run_budget_minutes, note=note)
+        if self.child.process is None:
+            self.child = None  # could not start: recorded failed, the loop goes on
+            self.say(f"{job.name}: could not start its run; see `pharmwatch schedule history --job {job.name}`")
+            return
         self.say(f"run {self.child.run_id} ({job.name}) started: pid {self.child.process.pid}"
                  + (f", catching up a fire time {_hours(decision.late)} late" if catch_up else ""))
 

@@ -35,7 +35,7 @@ from pharmwatch.scheduler_claim import (
     release,
     this_process,
 )
-from pharmwatch.scheduler_service import decide
+from pharmwatch.scheduler_service import decide, run_now
 from storage import db
 from storage.models import AuditEvent, Capture, Finding, ScanRun, SchedulerClaim, ScheduleRun, Site
 from tests.conftest import ROOT, cli_env, run_cli
@@ -239,6 +239,15 @@ def test_history_shows_each_runs_start_end_outcome_counts_and_reason(invoke, tmp
         "finished"
 
 
+def test_a_run_whose_command_cannot_start_is_recorded_failed_with_why(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("schedule", "add", "shop", "--cron", "0 4 * * *", "--site", "http://tangan-cure.test/").exit_code == 0
+    settings = load_settings(tmp_path / "pharmwatch.toml", environ={"PHARMWATCH_HOME": str(tmp_path / "home")})
+    engine = db.make_engine(settings.db_url)
+    run = run_now(settings, engine, "shop", command=lambda args: [str(tmp_path / "no-such-program"), *args])
+    assert run.outcome == "failed" and run.trigger == "manual" and run.started_at is not None
+    assert run.reason is not None and run.reason.startswith(f"could not start {tmp_path / 'no-such-program'}: ")
+
+
 # --- real scheduler processes ------------------------------------------------------------------------
 
 
@@ -374,6 +383,7 @@ def test_runs_never_overlap_neither_of_one_job_nor_of_two(world, tmp_path: Path)
         assert later.started_at >= earlier.finished_at
     fires = [(run.job_name, run.scheduled_for) for run in recorded]
     assert len(fires) == len(set(fires))  # no fire time twice
+    assert any("earlier fire time(s) coalesced into this run" in (run.reason or "") for run in recorded)
 
 
 @pytest.mark.slow
