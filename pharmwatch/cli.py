@@ -870,14 +870,14 @@ def evidence_verify(package: Path, key_file: Path | None, fingerprint: str | Non
 # --- schedule ---------------------------------------------------------------------------------
 @cli.group("schedule")
 def schedule_group() -> None:
-    """The unattended scheduler (nightly scans)."""
+    """The unattended scheduler: scheduled scans, their history, and the service that runs them."""
 
 
 @schedule_group.command("show")
 @format_option("table", "csv", "json")
 @click.pass_context
 def schedule_show(ctx: click.Context, fmt: str) -> None:
-    """List the scheduled scans and when each runs next."""
+    """The settings file's scans and when each runs next (no database; `schedule list` adds admin jobs and state)."""
     from pharmwatch.schedule_render import render_schedule
     from pharmwatch.scheduler import next_runs
 
@@ -892,14 +892,131 @@ def schedule_show(ctx: click.Context, fmt: str) -> None:
 @schedule_group.command("run")
 @click.pass_context
 def schedule_run(ctx: click.Context) -> None:
-    """Run the scheduler in the foreground (under systemd or similar) until stopped."""
-    from pharmwatch.scheduler import run_forever
+    """Run the scheduler in the foreground (under systemd: deploy/pharmwatch-scheduler.service) until stopped.
+
+    Refuses to start (exit 2) while another scheduler holds the database, naming it.
+    """
+    from pharmwatch.scheduler_claim import ClaimLost, SchedulerAlreadyRunning
+    from pharmwatch.scheduler_service import Scheduler
+
+    settings = settings_from(ctx)
+    scheduler = Scheduler(settings, database(settings), config_file=ctx.obj.get("config_file"))
+    try:
+        scheduler.serve()
+    except (SchedulerAlreadyRunning, ClaimLost) as exc:
+        fail(str(exc))
+
+
+@schedule_group.command("list")
+@format_option("table", "json")
+@click.pass_context
+def schedule_list(ctx: click.Context, fmt: str) -> None:
+    """Every job (settings and admin): cron, paused, last fire time, next run, last outcome."""
+    from pharmwatch.schedule_jobs import job_views, sync_settings_jobs
+    from pharmwatch.schedule_render import JOB_COLUMNS, render_records
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    with transaction(session_factory(database(settings))) as session:
+        sync_settings_jobs(session, settings)
+        rows = [view.row() for view in job_views(session, settings)]
+    render_records(rows, fmt, sys.stdout, columns=JOB_COLUMNS, noun="job(s)")
+
+
+@schedule_group.command("add")
+@click.argument("name")
+@click.option("--cron", required=True, help='5 fields (minute hour day month weekday), e.g. "0 3 * * 1"; '
+              "6 with seconds first; in the report timezone.")
+@click.option("--query-set", "query_sets", multiple=True, help="Search this query set (repeatable).")
+@click.option("--site", "sites", multiple=True, help="Crawl this site URL (repeatable).")
+@_BY_OPTION
+@click.pass_context
+def schedule_add(ctx: click.Context, name: str, cron: str, query_sets: tuple[str, ...], sites: tuple[str, ...],
+                 by: str) -> None:
+    """Add a job scanning query sets or sites on its own cron (audited). It first runs at its next fire time."""
+    from pharmwatch.schedule_jobs import JobError, add_job, sync_settings_jobs
+    from storage.db import session_factory, transaction
 
     settings = settings_from(ctx)
     try:
-        run_forever(settings, ctx.obj.get("config_file"))
-    except SettingsError as exc:
+        with transaction(session_factory(database(settings))) as session:
+            sync_settings_jobs(session, settings)
+            job = add_job(session, settings, name=name, cron=cron, query_sets=list(query_sets), sites=list(sites),
+                          by=by)
+    except JobError as exc:
         fail(str(exc))
+    click.echo(f"job {job.name} added: `{job.cron}` → pharmwatch scan {' '.join(job.args)}")
+
+
+def _job_step(action: str, help_text: str):  # type: ignore[no-untyped-def]
+    """`schedule remove|pause|resume NAME`: one audited change to one job."""
+    @schedule_group.command(action, help=help_text)
+    @click.argument("name")
+    @_BY_OPTION
+    @click.pass_context
+    def command(ctx: click.Context, name: str, by: str) -> None:
+        from pharmwatch.schedule_jobs import JobError, remove_job, set_paused, sync_settings_jobs
+        from storage.db import session_factory, transaction
+
+        settings = settings_from(ctx)
+        try:
+            with transaction(session_factory(database(settings))) as session:
+                sync_settings_jobs(session, settings)
+                if action == "remove":
+                    remove_job(session, name, by=by)
+                else:
+                    set_paused(session, name, action == "pause", by=by)
+        except JobError as exc:
+            fail(str(exc))
+        click.echo(f"job {name} {'removed' if action == 'remove' else action + 'd'}")
+    return command
+
+
+_job_step("remove", "Remove an admin job (settings jobs are changed in the settings file); its history stays.")
+_job_step("pause", "Pause a job: the scheduler leaves it alone until resumed.")
+_job_step("resume", "Resume a paused job from its next fire time (the runs it slept through are not caught up).")
+
+
+@schedule_group.command("run-now")
+@click.argument("name")
+@format_option("table", "json")
+@click.pass_context
+def schedule_run_now(ctx: click.Context, name: str, fmt: str) -> None:
+    """Run a job now, in the foreground, within its time budget; recorded in the history as `manual`.
+
+    Exit 2 when it is refused (another run or scan in progress) or does not finish.
+    """
+    from pharmwatch.schedule_jobs import JobError, run_row
+    from pharmwatch.schedule_render import HISTORY_COLUMNS, render_records
+    from pharmwatch.scheduler_service import RunRefused, run_now
+
+    settings = settings_from(ctx)
+    try:
+        run = run_now(settings, database(settings), name, config_file=ctx.obj.get("config_file"))
+    except (JobError, RunRefused) as exc:
+        fail(str(exc))
+    render_records([run_row(run, ZoneInfo(settings.report.timezone))], fmt, sys.stdout, columns=HISTORY_COLUMNS,
+                   noun="run")
+    if run.outcome != "finished":
+        sys.exit(ExitCode.FAILED)
+
+
+@schedule_group.command("history")
+@click.option("--job", default=None, help="Only this job's runs.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@format_option("table", "json")
+@click.pass_context
+def schedule_history(ctx: click.Context, job: str | None, limit: int, fmt: str) -> None:
+    """Runs newest first: start, end, outcome (finished, partial, failed, skipped) and why, pages, findings."""
+    from pharmwatch.schedule_jobs import history, run_row
+    from pharmwatch.schedule_render import HISTORY_COLUMNS, render_records
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    tz = ZoneInfo(settings.report.timezone)
+    with session_factory(database(settings))() as session:
+        rows = [run_row(run, tz) for run in history(session, job=job, limit=limit)]
+    render_records(rows, fmt, sys.stdout, columns=HISTORY_COLUMNS, noun="run(s)")
 
 
 # --- report -----------------------------------------------------------------------------------

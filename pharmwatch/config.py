@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
 from crawler import settings as crawl_defaults
+from pharmwatch.cron import cron_trigger
 
 DEFAULT_HOME = Path("~/.pharmwatch")
 
@@ -130,7 +129,10 @@ class SearchSettings:
 @dataclass
 class ScheduleSettings:
     nightly: str = "0 2 * * *"  # cron (5 fields, [report] timezone) of the full scan
-    misfire_grace_seconds: int = 3600  # a run late by less than this (machine asleep, busy) still runs
+    catch_up_hours: float = 6.0  # a run missed (scheduler down, scans busy) runs once if this late at most
+    run_budget_minutes: float = 240.0  # a run still going after this is stopped and recorded partial/failed
+    heartbeat_seconds: float = 10.0  # how often the scheduler renews its claim on the database
+    stale_after_seconds: float = 120.0  # a claim not renewed for this long is taken over by a new scheduler
 
 
 @dataclass
@@ -333,9 +335,15 @@ def _check_values(settings: Settings) -> None:
         for i, q in enumerate(settings.search.query_sets) if q.schedule]
     for name, cron in crons:
         try:
-            CronTrigger.from_crontab(cron, timezone="UTC")
+            cron_trigger(cron, "UTC")
         except ValueError as exc:
             problems.append(f"{name}: {cron!r} is not a 5-field cron expression ({exc})")
+    schedule = settings.schedule
+    if min(schedule.catch_up_hours, schedule.run_budget_minutes, schedule.heartbeat_seconds) <= 0:
+        problems.append("[schedule] catch_up_hours, run_budget_minutes and heartbeat_seconds must be > 0")
+    if schedule.stale_after_seconds < 2 * schedule.heartbeat_seconds:
+        problems.append("[schedule] stale_after_seconds must be at least twice heartbeat_seconds "
+                        "(a live scheduler's claim must never look stale)")
     if problems:
         raise SettingsError("\n".join(f"{where}: {problem}" for problem in problems))
 

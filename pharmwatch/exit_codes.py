@@ -29,7 +29,9 @@ MEANINGS: dict[ExitCode, str] = {
                        "`evidence verify` a package that does not verify."),
     ExitCode.FAILED: ("The command could not do its job: bad arguments or settings, an unreadable input or URL, "
                       "broken rule packs, a refused tip or registry file, nothing to scan, a scan that stopped "
-                      "or is already running; stderr names the fix. Click's usage errors exit 2 as well."),
+                      "or is already running, a scheduler refused because another holds the database, a "
+                      "`schedule run-now` that did not finish; stderr names the fix. Click's usage errors exit 2 "
+                      "as well."),
     ExitCode.NOT_ANALYSED: ("`check`: an input was read but could not be analysed (binary, empty, no text, a "
                             "compression bomb); its object says `not_analysed` and why. An input that failed "
                             "(exit status 2) takes precedence; a flagged input does not."),

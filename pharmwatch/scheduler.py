@@ -1,24 +1,21 @@
-"""The unattended scheduler (APScheduler 3): the nightly full scan, plus per-query-set scans.
+"""The scans the settings file schedules: the nightly full scan, plus one per query set with its own cron.
 
-Each run is a child process (`pharmwatch scan ...`): a Twisted reactor runs once per process, and
-a crashed scan must not take the scheduler down. The scan lock keeps runs from overlapping; the
-next run resumes an interrupted one. Jobs have fixed ids, coalesce missed runs into one, never
-run twice at once, and still run when late by less than `misfire_grace_seconds` (APScheduler's
-default of 1 s silently skips a late run).
+These become rows of `schedule_job` (pharmwatch.schedule_jobs) beside the jobs an admin adds; the
+service that runs them, with catch-up, budgets and one scheduler per database, is
+pharmwatch.scheduler_service. Cron expressions are read in the report timezone (pharmwatch.cron).
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from pharmwatch.config import Settings, SettingsError
+from pharmwatch.cron import cron_trigger
 
 
 @dataclass
@@ -48,7 +45,7 @@ def scheduled_scans(settings: Settings) -> list[ScheduledScan]:
 
 def trigger(cron: str, timezone: str) -> CronTrigger:
     try:
-        return CronTrigger.from_crontab(cron, timezone=timezone)
+        return cron_trigger(cron, timezone)
     except ValueError as exc:
         raise SettingsError(f"schedule {cron!r}: not a 5-field cron expression ({exc})") from None
 
@@ -58,17 +55,8 @@ def next_runs(settings: Settings, now: datetime) -> list[tuple[ScheduledScan, da
             for job in scheduled_scans(settings)]
 
 
-def run_forever(settings: Settings, config_file: Path | None) -> None:
-    scheduler = BlockingScheduler(timezone=settings.report.timezone)
-    for job in scheduled_scans(settings):
-        scheduler.add_job(
-            run_scan_process, trigger(job.cron, settings.report.timezone), args=[job.args, config_file],
-            id=job.job_id, replace_existing=True, coalesce=True, max_instances=1,
-            misfire_grace_time=settings.schedule.misfire_grace_seconds,
-        )
-    scheduler.start()
-
-
 def run_scan_process(args: list[str], config_file: Path | None) -> int:
-    prefix = ["--config", str(config_file)] if config_file else []
-    return subprocess.call([sys.executable, "-m", "pharmwatch", *prefix, "scan", *args])
+    """Run one scan of `args` in a child process, as a scheduled run does (its exit status)."""
+    from pharmwatch.schedule_runs import scan_command
+
+    return subprocess.call(scan_command(args, config_file))

@@ -1,5 +1,5 @@
-"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases, tips and
-the reference registries.
+"""The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases, tips,
+the scheduler's jobs, runs and claim, and the reference registries.
 
 Evidence bytes (bodies, text, screenshots) never live in rows: rows hold their SHA-256 and the
 blob store (`storage.blobs`) holds the bytes. Times are UTC.
@@ -295,6 +295,67 @@ class Tip(Base):
         UniqueConstraint("url", "source", "submitted_day", name="uq_tip_url_source_day"),
         CheckConstraint("status IN ('pending', 'scanned')", name="tip_status"),
     )
+
+
+class ScheduleJob(Base):
+    """A scheduled scan: from the settings file (nightly, per query set) or added by an admin.
+
+    `last_fire_at` is the newest fire time the scheduler has dealt with (run or skipped, UTC): a fire
+    time after it that has passed is due, so a run missed while no scheduler was up is known.
+    """
+
+    __tablename__ = "schedule_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(String(16))  # settings | admin
+    cron: Mapped[str] = mapped_column(String(100))  # 5 fields (or 6, seconds first), [report] timezone
+    args: Mapped[list[Any]] = mapped_column(default=list)  # arguments of `pharmwatch scan`
+    paused: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    last_fire_at: Mapped[datetime | None]
+    __table_args__ = (CheckConstraint("source IN ('settings', 'admin')", name="schedule_job_source"),)
+
+
+class ScheduleRun(Base):
+    """One run of a scheduled job (or its skip): when, how it ended and why, and what its scan did.
+
+    One row per (job, fire time) at most: the unique key is what makes a missed run happen once.
+    Manual runs (`schedule run-now`) have no fire time.
+    """
+
+    __tablename__ = "schedule_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(100), index=True)  # not a foreign key: history outlives jobs
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule | catch_up | manual
+    scheduled_for: Mapped[datetime | None]  # the fire time (UTC)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|partial|failed|skipped
+    reason: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
+    exit_status: Mapped[int | None]
+    scan_run_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id"))
+    pages: Mapped[int | None]
+    findings: Mapped[int | None]
+    __table_args__ = (
+        UniqueConstraint("job_name", "scheduled_for", name="uq_schedule_run_job_fire"),
+        CheckConstraint("outcome IN ('running', 'finished', 'partial', 'failed', 'skipped')",
+                        name="schedule_run_outcome"),
+    )
+
+
+class SchedulerClaim(Base):
+    """The one scheduler allowed per database: who holds the claim and its last sign of life."""
+
+    __tablename__ = "scheduler_claim"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1: one row, one scheduler
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    since: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    __table_args__ = (CheckConstraint("id = 1", name="scheduler_claim_single"),)
 
 
 Index("ix_capture_fetched_at", Capture.fetched_at)

@@ -36,3 +36,36 @@ def test_a_scan_stores_into_postgresql(postgres_url: str, demo_web: str, tmp_pat
         assert session.scalar(select(Capture).where(Capture.risk == "high").limit(1)) is not None
     report = run_cli("report", "daily", "--format", "json", home=tmp_path / "home", config=config)
     assert report.returncode == 0 and "tangan-cure.test" in report.stdout
+
+
+def test_one_scheduler_per_postgresql_database_and_each_fire_time_taken_once(postgres_url: str) -> None:
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from pharmwatch.scheduler_claim import ClaimLost, Holder, SchedulerAlreadyRunning, claim, heartbeat, this_process
+    from storage.models import AuditEvent, SchedulerClaim, ScheduleRun, utcnow
+
+    with db.make_engine(postgres_url).begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(postgres_url)
+    sessions = db.session_factory(db.make_engine(postgres_url))
+    first, other = this_process(), Holder("office-pc-2", 4242, utcnow())
+    stale_after = timedelta(seconds=2)
+    assert claim(sessions, first, stale_after=stale_after) is None
+    with pytest.raises(SchedulerAlreadyRunning, match=f"pid {first.pid}, since "):
+        claim(sessions, other, stale_after=stale_after)
+    with db.transaction(sessions) as session:
+        session.execute(update(SchedulerClaim).values(heartbeat_at=utcnow() - timedelta(seconds=5)))
+    assert "no heartbeat for 5 s" in (claim(sessions, other, stale_after=stale_after) or "")
+    with pytest.raises(ClaimLost):
+        heartbeat(sessions, first)
+    fire = datetime(2026, 12, 8, 18, 0)
+    with db.transaction(sessions) as session:
+        assert session.scalar(select(AuditEvent.action)) == "scheduler_takeover"
+        session.add_all([ScheduleRun(job_name="nightly", trigger="manual"),
+                         ScheduleRun(job_name="nightly", trigger="manual"),  # manual runs have no fire time
+                         ScheduleRun(job_name="nightly", trigger="schedule", scheduled_for=fire)])
+    with pytest.raises(IntegrityError), db.transaction(sessions) as session:
+        session.add(ScheduleRun(job_name="nightly", trigger="catch_up", scheduled_for=fire))
