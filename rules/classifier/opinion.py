@@ -49,7 +49,7 @@ _ALL_SCOPES: Final = frozenset(SCOPE_KINDS)
 #: ordinary product pages do.
 PAGE_SCORE_FLOOR: Final = 0.3
 #: ... unless the passage itself scores this much: a clear advert embedded in a long page of other health text.
-CONFIDENT_SCORE: Final = 0.7
+CONFIDENT_SCORE: Final = 0.8
 PAGE_CHARS: Final = 20_000
 #: Claim findings are disputed on a page whose best health passage scores below this.
 DISPUTE_BELOW: Final = 0.15
