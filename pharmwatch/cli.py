@@ -1134,11 +1134,8 @@ def rules_lint(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     ruleset = rule_packs(settings)  # a pack that does not load is reported with file:line first
     problems: list[object] = list(lint_packs([Path(p) for p in settings.rule_paths] or None))
-    if ruleset.opinion is not None:
-        from rules.classifier.train import training_mismatch
-
-        stale = training_mismatch(ruleset.opinion.model)
-        problems += [stale] if stale else []
+    stale = _stale_model(ruleset)
+    problems += [stale] if stale else []
     for problem in problems:
         click.echo(str(problem))
     click.echo(f"{len(problems)} problem(s)")
@@ -1197,17 +1194,23 @@ def rules_eval(ctx: click.Context, corpus: Path | None, first_pass_folder: Path 
         evaluation = first_pass(_corpus_items(first_pass_folder)[1], ruleset)
     else:
         evaluation = leave_one_batch_out(_corpus_items(corpus)[1], ruleset)
-    if ruleset.opinion is not None:
-        from rules.classifier.train import training_mismatch
-
-        stale = training_mismatch(ruleset.opinion.model)
-        if stale:
-            click.echo(f"warning: {stale}", err=True)
+    stale = _stale_model(ruleset)
+    if stale:
+        click.echo(f"warning: {stale}", err=True)
     report = evaluation.as_dict()
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         render_evaluation(report, sys.stdout)
+
+
+def _stale_model(ruleset) -> str | None:  # type: ignore[no-untyped-def]
+    """Why the rules' second-opinion model was not trained on this checkout's corpus, or None."""
+    if ruleset.opinion is None:
+        return None
+    from rules.classifier.train import training_mismatch
+
+    return training_mismatch(ruleset.opinion.model)
 
 
 def _corpus_items(folder: Path | None) -> tuple[Path, list]:  # type: ignore[type-arg]

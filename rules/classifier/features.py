@@ -98,7 +98,10 @@ def off_topic(sentence: str) -> bool:
     """A sentence long enough to stand on its own that does not speak of health: it breaks passages, so that
     a page's menus, news or comments around a claim do not dilute the claim's passage. Short ones
     ("三天见效", "Call now") stay: they are part of the claim around them."""
-    return len(sentence) >= OFF_TOPIC_CHARS and not about_health(folded(sentence))
+    # Most sentences name their health word as written; folding (traditional script, full-width, evasions)
+    # is needed only to be sure of the others.
+    return (len(sentence) >= OFF_TOPIC_CHARS and not about_health(sentence.lower())
+            and not about_health(folded(sentence)))
 
 
 def _packed(pieces: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:

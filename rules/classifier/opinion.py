@@ -99,8 +99,10 @@ class SecondOpinion:
                                       "model_sha256": self.model.sha256, "model_read_health": bool(scored)}
         if not scored or scored[0][0] < self.model.threshold:
             return None, signals
-        categories = {id(v): self._category(v) for score, _, v in scored if score >= self.model.threshold}
-        signals["model_category"] = categories[id(scored[0][2])]
+        # The passages at or above the threshold, best first, each with the category it reads as.
+        candidates = [(score, span, self._category(vector)) for score, span, vector in scored
+                      if score >= self.model.threshold]
+        signals["model_category"] = candidates[0][2]
         if page.get("warning_context") is True:
             signals["model_set_aside"] = "the page reads as a warning or enforcement report"
             return None, signals
@@ -109,10 +111,7 @@ class SecondOpinion:
         signals["model_page_score"] = round(page_score, 4)
         licensed = bool(page.get("shows_licence") or page.get("shows_trading_licence"))
         reasons: list[str] = []
-        for score, passage, vector in scored:
-            if score < self.model.threshold:
-                break
-            category = categories[id(vector)]
+        for score, passage, category in candidates:
             if page_score < PAGE_SCORE_FLOOR and score < CONFIDENT_SCORE:
                 reasons.append(f"the page's health text as a whole reads as ordinary (score {page_score:.2f})")
                 continue
