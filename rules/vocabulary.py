@@ -27,11 +27,17 @@ REFERENCE_DIR: Final = Path(__file__).resolve().parent / "reference"
 CLAIM_TERMS_PATH: Final = REFERENCE_DIR / "claim_terms.yaml"
 #: Page-signal words (`rules.signals`): offer, product, health-food, warning words, contact labels.
 SIGNAL_WORDS_PATH: Final = REFERENCE_DIR / "signal_words.yaml"
+#: Disease-area words (`rules.reference.diseases`): grouping findings by disease area.
+DISEASE_TERMS_PATH: Final = REFERENCE_DIR / "disease_terms.yaml"
 #: Every bundled vocabulary file and the lists it must define (in the order the file gives them).
 BUNDLED_VOCABULARIES: Final[Mapping[Path, tuple[str, ...]]] = {
     CLAIM_TERMS_PATH: ("treatment", "drug", "promotion", "product", "disclaimers"),
     SIGNAL_WORDS_PATH: (
         "price", "buy", "product", "weak_product", "health_food", "not_product", "warning", "contact_labels",
+    ),
+    DISEASE_TERMS_PATH: (
+        "diabetes", "hypertension", "hyperlipidemia", "kidney", "rheumatism", "gout", "sexual_dysfunction",
+        "cardiovascular", "obesity", "cancer", "mental_health", "pain", "infection", "reproductive",
     ),
 }  # fmt: skip
 
