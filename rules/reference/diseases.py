@@ -45,3 +45,12 @@ def finding_areas(excerpt: str, rule_diseases: Iterable[str] = ()) -> tuple[str,
         return named
     listed = [d for d in rule_diseases if d != "other"]
     return (listed[0],) if len(listed) == 1 else (UNSPECIFIED,)
+
+
+#: Chinese labels of the disease areas (reports, digest, UI); an unknown area shows as is.
+DISEASE_ZH: Final = {
+    "diabetes": "糖尿病", "hypertension": "高血压", "hyperlipidemia": "高血脂", "kidney": "肾病",
+    "rheumatism": "风湿", "gout": "痛风", "sexual_dysfunction": "性功能障碍", "cardiovascular": "心脑血管",
+    "obesity": "减肥", "cancer": "肿瘤", "mental_health": "精神与睡眠", "pain": "止痛", "infection": "感染与肝病",
+    "reproductive": "生殖与妇科", "other": "其他", UNSPECIFIED: "未注明",
+}
