@@ -2,61 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
-import pytest
+from datetime import date, timedelta
 
 from alerts.digest import morning_digest
 from alerts.digest_render import render_digest
 from storage import db
 from storage.models import (
-    Capture,
     Case,
     CaseDecision,
     CorrectionOrder,
-    Finding,
     Referral,
-    ScanRun,
     ScheduleRun,
     SearchQueryRun,
     SerpObservation,
-    Site,
 )
-
-NOW = datetime(2026, 12, 7, 23, 30)  # UTC: 07:30 on 8 December in Asia/Shanghai
-TZ = "Asia/Shanghai"
-
-
-@pytest.fixture
-def sessions(tmp_path):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'pharmwatch.db'}"
-    db.upgrade(url)
-    return db.session_factory(db.make_engine(url))
-
-
-def scan(session, *, hours_ago: float, minutes: float = 30, status: str = "finished", pages: int = 10,
-         error: str | None = None) -> ScanRun:  # type: ignore[no-untyped-def]
-    started = NOW - timedelta(hours=hours_ago)
-    run = ScanRun(started_at=started, finished_at=started + timedelta(minutes=minutes), status=status,
-                  pages=pages, error=error)
-    session.add(run)
-    session.flush()
-    return run
-
-
-def flag(session, run: ScanRun, domain: str, *, severity: str = "high", excerpt: str = "三个疗程根治糖尿病",
-         at: datetime | None = None) -> Site:  # type: ignore[no-untyped-def]
-    site = session.query(Site).filter_by(domain=domain).one_or_none() or Site(domain=domain)
-    session.add(site)
-    session.flush()
-    capture = Capture(scan_run_id=run.id, site_id=site.id, url=f"http://{domain}/", status_code=200)
-    session.add(capture)
-    session.flush()
-    session.add(Finding(capture_id=capture.id, site_id=site.id, scan_run_id=run.id, rule_id="pw-cure", rule_version=1,
-                        rule_sha256="0" * 64, title="宣称治愈", category="disease_cure_claim", severity=severity,
-                        excerpt=excerpt, created_at=at or run.started_at + timedelta(minutes=5)))
-    session.flush()
-    return site
+from tests.alerts.world import NOW, TZ, flag, scan
 
 
 def test_a_night_with_findings_lists_new_sites_first_with_areas_ads_and_case_work(sessions):
