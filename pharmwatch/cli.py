@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from pharmwatch.alerts_cli import alerts_group
 from pharmwatch.config import Settings, SettingsError, load_settings
 from pharmwatch.exit_codes import ExitCode
 
@@ -67,6 +68,9 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
     """PharmWatch: find illegal online drug sales and false medical advertising."""
     ctx.ensure_object(dict)
     ctx.obj["config_file"] = config_file
+
+
+cli.add_command(alerts_group)
 
 
 def settings_from(ctx: click.Context) -> Settings:

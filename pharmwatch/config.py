@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerts.channels import CHANNEL_TYPES, MESSAGE_KINDS, SMTP_SECURITY, WEBHOOK_TYPES
 from crawler import settings as crawl_defaults
 from pharmwatch.cron import cron_trigger
 
@@ -151,6 +152,56 @@ class ReportSettings:
 
 
 @dataclass
+class AlertChannel:
+    """One [[alerts.channels]] table: where messages of some kinds go. Secrets are named, never written."""
+
+    name: str
+    type: str  # alerts.channels.CHANNEL_TYPES
+    kinds: list[str] = field(default_factory=list)  # empty: every kind
+    timeout_seconds: float = 30.0
+    # webhooks (json, dingtalk, wecom, feishu)
+    url: str = ""  # a URL without a token (a relay); else url_env
+    url_env: str = ""  # environment variable holding the URL (the vendors' URLs carry the token)
+    secret_env: str = ""  # environment variable holding the DingTalk/Feishu signing secret
+    # smtp
+    host: str = ""
+    port: int = 0  # 0: 465 (ssl), 587 (starttls), 25 (none)
+    security: str = "starttls"  # starttls | ssl | none
+    username: str = ""
+    password_env: str = ""  # environment variable holding the SMTP password
+    sender: str = ""  # From: address
+    to: list[str] = field(default_factory=list)
+
+    def secret_values(self, environ: dict[str, str]) -> dict[str, str]:
+        """The url, secret and password this channel names, read from `environ`; SettingsError when unset."""
+        values = {}
+        for key, env_key in (("url", "url_env"), ("secret", "secret_env"), ("password", "password_env")):
+            name = getattr(self, env_key)
+            if name:
+                if not environ.get(name):
+                    raise SettingsError(f"[alerts] channel {self.name!r}: {env_key} names {name}, "
+                                        "which is not set in the environment")
+                values[key] = environ[name]
+        return values
+
+
+# Keys that would hold a secret in the file: refused, naming the *_env key to use instead.
+_SECRET_KEYS = {"password": "password_env", "secret": "secret_env", "token": "url_env", "access_token": "url_env",
+                "key": "url_env"}
+# Hosts of the vendors' robots: their webhook URLs always carry the robot's token.
+_TOKEN_HOSTS = ("oapi.dingtalk.com", "qyapi.weixin.qq.com", "open.feishu.cn", "open.larksuite.com")
+
+
+@dataclass
+class AlertsSettings:
+    channels: list[AlertChannel] = field(default_factory=list)
+    max_attempts: int = 8  # a delivery failing this often is `failed` (`alerts retry` sends it again)
+    backoff_base_seconds: float = 60.0  # wait after the first failure; doubles after each one
+    backoff_max_seconds: float = 21600.0  # the longest wait between two attempts
+    base_url: str = "http://localhost:8000"  # the web UI, for links in messages
+
+
+@dataclass
 class Settings:
     home: Path = DEFAULT_HOME
     database_url: str = ""  # empty: SQLite at <home>/pharmwatch.db
@@ -162,6 +213,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
     source: str = "defaults"  # where the settings came from, for error messages and /-/settings
 
     @property
@@ -182,7 +234,8 @@ class Settings:
 
 
 _SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings,
-             "schedule": ScheduleSettings, "evidence": EvidenceSettings, "scan": ScanSettings}
+             "schedule": ScheduleSettings, "evidence": EvidenceSettings, "scan": ScanSettings,
+             "alerts": AlertsSettings}
 _TOP_KEYS = {"home", "database_url", "watchlist", "rule_paths"}
 
 
@@ -254,6 +307,9 @@ def _set(target: Any, key: str, value: Any, where: str) -> None:
     if hints[key] == list[QuerySet]:
         setattr(target, key, _query_sets(value, where))
         return
+    if hints[key] == list[AlertChannel]:
+        setattr(target, key, _alert_channels(value, where))
+        return
     setattr(target, key, _coerce(value, hints[key], where))
 
 
@@ -271,6 +327,27 @@ def _query_sets(value: Any, where: str) -> list[QuerySet]:
             raise SettingsError(f"{where}[{i}] ({entry.name}): pages must not be negative")
         sets.append(entry)
     return sets
+
+
+def _alert_channels(value: Any, where: str) -> list[AlertChannel]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SettingsError(f"{where}: expected [[alerts.channels]] tables")
+    channels = []
+    for i, table in enumerate(value):
+        here = f"{where}[{i}] ({table.get('name', '?')})"
+        for key, env_key in _SECRET_KEYS.items():
+            if key in table:
+                raise SettingsError(f"{here}: a secret is not written in the settings file; put it in an environment "
+                                    f"variable and name that: {env_key} = \"PHARMWATCH_...\"")
+        if "from" in table:  # the e-mail header's name is a Python keyword
+            raise SettingsError(f"{here}: the From: address is `sender`")
+        if "name" not in table or "type" not in table:
+            raise SettingsError(f"{here}: every channel needs a name and a type ({', '.join(CHANNEL_TYPES)})")
+        channel = AlertChannel(name="", type="")
+        for key, item in table.items():
+            _set(channel, key, item, here)
+        channels.append(channel)
+    return channels
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -344,8 +421,50 @@ def _check_values(settings: Settings) -> None:
     if schedule.stale_after_seconds < 2 * schedule.heartbeat_seconds:
         problems.append("[schedule] stale_after_seconds must be at least twice heartbeat_seconds "
                         "(a live scheduler's claim must never look stale)")
+    problems += _alert_problems(settings.alerts)
     if problems:
         raise SettingsError("\n".join(f"{where}: {problem}" for problem in problems))
+
+
+def _alert_problems(alerts: AlertsSettings) -> list[str]:
+    """Every channel checked when the settings are read: a broken channel must not wait for the first digest."""
+    from urllib.parse import urlsplit
+
+    problems = []
+    if alerts.max_attempts < 1 or alerts.backoff_base_seconds <= 0 or alerts.backoff_max_seconds <= 0:
+        problems.append("[alerts] max_attempts must be at least 1, backoff_base_seconds and backoff_max_seconds > 0")
+    if not alerts.base_url.startswith(("http://", "https://")):
+        problems.append(f"[alerts] base_url must be an http(s) URL, got {alerts.base_url!r}")
+    names = [channel.name for channel in alerts.channels]
+    for channel in alerts.channels:
+        here = f"[alerts] channel {channel.name!r}"
+        if not channel.name or names.count(channel.name) > 1:
+            problems.append(f"{here}: every channel needs its own non-empty name")
+        if channel.type not in CHANNEL_TYPES:
+            problems.append(f"{here}: unknown type {channel.type!r}{_suggest(channel.type, list(CHANNEL_TYPES))}; "
+                            f"known: {', '.join(CHANNEL_TYPES)}")
+        unknown_kinds = [kind for kind in channel.kinds if kind not in MESSAGE_KINDS]
+        if unknown_kinds:
+            problems.append(f"{here}: unknown kinds {unknown_kinds}; known: {', '.join(MESSAGE_KINDS)}")
+        if channel.timeout_seconds <= 0:
+            problems.append(f"{here}: timeout_seconds must be > 0")
+        if channel.type == "smtp":
+            if not (channel.host and channel.sender and channel.to):
+                problems.append(f"{here}: an smtp channel needs host, sender and to")
+            if channel.security not in SMTP_SECURITY:
+                problems.append(f"{here}: security must be one of {', '.join(SMTP_SECURITY)}")
+        elif channel.type in WEBHOOK_TYPES:
+            if bool(channel.url) == bool(channel.url_env):
+                problems.append(f"{here}: give either url (no token in it) or url_env (the variable holding it)")
+            parts = urlsplit(channel.url)
+            if channel.url and parts.scheme not in ("http", "https"):
+                problems.append(f"{here}: url must be http(s), got {parts.scheme or 'no scheme'}")
+            elif channel.url and (parts.query or "@" in parts.netloc or parts.hostname in _TOKEN_HOSTS):
+                problems.append(f"{here}: this url carries a token (a query, a user or a robot's address); put it "
+                                "in an environment variable and name that: url_env = \"PHARMWATCH_...\"")
+            if channel.secret_env and channel.type not in ("dingtalk", "feishu"):
+                problems.append(f"{here}: secret_env is for dingtalk and feishu signing only")
+    return problems
 
 
 def _suggest(key: str, choices: list[str]) -> str:

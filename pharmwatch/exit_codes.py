@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     ORIGIN_UNCHECKED = 3
     NOT_ANALYSED = 4
     CAPTURED_TOO_LITTLE = 5
+    UNDELIVERED = 6
 
     @property
     def meaning(self) -> str:
@@ -41,4 +42,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.ORIGIN_UNCHECKED: ("`evidence verify` without `--key` or `--fingerprint`: every byte is as signed, but "
                                 "the signer was not compared with a trusted key, so anyone could have changed and "
                                 "re-signed the package; compare the printed fingerprint with the exporting office's."),
+    ExitCode.UNDELIVERED: ("`alerts send` or `alerts test`: an attempt to deliver an alert failed (the channel is down "
+                           "or refused it); it is tried again after a back-off, or gave up after `[alerts] "
+                           "max_attempts` (`alerts list --state failed`, then `alerts retry`); stderr names each."),
 }

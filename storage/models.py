@@ -1,5 +1,5 @@
 """The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases, tips,
-the scheduler's jobs, runs and claim, and the reference registries.
+the scheduler's jobs, runs and claim, the alert outbox, and the reference registries.
 
 Evidence bytes (bodies, text, screenshots) never live in rows: rows hold their SHA-256 and the
 blob store (`storage.blobs`) holds the bytes. Times are UTC.
@@ -356,6 +356,47 @@ class SchedulerClaim(Base):
     since: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     __table_args__ = (CheckConstraint("id = 1", name="scheduler_claim_single"),)
+
+
+class AlertMessage(Base):
+    """A message of the alert outbox (a digest, an alert, a test), stored before anything is sent.
+
+    `message_key` makes enqueueing idempotent: the same key (e.g. one day's digest) stores one message.
+    """
+
+    __tablename__ = "alert_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alerts.channels.MESSAGE_KINDS
+    message_key: Mapped[str] = mapped_column(String(200), unique=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deliveries: Mapped[list[AlertDelivery]] = relationship(back_populates="message", order_by="AlertDelivery.id")
+
+
+class AlertDelivery(Base):
+    """One message on one channel: pending → sending → sent, or back to pending with a back-off, or failed.
+
+    `next_attempt_at` is when a pending delivery is due, and for one in `sending` the end of its lease:
+    a `sending` row past it was left by a process that died mid-send and is sent again (alerts.outbox).
+    """
+
+    __tablename__ = "alert_delivery"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("alert_message.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(100))  # the [[alerts.channels]] name
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    message: Mapped[AlertMessage] = relationship(back_populates="deliveries")
+    __table_args__ = (
+        UniqueConstraint("message_id", "channel", name="uq_alert_delivery_message_channel"),
+        CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed')", name="alert_delivery_state"),
+        Index("ix_alert_delivery_due", "state", "next_attempt_at"),
+    )
 
 
 Index("ix_capture_fetched_at", Capture.fetched_at)

@@ -45,3 +45,11 @@ def test_mapped_keys_take_their_defaults_from_the_crawler_settings() -> None:
             assert getattr(instance, key) == getattr(crawl_defaults, name), (key, name)
             assert f"| `{key}` | `{name}` |" in SETTINGS_DOC
     assert set(CRAWL_KEYS) == {f.name for f in fields(CrawlSettings)}  # every [crawl] key reaches the crawler
+
+
+def test_every_alert_channel_key_is_documented() -> None:
+    from pharmwatch.config import AlertChannel
+
+    table = SETTINGS_DOC.split("Each channel (`[[alerts.channels]]`):")[1].split("```")[0]
+    for key in (f.name for f in fields(AlertChannel)):
+        assert f"| `{key}` |" in table, key
