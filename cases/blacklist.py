@@ -16,20 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import CaseError, get_case
 from crawler.domains import site_of
+from rules.model import FLAGGING_SEVERITIES
 from rules.reference.identifiers import extract_identifiers
 from storage.audit import record_event
 from storage.csv_import import CsvImportError, RowRejected, header_key, read_rows, settle
-from storage.models import BlacklistEntry, Finding, utcnow
+from storage.models import BlacklistEntry, Capture, Finding, Site, utcnow
 
 #: phone, wechat, qq and email are found on pages by the extractors (the next scan flags them); company,
 #: person and payment are kept for referrals and the office's records (not matched on pages yet).
 KINDS = ("site", "phone", "wechat", "qq", "email", "company", "person", "payment")
 CSV_COLUMNS = ["kind", "value", "reason"]
+#: Proving pages re-crawled per blacklisted site (the newest first).
+RECHECK_PAGES = 5
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]{2,}$")
 
 
@@ -172,3 +175,23 @@ def import_entries(session: Session, path: Path, *, actor: str, source: str) -> 
             add_entry(session, kind, value, reason=f"{reason} (imported from {source})", actor=actor)
             added += 1
     return added
+
+
+def recheck_urls(session: Session) -> list[str]:
+    """Pages that show whether each blacklisted site is still at it (`pharmwatch scan --blacklisted`, the
+    daily `blacklist-recheck` job): the pages of its flagging findings, else its last captured page, else
+    its front page. A site that comes back under the same domain is found by the rules again."""
+    urls: list[str] = []
+    sites = session.scalars(select(BlacklistEntry.value).where(BlacklistEntry.kind == "site",
+                                                               BlacklistEntry.lifted_at.is_(None))
+                            .order_by(BlacklistEntry.id)).all()
+    for domain in dict.fromkeys(sites):
+        site_id = session.scalar(select(Site.id).where(Site.domain == domain))
+        proving = session.scalars(
+            select(Capture.url).join(Finding, Finding.capture_id == Capture.id)
+            .where(Finding.site_id == site_id, Finding.severity.in_(FLAGGING_SEVERITIES))
+            .group_by(Capture.url).order_by(func.max(Capture.id).desc()).limit(RECHECK_PAGES)).all()
+        last = session.scalar(select(Capture.url).where(Capture.site_id == site_id)
+                              .order_by(Capture.id.desc()).limit(1))
+        urls.extend(proving or [last or f"http://{domain}/"])
+    return list(dict.fromkeys(urls))

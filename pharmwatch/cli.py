@@ -133,11 +133,13 @@ def _redacted(url: str) -> str:
               help="Search only these query sets (repeatable; 'queries' is [search] queries).")
 @click.option("--no-watchlist", is_flag=True, help="Do not crawl the watchlist (search and its landing pages only).")
 @click.option("--no-tips", is_flag=True, help="Do not crawl the URLs of pending tips (`pharmwatch tip`).")
+@click.option("--blacklisted", is_flag=True,
+              help="Also re-crawl every blacklisted site (the pages that proved it, else its last or front page).")
 @click.option("--new", is_flag=True, help="Abandon an interrupted scan instead of resuming it.")
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
 def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], query_sets: tuple[str, ...],
-         no_watchlist: bool, no_tips: bool, new: bool, verbose: bool) -> None:
+         no_watchlist: bool, no_tips: bool, blacklisted: bool, new: bool, verbose: bool) -> None:
     """One full run: search monitoring, site crawl (watchlist and pending tips), rules; resumes an interrupted run."""
     from pharmwatch.scan import run_scan
     from pharmwatch.scan_lock import ScanAlreadyRunning
@@ -148,6 +150,12 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
         fail(f"unknown query set(s) {sorted(set(query_sets) - known)}; known: {', '.join(sorted(known))}")
     plan = [] if no_search else settings.search.plan(list(query_sets) if query_sets else None)
     watchlist = [*([] if no_watchlist else settings.watchlist), *extra_sites]
+    if blacklisted:
+        from cases.blacklist import recheck_urls
+        from storage.db import session_factory
+
+        with session_factory(database(settings))() as session:
+            watchlist += recheck_urls(session)
     if not plan and not watchlist and (no_tips or not _pending_tip_count(database(settings))):
         fail(f"nothing to scan: set [search] engines or watchlist in the settings file ({settings.source}), "
              "or add tips (`pharmwatch tip add URL`)")

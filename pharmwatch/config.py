@@ -130,6 +130,8 @@ class SearchSettings:
 @dataclass
 class ScheduleSettings:
     nightly: str = "0 2 * * *"  # cron (5 fields, [report] timezone) of the full scan
+    digest: str = "30 7 * * *"  # cron of the morning digest; empty: no digest job
+    recheck: str = "0 9 * * *"  # cron of the daily re-checks (blacklisted sites, orders past deadline); empty: none
     catch_up_hours: float = 6.0  # a run missed (scheduler down, scans busy) runs once if this late at most
     run_budget_minutes: float = 240.0  # a run still going after this is stopped and recorded partial/failed
     heartbeat_seconds: float = 10.0  # how often the scheduler renews its claim on the database
@@ -408,6 +410,8 @@ def _check_values(settings: Settings) -> None:
                         "(e.g. Asia/Shanghai, UTC)")
     # A bad cron must fail when the settings are read, naming the field, not at 2 a.m.
     crons = [("[schedule] nightly", settings.schedule.nightly)] + [
+        (f"[schedule] {key}", value) for key in ("digest", "recheck")
+        if (value := getattr(settings.schedule, key))] + [
         (f"[search] query_sets[{i}] ({q.name}) schedule", q.schedule)
         for i, q in enumerate(settings.search.query_sets) if q.schedule]
     for name, cron in crons:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pharmwatch.config import Settings
 from pharmwatch.cron import cron_trigger, next_fire_time
-from pharmwatch.scheduler import scheduled_scans
+from pharmwatch.scheduler import COMMANDS, scheduled_jobs
 from storage.audit import record_event
 from storage.models import ScheduleJob, ScheduleRun, utcnow
 
@@ -32,7 +32,7 @@ class JobError(Exception):
 
 def sync_settings_jobs(session: Session, settings: Settings) -> list[ScheduleJob]:
     """Make the settings file's jobs rows (new ones start from now: nothing before counts as missed)."""
-    wanted = {job.job_id: job for job in scheduled_scans(settings)}
+    wanted = {job.job_id: job for job in scheduled_jobs(settings)}
     rows = {row.name: row for row in session.scalars(select(ScheduleJob).where(ScheduleJob.source == "settings"))}
     for name, row in rows.items():
         if name not in wanted:
@@ -44,10 +44,10 @@ def sync_settings_jobs(session: Session, settings: Settings) -> list[ScheduleJob
             if clash is not None:  # an admin job took the name first; the settings file wins
                 session.delete(clash)
                 session.flush()
-            session.add(ScheduleJob(name=name, source="settings", cron=job.cron, args=list(job.args),
-                                    created_by="settings", last_fire_at=utcnow()))
-        elif (row.cron, row.args) != (job.cron, list(job.args)):
-            row.cron, row.args = job.cron, list(job.args)
+            session.add(ScheduleJob(name=name, source="settings", command=job.command, cron=job.cron,
+                                    args=list(job.args), created_by="settings", last_fire_at=utcnow()))
+        elif (row.command, row.cron, row.args) != (job.command, job.cron, list(job.args)):
+            row.command, row.cron, row.args = job.command, job.cron, list(job.args)
     session.flush()
     return list(session.scalars(select(ScheduleJob).order_by(ScheduleJob.id)))
 
@@ -65,7 +65,7 @@ def add_job(session: Session, settings: Settings, *, name: str, cron: str, query
         raise JobError("give either --query-set NAME... or --site URL..., not both and not neither")
     if not name or len(name) > 100 or not all(c.isalnum() or c in "-_." for c in name):
         raise JobError(f"job name {name!r}: use letters, digits, '-', '_' or '.' (at most 100)")
-    if name in {job.job_id for job in scheduled_scans(settings)}:
+    if name in {job.job_id for job in scheduled_jobs(settings)}:
         raise JobError(f"job {name!r} comes from the settings file ({settings.source}); choose another name")
     try:
         cron_trigger(cron, settings.report.timezone)
@@ -87,6 +87,11 @@ def add_job(session: Session, settings: Settings, *, name: str, cron: str, query
     record_event(session, actor=by, action="schedule_job_added", subject=f"schedule_job:{name}",
                  details={"cron": cron, "args": job.args})
     return job
+
+
+def job_argv(job: ScheduleJob) -> list[str]:
+    """The `pharmwatch` arguments a run of `job` starts with: its command's words, then its arguments."""
+    return [*COMMANDS[job.command], *job.args]
 
 
 def get_job(session: Session, name: str) -> ScheduleJob:
@@ -122,6 +127,7 @@ def set_paused(session: Session, name: str, paused: bool, *, by: str) -> Schedul
 class JobView:
     name: str
     source: str
+    command: str
     cron: str
     args: list[str]
     paused: bool
@@ -130,7 +136,8 @@ class JobView:
     next_run: datetime | None  # local time; None while paused
 
     def row(self) -> dict[str, Any]:
-        return {"name": self.name, "source": self.source, "cron": self.cron, "args": self.args,
+        return {"name": self.name, "source": self.source, "command": self.command, "cron": self.cron,
+                "args": self.args,
                 "paused": self.paused, "last_run": _iso(self.last_run), "last_outcome": self.last_outcome,
                 "next_run": _iso(self.next_run)}
 
@@ -145,7 +152,7 @@ def job_views(session: Session, settings: Settings, now: datetime | None = None)
         last = session.scalar(select(ScheduleRun).where(ScheduleRun.job_name == job.name)
                               .order_by(ScheduleRun.id.desc()).limit(1))
         last_at = (last.started_at or last.scheduled_for) if last else None
-        views.append(JobView(job.name, job.source, job.cron, list(job.args), job.paused,
+        views.append(JobView(job.name, job.source, job.command, job.cron, list(job.args), job.paused,
                              local(last_at, tz) if last_at else None, last.outcome if last else None,
                              None if job.paused else next_fire_time(trigger, after)))
     return views

@@ -1,7 +1,7 @@
 """Renders the schedule: the settings' scans and next runs (`schedule show`: table, CSV, JSON), the jobs with
 their state (`schedule list`) and the run history (`schedule history`) as a table or JSON.
 
-`show` JSON: an array of {"job_id", "cron", "args", "next_run"}; `list` and `history` JSON: an array of the
+`show` JSON: an array of {"job_id", "command", "cron", "args", "next_run"}; `list` and `history` JSON: an array of the
 records of pharmwatch.schedule_jobs (`JobView.row`, `run_row`). Times in ISO 8601, report timezone.
 """
 
@@ -12,18 +12,18 @@ import json
 from datetime import datetime
 from typing import Any, TextIO
 
-from pharmwatch.scheduler import ScheduledScan
+from pharmwatch.scheduler import ScheduledJob
 
 FORMATS = ("table", "csv", "json")
-COLUMNS = ["job_id", "cron", "args", "next_run"]
+COLUMNS = ["job_id", "command", "cron", "args", "next_run"]
 
 
-def schedule_rows(runs: list[tuple[ScheduledScan, datetime]]) -> list[dict[str, Any]]:
-    return [{"job_id": job.job_id, "cron": job.cron, "args": list(job.args),
+def schedule_rows(runs: list[tuple[ScheduledJob, datetime]]) -> list[dict[str, Any]]:
+    return [{"job_id": job.job_id, "command": job.command, "cron": job.cron, "args": list(job.args),
              "next_run": when.isoformat(timespec="minutes")} for job, when in runs]
 
 
-def render_schedule(runs: list[tuple[ScheduledScan, datetime]], fmt: str, out: TextIO) -> None:
+def render_schedule(runs: list[tuple[ScheduledJob, datetime]], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(json.dumps(schedule_rows(runs), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
@@ -38,7 +38,7 @@ def render_schedule(runs: list[tuple[ScheduledScan, datetime]], fmt: str, out: T
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
-JOB_COLUMNS = ["name", "source", "cron", "paused", "last_run", "last_outcome", "next_run", "args"]
+JOB_COLUMNS = ["name", "source", "command", "cron", "paused", "last_run", "last_outcome", "next_run", "args"]
 HISTORY_COLUMNS = ["id", "job", "trigger", "scheduled_for", "started", "ended", "outcome", "pages", "findings",
                    "scan_run", "reason"]
 

@@ -36,10 +36,10 @@ STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL when a run is stopped
 SCAN_ANNOUNCED = re.compile(r"(?:starting|resuming interrupted) scan (\d+)")
 
 
-def scan_command(args: list[str], config_file: Path | None) -> list[str]:
-    """The production command of a run: `pharmwatch [--config FILE] scan ARGS`."""
+def job_command(argv: list[str], config_file: Path | None) -> list[str]:
+    """The production command of a run: `pharmwatch [--config FILE] ARGV` (ARGV: e.g. `scan --query-set x`)."""
     prefix = ["--config", str(config_file)] if config_file else []
-    return [sys.executable, "-m", "pharmwatch", *prefix, "scan", *args]
+    return [sys.executable, "-m", "pharmwatch", *prefix, *argv]
 
 
 @dataclass

@@ -30,14 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from pharmwatch.config import Settings
 from pharmwatch.cron import cron_trigger, fire_times
 from pharmwatch.scan_lock import ScanLock
-from pharmwatch.schedule_jobs import sync_settings_jobs
+from pharmwatch.schedule_jobs import job_argv, sync_settings_jobs
 from pharmwatch.schedule_runs import (
     RunningChild,
     close_interrupted_runs,
+    job_command,
     live_runs,
     poll_run,
     record_skip,
-    scan_command,
     start_run,
     stop,
     wait_run,
@@ -47,7 +47,7 @@ from storage.db import session_factory, transaction
 from storage.models import ScheduleJob, ScheduleRun, utcnow
 
 UTC = ZoneInfo("UTC")
-Command = Callable[[list[str]], list[str]]  # scan arguments -> the child's argv
+Command = Callable[[list[str]], list[str]]  # a job's `pharmwatch` arguments (ScheduledJob.argv) -> the child's argv
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Scheduler:
                  say: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.sessions: sessionmaker[Session] = session_factory(engine)
-        self.command: Command = command or (lambda args: scan_command(args, config_file))
+        self.command: Command = command or (lambda argv: job_command(argv, config_file))
         self.tick_seconds = tick_seconds
         self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.window = timedelta(hours=settings.schedule.catch_up_hours)
@@ -153,7 +153,7 @@ class Scheduler:
         self.waiting.pop(job.name, None)
         catch_up = decision.fire < self.me.since.replace(tzinfo=UTC)
         note = f"{decision.coalesced} earlier fire time(s) coalesced into this run" if decision.coalesced else None
-        self.child = start_run(self.sessions, job_name=job.name, argv=self.command(list(job.args)),
+        self.child = start_run(self.sessions, job_name=job.name, argv=self.command(job_argv(job)),
                                trigger="catch_up" if catch_up else "schedule", scheduled_for=_utc(decision.fire),
                                log_dir=log_dir(self.settings),
                                budget_minutes=self.settings.schedule.run_budget_minutes, note=note)
@@ -211,7 +211,7 @@ def run_now(settings: Settings, engine: Engine, name: str, *, config_file: Path 
     holder = ScanLock(settings.home).holder()
     if holder is not None:
         raise RunRefused(f"another scan (pid {holder}) holds the scan lock of {settings.home}")
-    argv = (command or (lambda args: scan_command(args, config_file)))(list(job.args))
+    argv = (command or (lambda argv: job_command(argv, config_file)))(job_argv(job))
     child = start_run(sessions, job_name=job.name, argv=argv, trigger="manual", scheduled_for=None,
                       log_dir=log_dir(settings), budget_minutes=settings.schedule.run_budget_minutes)
     return wait_run(sessions, child)

@@ -298,7 +298,8 @@ class Tip(Base):
 
 
 class ScheduleJob(Base):
-    """A scheduled scan: from the settings file (nightly, per query set) or added by an admin.
+    """A scheduled job: from the settings file (nightly scan, per query set, digest, re-checks) or added by an
+    admin (a scan of query sets or sites).
 
     `last_fire_at` is the newest fire time the scheduler has dealt with (run or skipped, UTC): a fire
     time after it that has passed is due, so a run missed while no scheduler was up is known.
@@ -308,8 +309,9 @@ class ScheduleJob(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     source: Mapped[str] = mapped_column(String(16))  # settings | admin
+    command: Mapped[str] = mapped_column(String(32), default="scan", server_default="scan")  # scheduler.COMMANDS
     cron: Mapped[str] = mapped_column(String(100))  # 5 fields (or 6, seconds first), [report] timezone
-    args: Mapped[list[Any]] = mapped_column(default=list)  # arguments of `pharmwatch scan`
+    args: Mapped[list[Any]] = mapped_column(default=list)  # arguments of the command
     paused: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from pharmwatch.cli import cli
 from pharmwatch.config import SettingsError, load_settings
-from pharmwatch.scheduler import next_runs, run_scan_process, scheduled_scans
+from pharmwatch.scheduler import next_runs, run_scan_process, scheduled_jobs
 from storage.db import make_engine, session_factory
 from storage.models import ScanRun, SearchQueryRun
 
@@ -41,7 +41,7 @@ def write(tmp_path: Path, text: str = CONFIG) -> Path:
 
 
 def test_the_nightly_scan_covers_the_watchlist_and_sets_without_their_own_schedule(tmp_path: Path) -> None:
-    jobs = {job.job_id: job for job in scheduled_scans(load_settings(write(tmp_path), environ={}))}
+    jobs = {job.job_id: job for job in scheduled_jobs(load_settings(write(tmp_path), environ={}))}
     assert jobs["nightly"].args == ["--query-set", "queries", "--query-set", "diabetes"]
     assert jobs["sets-gout"].args == ["--no-watchlist", "--query-set", "gout"]
     assert jobs["sets-gout"].cron == "30 */6 * * *"
@@ -72,7 +72,7 @@ def test_a_scheduled_job_runs_a_real_scan_of_its_query_set(demo_web: str, tmp_pa
     monkeypatch.setenv("PHARMWATCH_CRAWL__PROXY", f'"{demo_web}"')
     for name in [k for k in os.environ if k.startswith("PHARMWATCH_CONFIG")]:
         monkeypatch.delenv(name)
-    gout = next(j for j in scheduled_scans(load_settings(write(tmp_path), environ={})) if j.job_id == "sets-gout")
+    gout = next(j for j in scheduled_jobs(load_settings(write(tmp_path), environ={})) if j.job_id == "sets-gout")
     assert run_scan_process(gout.args, write(tmp_path)) == 0
     with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
         assert session.scalars(select(ScanRun.status)).all() == ["finished"]

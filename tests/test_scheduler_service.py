@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 
 from pharmwatch.cli import cli
 from pharmwatch.config import load_settings
-from pharmwatch.schedule_jobs import add_job
+from pharmwatch.schedule_jobs import add_job, job_argv
 from pharmwatch.scheduler_claim import (
     ClaimLost,
     SchedulerAlreadyRunning,
@@ -37,7 +37,7 @@ from pharmwatch.scheduler_claim import (
 )
 from pharmwatch.scheduler_service import decide, run_now
 from storage import db
-from storage.models import AuditEvent, Capture, Finding, ScanRun, SchedulerClaim, ScheduleRun, Site
+from storage.models import AuditEvent, Capture, Finding, ScanRun, ScheduleJob, SchedulerClaim, ScheduleRun, Site
 from tests.conftest import ROOT, cli_env, run_cli
 
 CHILD = Path(__file__).resolve().parent / "scheduler_child.py"
@@ -51,7 +51,8 @@ def write_config(tmp_path: Path, **schedule: float) -> Path:
     path = tmp_path / "pharmwatch.toml"
     path.write_text(
         'watchlist = []\n[report]\ntimezone = "UTC"\n[search]\nengines = []\nquery_sets = []\n'
-        '[schedule]\nnightly = "0 2 1 1 *"\n' + "".join(f"{key} = {value}\n" for key, value in values.items()),
+        '[schedule]\nnightly = "0 2 1 1 *"\ndigest = ""\nrecheck = ""\n'
+        + "".join(f"{key} = {value}\n" for key, value in values.items()),
         encoding="utf-8")
     return path
 
@@ -185,7 +186,26 @@ def test_an_admin_adds_pauses_resumes_and_removes_a_job(invoke) -> None:  # type
     assert invoke("schedule", "remove", "gout-weekly").exit_code == 0
     assert set(jobs(invoke)) == {"nightly"}
     table = invoke("schedule", "list").stdout.splitlines()
-    assert table[0].split()[:4] == ["name", "source", "cron", "paused"] and table[-1] == "1 job(s)"
+    assert table[0].split()[:5] == ["name", "source", "command", "cron", "paused"] and table[-1] == "1 job(s)"
+
+
+def test_the_digest_and_the_daily_rechecks_are_jobs_of_their_own_commands(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8").replace('digest = ""\nrecheck = ""\n', ""), encoding="utf-8")
+    env = {"PHARMWATCH_HOME": str(tmp_path / "home"), "PHARMWATCH_CONFIG": ""}
+    listed = CliRunner().invoke(cli, ["--config", str(config), "schedule", "list", "--format", "json"], env=env, obj={})
+    by_name = {job["name"]: job for job in json.loads(listed.stdout)}
+    assert {name: (job["command"], job["cron"], job["args"]) for name, job in by_name.items()} == {
+        "nightly": ("scan", "0 2 1 1 *", ["--query-set", "queries"]),
+        "orders-due": ("orders-due", "0 9 * * *", []),
+        "blacklist-recheck": ("scan", "0 9 * * *", ["--no-search", "--no-watchlist", "--no-tips", "--blacklisted"]),
+        "digest": ("digest", "30 7 * * *", []),
+    }
+    with db.session_factory(db.make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+        argv = {job.name: job_argv(job) for job in session.scalars(select(ScheduleJob))}
+    assert argv["digest"] == ["alerts", "digest", "--send"]
+    assert argv["orders-due"] == ["order", "check-due", "--by", "scheduler"]
+    assert argv["blacklist-recheck"][:2] == ["scan", "--no-search"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -514,7 +534,8 @@ def test_a_scan_orphaned_by_a_killed_scheduler_is_stopped_at_restart_and_resumed
     config = tmp_path / "pharmwatch.toml"
     config.write_text('[crawl]\nallow_private = ["127.0.0.0/8"]\nrender_first_page = false\n'
                       '[report]\ntimezone = "UTC"\n[search]\nengines = []\nquery_sets = []\n'
-                      '[schedule]\nnightly = "0 2 1 1 *"\nheartbeat_seconds = 1\nstale_after_seconds = 5\n',
+                      '[schedule]\nnightly = "0 2 1 1 *"\ndigest = ""\nrecheck = ""\nheartbeat_seconds = 1\n'
+                      'stale_after_seconds = 5\n',
                       encoding="utf-8")
     home = tmp_path / "home"
     sites = [arg for url in (line.split('"')[1] for line in (ROOT / "demo" / "pharmwatch.toml").read_text()

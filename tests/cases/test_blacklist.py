@@ -69,3 +69,19 @@ def test_another_offices_list_imports_all_or_nothing(run, tmp_path: Path) -> Non
     exported = run("blacklist", "export").stdout.splitlines()
     assert exported[0].startswith("kind,value,reason")
     assert "phone,13800138000,无证销售 (imported from 市局)" in exported[2]
+
+
+def test_the_daily_recheck_crawls_each_listed_sites_proving_pages_else_its_front_page(sessions) -> None:  # type: ignore[no-untyped-def]
+    from cases.blacklist import add_entry, lift_entry, recheck_urls
+    from storage import db
+    from tests.cases.builders import scan_with
+
+    scan_with(sessions, {"pw-zh-cure-001": "high"}, domain="tangan-cure.test")
+    with db.transaction(sessions) as session:
+        add_entry(session, "site", "tangan-cure.test", reason="案件1", actor="科长")
+        add_entry(session, "site", "never-seen.test", reason="外地移送", actor="科长")
+        lifted = add_entry(session, "site", "closed-down.test", reason="x", actor="科长")
+        lift_entry(session, lifted.id, reason="网站已关闭", actor="科长")
+        add_entry(session, "wechat", "abc12345", reason="经营者微信", actor="科长")
+    with sessions() as session:
+        assert recheck_urls(session) == ["http://tangan-cure.test/", "http://never-seen.test/"]
