@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
 import ssl
@@ -179,7 +180,7 @@ class WebhookChannel:
                 answer = response.read(65536)
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"{self.where}: HTTP {exc.code} {_clip(exc.reason or '', 100)}".rstrip()) from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise DeliveryError(f"{self.where}: {_clip(str(reason) or type(exc).__name__, 300)}") from None
         vendor_error = robot_error(self.type, answer)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -114,8 +114,8 @@ def deliver_pending(sessions: sessionmaker[Session], channels: Sequence[Channel]
     return summary
 
 
-def _deliver_one(sessions: sessionmaker[Session], delivery_id: int, channel: Channel, clock, policy: RetryPolicy,  # type: ignore[no-untyped-def]
-                 summary: DeliverySummary) -> None:
+def _deliver_one(sessions: sessionmaker[Session], delivery_id: int, channel: Channel,
+                 clock: Callable[[], datetime], policy: RetryPolicy, summary: DeliverySummary) -> None:
     with sessions() as session, session.begin():
         delivery = session.get(AlertDelivery, delivery_id)
         if delivery is None:
