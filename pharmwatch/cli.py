@@ -1052,7 +1052,7 @@ def report_daily(ctx: click.Context, day: str | None, fmt: str, wide: bool) -> N
 @click.option("--to", "date_to", required=True, help="Last day (YYYY-MM-DD), included.")
 @click.option("--by", type=click.Choice(["day", "week", "month"]), default="week", show_default=True,
               help="Period of each row (weeks start on Monday; months are calendar months).")
-@format_option("table", "csv", "json", "xlsx")
+@format_option("table", "csv", "xlsx", "json")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               default=None, help="Write here (xlsx default: $PHARMWATCH_HOME/reports/stats-FROM-TO-BY.xlsx).")
 @click.pass_context
