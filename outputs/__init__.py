@@ -3,9 +3,10 @@
 Sellers write page titles, ad copy and excerpts; monitors read them in a terminal table and open
 CSV exports in Excel/WPS. A title like `降糖神药[/b]` is rich markup (it crashed the daily table
 and ate every `[high]` label), and a cell like `=HYPERLINK(...)` is a formula. Everything crawled
-goes through here on the way out. HTML is escaped by Jinja2's autoescape and the evidence report's
-own `html.escape`; JSON needs nothing. A bottom layer: imports nothing of ours, so both `crawler/`
-and `cases/` renderers use it.
+goes through here on the way out: CSV cells get a leading `'` (`csv_cell`), XLSX cells are written as
+explicit text with Excel's quote prefix (`xlsx_set`), shown unchanged. HTML is escaped by Jinja2's
+autoescape and the evidence report's own `html.escape`; JSON needs nothing. A bottom layer: imports
+nothing of ours, so `storage/` (registry export, rejects files), `crawler/` and `cases/` use it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,42 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def csv_uncell(value: str) -> str:
+    """A cell read back from a CSV our writers made: `csv_cell`'s `'` removed (`'=x` → `=x`, `'-5` → `-5`), so
+    an export imports as it was; text whose `'` precedes no formula character is left alone."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+#: Characters XML 1.0 (so XLSX) cannot hold; openpyxl refuses them (IllegalCharacterError).
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_set(cell: Any, value: Any) -> Any:
+    """Write `value` into an openpyxl cell as data, never a formula: openpyxl reads a string starting with `=` as
+    one. A string that a spreadsheet would take for a formula (`FORMULA_STARTS`) is stored as an explicit text
+    cell with the quote prefix (what Excel sets when a user types `'=`): shown exactly as written, and still
+    text when someone edits the cell. Numbers stay numbers (a negative number is not text). Characters XML
+    cannot carry become spaces. Returns the cell."""
+    if isinstance(value, str):
+        value = _XML_ILLEGAL.sub(" ", value)
+        cell.value = value
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def xlsx_row(sheet: Any, row: int, values: Iterable[Any], start_column: int = 1) -> None:
+    """Write `values` into row `row` of an openpyxl worksheet through `xlsx_set` (never `sheet.append`, which
+    would make `=…` a formula)."""
+    for column, value in enumerate(values, start=start_column):
+        xlsx_set(sheet.cell(row=row, column=column), value)
 
 
 class SafeCsvWriter:

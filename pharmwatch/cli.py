@@ -1059,6 +1059,52 @@ def report_daily(ctx: click.Context, day: str | None, fmt: str, wide: bool) -> N
     render_daily(result, fmt, sys.stdout, wide=wide)
 
 
+@report.command("stats")
+@click.option("--from", "date_from", required=True, help="First day (YYYY-MM-DD) in the report timezone.")
+@click.option("--to", "date_to", required=True, help="Last day (YYYY-MM-DD), included.")
+@click.option("--by", type=click.Choice(["day", "week", "month"]), default="week", show_default=True,
+              help="Period of each row (weeks start on Monday; months are calendar months).")
+@format_option("table", "csv", "xlsx", "json")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              default=None, help="Write here (xlsx default: $PHARMWATCH_HOME/reports/stats-FROM-TO-BY.xlsx).")
+@click.pass_context
+def report_stats(ctx: click.Context, date_from: str, date_to: str, by: str, fmt: str, output: Path | None) -> None:
+    """Statistics per day, week or month: pages and sites checked, searches and ads, findings by category and
+    disease area, cases, blacklist, referrals, orders, sites closed."""
+    from cases.stats import period_stats
+    from cases.stats_render import render_stats, stats_xlsx
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    try:
+        first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError:
+        fail(f"--from {date_from!r} / --to {date_to!r}: expected YYYY-MM-DD")
+    if last < first:
+        fail(f"--to {date_to} is before --from {date_from}")
+    to_stdout = output is None or str(output) == "-"
+    if fmt == "xlsx" and str(output) == "-" and sys.stdout.isatty():
+        fail("an XLSX workbook is binary, not for a terminal: give --output FILE.xlsx (or pipe --output -)")
+    rule_diseases = {rule.id: tuple(rule.diseases) for rule in rule_packs(settings).rules}
+    with session_factory(database(settings))() as session:
+        stats = period_stats(session, first, last, settings.report.timezone, by, rule_diseases)
+    if fmt == "xlsx":
+        if output is None:
+            output = settings.home / "reports" / f"stats-{first}-{last}-{by}.xlsx"
+            output.parent.mkdir(parents=True, exist_ok=True)
+        if str(output) == "-":
+            stats_xlsx(stats, sys.stdout.buffer)
+        else:
+            stats_xlsx(stats, output)
+            click.echo(f"statistics written to {output}", err=True)
+    elif to_stdout or output is None:
+        render_stats(stats, fmt, sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as out:
+            render_stats(stats, fmt, out)
+        click.echo(f"statistics written to {output}", err=True)
+
+
 @report.command("ads")
 @click.option("--advertiser", default=None, help="Only advertisers whose name contains this.")
 @click.option("--domain", default=None, help="Only ads landing on this site.")

@@ -6,10 +6,10 @@ it only reads the public `RuleSet`. One JSON shape: {"digest": ..., "rules": [ro
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any, TextIO
 
+from outputs import SafeCsvDictWriter
 from rules import RuleSet
 
 FORMATS = ("table", "csv", "json")
@@ -28,7 +28,7 @@ def render_rules(ruleset: RuleSet, fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(json.dumps({"digest": ruleset.digest, "rules": rows}, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = SafeCsvDictWriter(out, fieldnames=COLUMNS)  # packs may be an office's own
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "diseases": ";".join(row["diseases"]),

@@ -7,11 +7,11 @@ records of pharmwatch.schedule_jobs (`JobView.row`, `run_row`). Times in ISO 860
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime
 from typing import Any, TextIO
 
+from outputs import SafeCsvDictWriter
 from pharmwatch.scheduler import ScheduledJob
 
 FORMATS = ("table", "csv", "json")
@@ -27,7 +27,7 @@ def render_schedule(runs: list[tuple[ScheduledJob, datetime]], fmt: str, out: Te
     if fmt == "json":
         out.write(json.dumps(schedule_rows(runs), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = SafeCsvDictWriter(out, fieldnames=COLUMNS)  # job args are typed by an admin
         writer.writeheader()
         for row in schedule_rows(runs):
             writer.writerow({**row, "args": " ".join(row["args"])})

@@ -2,7 +2,8 @@
 
 Owns decoding what Excel and hotline systems save (UTF-8 with or without BOM silently; UTF-16 with BOM,
 GBK and GB18030 with a note; anything else refused with the byte, offset and line), the delimiter
-(tab when the header has tabs and no commas), walking the rows with their line numbers (blank rows
+(tab when the header has tabs and no commas), undoing our exports' formula guard (`'=x` is `=x`, see
+outputs.csv_uncell), walking the rows with their line numbers (blank rows
 skipped, unparsable rows rejected), and the outcome: refuse the whole file naming every problem as
 file:line: column: reason, or (`skip_bad`) keep the good rows and write the bad ones to a rejects file.
 
@@ -19,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
+
+from outputs import SafeCsvWriter, csv_uncell
 
 T = TypeVar("T")
 #: (column, reason) pairs; the column is "" (or the caller's word for it) when the whole row is wrong.
@@ -174,6 +177,7 @@ def read_rows(
             line = reader.line_num + 1
             continue
         row_line, line = line, reader.line_num + 1
+        row = [csv_uncell(cell) for cell in row]  # `'=x` as our exports write it reads back as `=x`
         if not any(cell.strip() for cell in row):
             continue
         result.rows += 1
@@ -215,7 +219,7 @@ def settle(
     result.rejects_path = Path(rejects_path) if rejects_path else path.with_name(path.stem + ".rejects.csv")
     result.rejects_path.parent.mkdir(parents=True, exist_ok=True)
     with result.rejects_path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
+        writer = SafeCsvWriter(f)  # the cells are the file's own, as read: anything a seller or caller typed
         writer.writerow([f"{prefix}line", f"{prefix}reason", *columns])
         for r in result.rejected:
             writer.writerow([r.line, r.reason, *(r.cells.get(c, "") for c in columns)])

@@ -7,7 +7,6 @@ these tables is `crawler.registry_lookup.SqlRegistry`. This module imports nothi
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +16,7 @@ from typing import Any, Final, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outputs import SafeCsvWriter
 from storage.csv_import import CsvImportError
 from storage.models import (
     AdApproval,
@@ -152,7 +152,8 @@ def _cell(value: Any) -> str:
 def export_csv(session: Session, kind: str, out: str | Path | TextIO) -> int:
     """Write every row of registry `kind` as CSV (the import's columns, ordered by number); returns the count.
 
-    A path is written as UTF-8 with a BOM (Excel reads it as UTF-8); a text stream gets text as is.
+    Text a spreadsheet would read as a formula gets a leading `'` (outputs.csv_cell), which the import takes
+    off. A path is written as UTF-8 with a BOM (Excel reads it as UTF-8); a text stream gets text as is.
     """
     spec = registry_spec(kind)
     rows = session.scalars(select(spec.model).order_by(spec.model.number)).all()
@@ -163,7 +164,8 @@ def export_csv(session: Session, kind: str, out: str | Path | TextIO) -> int:
 
 
 def _write_rows(f: TextIO, spec: KindSpec, rows: Sequence[Any]) -> int:
-    writer = csv.writer(f, lineterminator="\n")
+    # Holders and product names come from other offices' files: no cell may start a formula.
+    writer = SafeCsvWriter(f, lineterminator="\n")
     writer.writerow(spec.columns)
     for row in rows:
         writer.writerow([_cell(getattr(row, column)) for column in spec.columns])

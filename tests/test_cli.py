@@ -204,7 +204,8 @@ def test_commands_exit_through_named_codes_only() -> None:
 
 
 DATA_COMMANDS = [("check",), ("serp", "parse"), ("tip", "list"), ("report", "daily"), ("report", "ads"),
-                 ("rules", "list"), ("schedule", "show"), ("evidence", "verify"), ("alerts", "list")]
+                 ("report", "stats"), ("rules", "list"), ("schedule", "show"), ("evidence", "verify"),
+                 ("alerts", "list")]
 
 
 @pytest.mark.parametrize("command", DATA_COMMANDS, ids=" ".join)
