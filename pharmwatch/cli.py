@@ -165,6 +165,10 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
     except ScanAlreadyRunning as exc:
         fail(str(exc))
     run = outcome.run
+    from pharmwatch.alerts_cli import send_scan_alerts
+
+    send_scan_alerts(settings, database(settings), run.id, {rule.id: list(rule.tags) for rule in ruleset.rules},
+                     say=lambda line: click.echo(line, err=True))
     click.echo(
         f"scan {run.id} {run.status}: queries={run.queries} results={run.results} ads={run.ads} "
         f"pages={run.pages} failures={run.failures} findings={run.findings} "

@@ -19,6 +19,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channels import CHANNEL_TYPES, MESSAGE_KINDS, SMTP_SECURITY, WEBHOOK_TYPES
+from alerts.conditions import CONDITIONS
 from crawler import settings as crawl_defaults
 from pharmwatch.cron import cron_trigger
 
@@ -200,7 +201,9 @@ class AlertsSettings:
     max_attempts: int = 8  # a delivery failing this often is `failed` (`alerts retry` sends it again)
     backoff_base_seconds: float = 60.0  # wait after the first failure; doubles after each one
     backoff_max_seconds: float = 21600.0  # the longest wait between two attempts
-    base_url: str = "http://localhost:8000"  # the web UI, for links in messages
+    base_url: str = ""  # the web UI's address, for links in messages; empty: no links
+    alert_on: list[str] = field(default_factory=lambda: list(CONDITIONS))  # alerts.conditions.CONDITIONS
+    language: str = "zh"  # of the digest and alerts: zh | en
 
 
 @dataclass
@@ -437,8 +440,13 @@ def _alert_problems(alerts: AlertsSettings) -> list[str]:
     problems = []
     if alerts.max_attempts < 1 or alerts.backoff_base_seconds <= 0 or alerts.backoff_max_seconds <= 0:
         problems.append("[alerts] max_attempts must be at least 1, backoff_base_seconds and backoff_max_seconds > 0")
-    if not alerts.base_url.startswith(("http://", "https://")):
-        problems.append(f"[alerts] base_url must be an http(s) URL, got {alerts.base_url!r}")
+    if alerts.base_url and not alerts.base_url.startswith(("http://", "https://")):
+        problems.append(f"[alerts] base_url must be an http(s) URL (or empty: no links), got {alerts.base_url!r}")
+    if set(alerts.alert_on) - set(CONDITIONS):
+        problems.append(f"[alerts] alert_on: unknown condition(s) {sorted(set(alerts.alert_on) - set(CONDITIONS))}; "
+                        f"known: {', '.join(CONDITIONS)}")
+    if alerts.language not in ("zh", "en"):
+        problems.append(f"[alerts] language must be zh or en, got {alerts.language!r}")
     names = [channel.name for channel in alerts.channels]
     for channel in alerts.channels:
         here = f"[alerts] channel {channel.name!r}"

@@ -47,6 +47,8 @@ from storage.db import session_factory, transaction
 from storage.models import ScheduleJob, ScheduleRun, utcnow
 
 UTC = ZoneInfo("UTC")
+#: How often the scheduler sends what is due in the alert outbox (its own thread).
+DELIVERY_SECONDS = 60.0
 Command = Callable[[list[str]], list[str]]  # a job's `pharmwatch` arguments (ScheduledJob.argv) -> the child's argv
 
 
@@ -89,6 +91,7 @@ class Scheduler:
         self.child: RunningChild | None = None
         self.me: Holder = this_process()
         self.waiting: dict[str, str] = {}  # job → why it has not started yet
+        self.delivery: threading.Thread | None = None  # sending the outbox, beside the runs
 
     def serve(self) -> None:
         """Claim the database (SchedulerAlreadyRunning if another scheduler holds it) and run until stopped."""
@@ -107,15 +110,31 @@ class Scheduler:
             with transaction(self.sessions) as session:
                 jobs = sync_settings_jobs(session, self.settings)
                 self.say(f"{len(jobs)} job(s): {', '.join(job.name for job in jobs)}")
-            last_beat = time.monotonic()
+            last_beat, last_delivery = time.monotonic(), float("-inf")
             while not self.stop_event.is_set():
                 if time.monotonic() - last_beat >= self.settings.schedule.heartbeat_seconds:
                     heartbeat(self.sessions, self.me)  # ClaimLost ends the loop: never two schedulers
                     last_beat = time.monotonic()
+                if time.monotonic() - last_delivery >= DELIVERY_SECONDS and not (self.delivery and
+                                                                                 self.delivery.is_alive()):
+                    self.delivery = threading.Thread(target=self.deliver, name="outbox", daemon=True)
+                    self.delivery.start()
+                    last_delivery = time.monotonic()
                 self.tick(datetime.now(UTC))
                 self.stop_event.wait(self.tick_seconds)
         finally:
             self.shutdown()
+
+    def deliver(self) -> None:
+        """Send what is due in the alert outbox (retries with back-off included); never stops the scheduler."""
+        from pharmwatch.alerts_cli import deliver_due
+
+        try:
+            line = deliver_due(self.settings, self.sessions)
+        except Exception as exc:  # noqa: BLE001 - a broken channel must not stop the scans
+            line = f"alerts: delivery failed: {type(exc).__name__}: {exc}"
+        if line:
+            self.say(line)
 
     def tick(self, now: datetime) -> None:
         if self.child is not None and (run := poll_run(self.sessions, self.child)) is not None:

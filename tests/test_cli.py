@@ -261,7 +261,7 @@ def test_tips_and_ads_list_as_csv_and_json(invoke) -> None:  # type: ignore[no-u
 
 def test_schedule_show_as_json(invoke) -> None:  # type: ignore[no-untyped-def]
     jobs = json.loads(invoke("schedule", "show", "--format", "json").stdout)
-    assert jobs and jobs[0]["job_id"] == "nightly" and set(jobs[0]) == {"job_id", "cron", "args", "next_run"}
+    assert jobs and jobs[0]["job_id"] == "nightly" and set(jobs[0]) == {"job_id", "command", "cron", "args", "next_run"}
 
 
 def test_evidence_verify_format_json_and_its_old_json_flag(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
