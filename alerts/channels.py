@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import smtplib
 import ssl
 import time
@@ -195,15 +196,25 @@ def webhook_body(kind: str, message: Outgoing) -> dict[str, Any]:
         return {"id": message.id, "kind": message.kind, "subject": message.subject, "text": message.text,
                 "html": message.html, "created_at": message.created_at.replace(tzinfo=UTC).isoformat()}
     if kind == "dingtalk":
-        text = _clip(f"### {message.subject}\n\n{message.text}", CONTENT_LIMITS[kind])
+        text = _clip(f"### {markdown_plain(message.subject)}\n\n{markdown_plain(message.text)}", CONTENT_LIMITS[kind])
         return {"msgtype": "markdown", "markdown": {"title": _clip(message.subject, 200), "text": text}}
     if kind == "wecom":
-        return {"msgtype": "markdown",
-                "markdown": {"content": _clip(f"**{message.subject}**\n{message.text}", CONTENT_LIMITS[kind])}}
+        content = f"**{markdown_plain(message.subject)}**\n{markdown_plain(message.text)}"
+        return {"msgtype": "markdown", "markdown": {"content": _clip(content, CONTENT_LIMITS[kind])}}
     if kind == "feishu":
         return {"msg_type": "text",
                 "content": {"text": _clip(f"{message.subject}\n\n{message.text}", CONTENT_LIMITS[kind])}}
     raise ValueError(f"unknown webhook type {kind!r}")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def markdown_plain(text: str) -> str:
+    """`text` shown as written by a markdown robot: every markup character escaped (crawled text must not
+    become a link, an image that loads from the seller's server, or a heading), and each line break kept
+    (markdown would join the lines of a paragraph)."""
+    return "  \n".join(_MARKDOWN_SPECIAL.sub(r"\\\1", line) for line in text.split("\n"))
 
 
 def dingtalk_sign(secret: str, timestamp: str) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from alerts.channels import DeliveryError, Outgoing, SmtpChannel, WebhookChannel
+from alerts.channels import DeliveryError, Outgoing, SmtpChannel, WebhookChannel, markdown_plain
 from tests.alerts.conftest import SmtpServer, WebhookReceiver
 
 MESSAGE = Outgoing(id=42, kind="digest", subject="每日监测摘要：3 个网站被标记", text="降糖神药 出现在 a.test\n第二行",
@@ -73,7 +73,18 @@ def test_dingtalk_markdown_signed_in_the_query(webhook: WebhookReceiver) -> None
 def test_wecom_markdown(webhook: WebhookReceiver) -> None:
     WebhookChannel(name="wecom", type="wecom", url=f"{webhook.url}/wecom?key=K").send(MESSAGE)
     (got,) = webhook.requests
-    assert got.body == {"msgtype": "markdown", "markdown": {"content": f"**{MESSAGE.subject}**\n{MESSAGE.text}"}}
+    content = f"**{markdown_plain(MESSAGE.subject)}**\n{markdown_plain(MESSAGE.text)}"
+    assert got.body == {"msgtype": "markdown", "markdown": {"content": content}}
+
+
+def test_crawled_text_never_becomes_markdown_in_a_robot_message() -> None:
+    hostile = "降糖神药 [点此购买](http://evil.test/) ![](http://evil.test/p.png)\n# 标题"
+    assert markdown_plain(hostile) == (r"降糖神药 \[点此购买\]\(http://evil\.test/\) \!\[\]\(http://evil\.test/p\.png\)"
+                                       "  \n" r"\# 标题")
+    message = Outgoing(1, "alert", "s", hostile, None, datetime(2026, 12, 9))
+    for kind, field in (("dingtalk", "text"), ("wecom", "content")):
+        _, body = WebhookChannel(name=kind, type=kind, url="http://relay.local/w").request(message)
+        assert body["markdown"][field].endswith(markdown_plain(hostile))
 
 
 def test_wecom_content_is_cut_to_its_limit() -> None:

@@ -88,11 +88,11 @@ def test_a_blacklist_export_imports_back_with_its_reasons(sessions, tmp_path: Pa
 def test_schedule_and_rules_csv_are_inert() -> None:
     from pharmwatch.rules_render import render_rules
     from pharmwatch.schedule_render import render_schedule
-    from pharmwatch.scheduler import ScheduledScan
+    from pharmwatch.scheduler import ScheduledJob
     from rules import load_ruleset
 
     out = io.StringIO()
-    render_schedule([(ScheduledScan("=HYPERLINK(\"http://x\")", "0 3 * * *", ["--site", "@SUM(1+1)"]),
+    render_schedule([(ScheduledJob("=HYPERLINK(\"http://x\")", "0 3 * * *", ["--site", "@SUM(1+1)"]),
                       datetime(2026, 3, 1, 3, 0))], "csv", out)
     row = cells(out.getvalue())[1]
     assert row[0] == "'=HYPERLINK(\"http://x\")" and row[2] == "'--site @SUM(1+1)"  # a leading "-" too
