@@ -95,7 +95,7 @@ def test_schedule_and_rules_csv_are_inert() -> None:
     render_schedule([(ScheduledJob("=HYPERLINK(\"http://x\")", "0 3 * * *", ["--site", "@SUM(1+1)"]),
                       datetime(2026, 3, 1, 3, 0))], "csv", out)
     row = cells(out.getvalue())[1]
-    assert row[0] == "'=HYPERLINK(\"http://x\")" and row[2] == "'--site @SUM(1+1)"  # a leading "-" too
+    assert row[0] == "'=HYPERLINK(\"http://x\")" and row[3] == "'--site @SUM(1+1)"  # a leading "-" too
     ruleset = load_ruleset()
     rule = ruleset.rules[0]
     original = rule.title_zh
