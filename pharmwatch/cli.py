@@ -1352,7 +1352,7 @@ def demo_serve(host: str, port: int, port_file: Path | None) -> None:
 @click.option("--hostile", is_flag=True, help="Also crawl hostile.test: slow, broken and hostile servers.")
 @click.pass_context
 def demo_run(ctx: click.Context, hostile: bool) -> None:
-    """Start the demo web, scan it, print today's flagged sites, stop it (what `make demo` runs)."""
+    """Start the demo web, scan it, print today's flagged sites and the morning digest, stop it (`make demo`)."""
     config = ctx.obj.get("config_file") or DEMO_CONFIG
     with tempfile.TemporaryDirectory() as tmp, running_demo_web(Path(tmp) / "port") as proxy:
         env = dict(os.environ, PHARMWATCH_CRAWL__PROXY=json.dumps(proxy))
@@ -1362,7 +1362,8 @@ def demo_run(ctx: click.Context, hostile: bool) -> None:
         base = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
         registries = sorted(DEMO_REGISTRY.glob("*.csv"))
         steps = [["db", "upgrade"], *(["registry", "import", path.stem, str(path)] for path in registries),
-                 ["scan", *(["--site", "http://hostile.test/"] if hostile else [])], ["report", "daily"]]
+                 ["scan", *(["--site", "http://hostile.test/"] if hostile else [])], ["report", "daily"],
+                 ["alerts", "digest"]]
         for args in steps:
             code = subprocess.call([*base, *args], env=env)
             if code != ExitCode.OK:
