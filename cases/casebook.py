@@ -6,6 +6,7 @@ same data; nothing here changes anything (steps are `cases.lifecycle`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import STATUSES, CaseError, allowed_actions, get_case
+from rules.model import DISEASES, FLAGGING_SEVERITIES
+from rules.reference.diseases import UNSPECIFIED, finding_areas
 from storage.audit import events_for
 from storage.models import Capture, Case, CaseDecision, Finding, RuleVerdict, SerpObservation, Site, Tip
 
@@ -32,6 +35,7 @@ class CaseSummary:
     assignee: str | None
     opened_at: str
     updated_at: str
+    diseases: list[str] = field(default_factory=list)  # disease areas of its flagging findings (list_cases)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,11 +63,15 @@ def _summary(case: Case) -> CaseSummary:
 
 def list_cases(session: Session, *, status: str | None = None, assignee: str | None = None,
                risk: str | None = None, category: str | None = None, since: datetime | None = None,
-               through_ads: bool = False) -> list[CaseSummary]:
-    """Cases, newest first, filtered by status, assignee, risk, category, opened since (UTC), and
-    whether paid search ads led to the site."""
+               through_ads: bool = False, disease: str | None = None,
+               rule_diseases: Mapping[str, Sequence[str]] | None = None) -> list[CaseSummary]:
+    """Cases, newest first, filtered by status, assignee, risk, category, opened since (UTC), whether
+    paid search ads led to the site, and disease area (of the site's flagging findings: see
+    `rules.reference.diseases.finding_areas`; `rule_diseases` maps rule id → its areas)."""
     if status is not None and status not in STATUSES:
         raise CaseError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    if disease is not None and disease not in (*DISEASES, UNSPECIFIED):
+        raise CaseError(f"unknown disease area {disease!r}; areas: {', '.join((*DISEASES, UNSPECIFIED))}")
     query = select(Case).join(Site, Case.site_id == Site.id).order_by(Case.id.desc())
     if status:
         query = query.where(Case.status == status)
@@ -78,7 +86,16 @@ def list_cases(session: Session, *, status: str | None = None, assignee: str | N
     cases = session.scalars(query).all()
     if category:  # categories are a JSON list: filtered here, alike on SQLite and PostgreSQL
         cases = [c for c in cases if category in (c.categories or [])]
-    return [_summary(c) for c in cases]
+    summaries = []
+    for case in cases:
+        summary = _summary(case)
+        excerpts = session.execute(select(Finding.excerpt, Finding.rule_id).where(
+            Finding.site_id == case.site_id, Finding.severity.in_(FLAGGING_SEVERITIES))).all()
+        summary.diseases = sorted({area for excerpt, rule_id in excerpts
+                                   for area in finding_areas(excerpt, (rule_diseases or {}).get(rule_id, ()))})
+        if disease is None or disease in summary.diseases:
+            summaries.append(summary)
+    return summaries
 
 
 def case_detail(session: Session, case_id: int) -> CaseDetail:

@@ -22,13 +22,15 @@ def render_case_list(cases: list[CaseSummary], fmt: str, out: TextIO) -> None:
         out.write(json.dumps([c.to_json() for c in cases], ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         writer = SafeCsvWriter(out)
-        writer.writerow(["id", "site", "status", "risk", "categories", "assignee", "opened_at", "updated_at"])
+        writer.writerow(["id", "site", "status", "risk", "categories", "diseases", "assignee", "opened_at",
+                         "updated_at"])
         for c in cases:
-            writer.writerow([c.id, c.site, c.status, c.risk, ";".join(c.categories), c.assignee or "",
-                             c.opened_at, c.updated_at])
+            writer.writerow([c.id, c.site, c.status, c.risk, ";".join(c.categories), ";".join(c.diseases),
+                             c.assignee or "", c.opened_at, c.updated_at])
     else:
         for c in cases:
             out.write(terminal_line(f"#{c.id:<5} {c.status:<12} {c.risk:<8} {c.site}  {', '.join(c.categories)}"
+                                    + (f"  [{', '.join(c.diseases)}]" if c.diseases else "")
                                     + (f"  → {c.assignee}" if c.assignee else "")) + "\n")
         out.write(f"{len(cases)} case(s)\n")
 

@@ -336,10 +336,13 @@ def case_group() -> None:
 @click.option("--category", default=None, help="A finding category, e.g. disease_cure_claim.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Opened on or after this day (UTC).")
 @click.option("--ads", "through_ads", is_flag=True, help="Only sites that paid search ads led to.")
+@click.option("--disease", default=None,
+              help="Only cases whose flagging findings speak of this disease area, e.g. diabetes, gout.")
 @format_option("table", "csv", "json")
 @click.pass_context
 def case_list(ctx: click.Context, status: str | None, assignee: str | None, risk: str | None,
-              category: str | None, since: datetime | None, through_ads: bool, fmt: str) -> None:
+              category: str | None, since: datetime | None, through_ads: bool, disease: str | None,
+              fmt: str) -> None:
     """Cases, newest first."""
     from cases.casebook import list_cases
     from cases.casebook_render import render_case_list
@@ -347,10 +350,12 @@ def case_list(ctx: click.Context, status: str | None, assignee: str | None, risk
     from storage.db import session_factory
 
     settings = settings_from(ctx)
+    ruleset = rule_packs(settings, "refusing to list cases with a broken rule pack:\n")
     with session_factory(database(settings))() as session:
         try:
             cases = list_cases(session, status=status, assignee=assignee, risk=risk, category=category,
-                               since=since, through_ads=through_ads)
+                               since=since, through_ads=through_ads, disease=disease,
+                               rule_diseases={rule.id: rule.diseases for rule in ruleset.rules})
         except CaseError as exc:
             fail(str(exc))
     render_case_list(cases, fmt, sys.stdout)

@@ -119,7 +119,12 @@ def test_the_cli_is_a_thin_layer_with_exit_status_2_for_a_refused_step(sessions,
     assert run("case", "review", case_id, "--by", "x").stdout.strip() == f"case {case_id}: open → under_review"
     assert run("case", "dismiss", case_id, "--reason", "误报", "--rule", "pw-cure", "--by", "x").exit_code == 0
     listed = json.loads(run("case", "list", "--status", "dismissed", "--format", "json").stdout)
-    assert [c["id"] for c in listed] == [int(case_id)]
+    assert [(c["id"], c["diseases"]) for c in listed] == [(int(case_id), ["diabetes"])]  # its excerpt: 根治糖尿病
+    assert [c["id"] for c in json.loads(run("case", "list", "--disease", "diabetes", "--format", "json").stdout)] == [
+        int(case_id)]
+    assert json.loads(run("case", "list", "--disease", "gout", "--format", "json").stdout) == []
+    unknown = run("case", "list", "--disease", "gout-ish")
+    assert unknown.exit_code == 2 and "unknown disease area 'gout-ish'" in unknown.stderr
     shown = json.loads(run("case", "show", case_id, "--format", "json").stdout)
     assert shown["case"]["status"] == "dismissed" and shown["decisions"][-1]["reason"] == "误报"
     stats = json.loads(run("rules", "stats", "--format", "json").stdout)
