@@ -27,8 +27,9 @@ from storage.audit import record_event
 from storage.csv_import import CsvImportError, RowRejected, header_key, read_rows, settle
 from storage.models import BlacklistEntry, Capture, Finding, Site, utcnow
 
-#: phone, wechat, qq and email are found on pages by the extractors (the next scan flags them); company,
-#: person and payment are kept for referrals and the office's records (not matched on pages yet).
+#: phone, wechat, qq and email are found on pages by the extractors, company names and payment accounts by
+#: their text (`crawler.registry_lookup.SqlBlacklist.named_in`): the next scan flags a page showing one.
+#: Persons are kept for referrals and the office's records only (a short name would flag strangers).
 KINDS = ("site", "phone", "wechat", "qq", "email", "company", "person", "payment")
 CSV_COLUMNS = ["kind", "value", "reason"]
 #: Proving pages re-crawled per blacklisted site (the newest first).

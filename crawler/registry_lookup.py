@@ -6,6 +6,8 @@ neither of them imports the other. Used by the analysis pipeline, `check`, and t
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
@@ -83,6 +85,7 @@ class SqlBlacklist:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._names: list[tuple[str, str, str, int]] | None = None  # company and payment entries, read once
 
     def listed(self, leads: Sequence[str]) -> dict[str, int]:
         wanted = {tuple(lead.split(":", 1)) for lead in leads if ":" in lead}
@@ -93,3 +96,33 @@ class SqlBlacklist:
             .where(BlacklistEntry.lifted_at.is_(None), BlacklistEntry.value.in_([value for _, value in wanted]))
         )
         return {f"{kind}:{value}": entry for kind, value, entry in rows if (kind, value) in wanted}
+
+    def named_in(self, text: str) -> dict[str, int]:
+        """Listed company names and payment accounts written in `text`. Persons are not matched: a two- or
+        three-character name would flag strangers; they stay on the list for referrals."""
+        if self._names is None:
+            rows = self.session.execute(
+                select(BlacklistEntry.kind, BlacklistEntry.value, BlacklistEntry.id)
+                .where(BlacklistEntry.lifted_at.is_(None), BlacklistEntry.kind.in_(("company", "payment"))))
+            self._names = [(kind, value, _name_key(kind, value), entry) for kind, value, entry in rows]
+            self._names = [name for name in self._names if len(name[2]) >= MIN_NAME_CHARS]
+        if not self._names:
+            return {}
+        plain, digits = _name_key("company", text), _DIGIT_GAPS.sub("", text)
+        return {f"{kind}:{value}": entry for kind, value, key, entry in self._names
+                if key in (digits if key.isdigit() else plain)}
+
+
+#: A listed name shorter than this (after folding) is not looked for on pages: it would match by chance.
+MIN_NAME_CHARS = 4
+# Digits of an account written in groups ("6222 0212 3456 7890") or with dashes read as one number.
+_DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-]+(?=\d)")
+
+
+def _name_key(kind: str, value: str) -> str:
+    """How a listed name is looked for: full-width folded, lower case, without spaces; an account written
+    in digit groups as its digits only."""
+    folded = "".join(unicodedata.normalize("NFKC", value).lower().split())
+    if kind == "payment" and re.fullmatch(r"[\d\-]+", folded):
+        return folded.replace("-", "")
+    return folded

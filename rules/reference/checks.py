@@ -304,7 +304,8 @@ def reference_signals(
         {f"{i.kind}:{i.normalised}" for i in identifiers if i.kind in ("phone", "wechat", "qq", "email")}
     )
     # An operator already on the blacklist shows up on a new site: the link is a finding by itself.
-    listed = blacklist.listed(signals["contact_leads"]) if blacklist is not None else {}  # type: ignore[arg-type]
+    listed = ({**blacklist.listed(signals["contact_leads"]), **blacklist.named_in(doc_text)}  # type: ignore[arg-type]
+              if blacklist is not None else {})
     signals["blacklisted_identifiers"] = [f"{lead} (blacklist entry {entry})" for lead, entry in sorted(listed.items())]
     signals["blacklisted_operator"] = bool(listed) if blacklist is not None else None
 

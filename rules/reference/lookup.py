@@ -73,9 +73,13 @@ class BlacklistLookup(Protocol):
 
     `listed(leads)`: of the page's contact leads (`"wechat:abc123"`, `"phone:13800138000"`, as in the
     signal `contact_leads`), those on an active entry, each with its entry id.
+    `named_in(text)`: the listed company names and payment accounts the page's text contains
+    (`"company:某某生物科技有限公司"`, `"payment:6222021234567890123"`), each with its entry id.
     """
 
     def listed(self, leads: Sequence[str]) -> dict[str, int]: ...
+
+    def named_in(self, text: str) -> dict[str, int]: ...
 
 
 class StaticRegistry:

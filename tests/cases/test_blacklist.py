@@ -46,6 +46,24 @@ def test_a_listed_operator_is_flagged_on_a_new_site_until_lifted(run, tmp_path: 
     assert run("audit", "verify").exit_code == 0
 
 
+def test_a_listed_company_or_payment_account_flags_a_page_that_names_it(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = tmp_path / "shop.txt"
+    page.write_text("本店由 深圳市某某生物科技有限公司 经营。货款请转 6222 0212 3456 7890 123，店主张伟。",
+                    encoding="utf-8")
+
+    def blacklisted() -> list[str]:
+        result = json.loads(run("check", str(page), "--json", "--no-fail").stdout)[0]
+        return result["signals"]["blacklisted_identifiers"]
+
+    assert blacklisted() == []
+    run("blacklist", "add", "company", "深圳市某某生物科技有限公司", "--reason", "案件3 经营者")
+    run("blacklist", "add", "payment", "6222-0212-3456-7890-123", "--reason", "案件3 收款账户")
+    run("blacklist", "add", "person", "张伟", "--reason", "案件3 负责人")  # kept for referrals, never matched
+    run("blacklist", "add", "company", "某某", "--reason", "too short to look for")
+    assert blacklisted() == ["company:深圳市某某生物科技有限公司 (blacklist entry 1)",
+                             "payment:6222-0212-3456-7890-123 (blacklist entry 2)"]
+
+
 def test_entries_need_a_reason_a_known_kind_and_a_confirmed_case(run) -> None:  # type: ignore[no-untyped-def]
     assert "is not a phone" in run("blacklist", "add", "phone", "not a number", "--reason", "x").stderr
     assert "no case 5" in run("blacklist", "add", "site", "shop.test", "--reason", "x", "--case", "5").stderr
