@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import flagging_findings, get_case
-from storage.audit import record_event
-from storage.models import Capture, Referral, SerpObservation, utcnow
+from storage.audit import events_for, record_event
+from storage.models import Capture, Case, Referral, SerpObservation, utcnow
 
 AUTHORITIES: dict[str, str] = {
     "police": "公安机关",
@@ -136,6 +136,22 @@ def list_referrals(session: Session, *, case_id: int | None = None) -> list[dict
              "their_reference": r.their_reference, "package_sha256": r.package_sha256,
              "created_by": r.created_by, "created_at": r.created_at.isoformat(timespec="seconds")}
             for r in session.scalars(query)]
+
+
+def show_referral(session: Session, referral_id: int) -> dict[str, Any]:
+    """One referral as a record, with its site and every step taken (from the audit log: who, when, status)."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise ReferralError(f"no referral {referral_id}")
+    record = next(r for r in list_referrals(session, case_id=referral.case_id) if r["id"] == referral_id)
+    record["site"] = session.get_one(Case, referral.case_id).site.domain
+    record["authority_name"] = AUTHORITIES.get(referral.authority, referral.authority)
+    record["steps"] = [
+        {"at": event.at.isoformat(timespec="seconds"), "actor": event.actor,
+         "action": event.action.removeprefix("referral_"), "their_reference": event.details.get("their_reference")}
+        for event in events_for(session, [f"case:{referral.case_id}"])
+        if event.action.startswith("referral_") and event.details.get("referral") == referral_id]
+    return record
 
 
 def referral_letter(session: Session, referral_id: int, *, home: Path, key_fingerprint: str | None) -> str:

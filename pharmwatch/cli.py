@@ -527,6 +527,33 @@ def referral_list(ctx: click.Context, case_id: int | None, fmt: str) -> None:
     print_rows(rows, fmt, ["id", "case_id", "authority", "status", "their_reference"], "referral(s)")
 
 
+@referral_group.command("show")
+@click.argument("referral_id", type=int)
+@format_option("table", "json")
+@click.pass_context
+def referral_show(ctx: click.Context, referral_id: int, fmt: str) -> None:
+    """One referral: case, site, authority, status, the other side's reference, package, every step."""
+    from cases.referrals import ReferralError, show_referral
+    from outputs import terminal_line
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        try:
+            record = show_referral(session, referral_id)
+        except ReferralError as exc:
+            fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    for key in ("id", "case_id", "site", "authority", "authority_name", "status", "their_reference", "why",
+                "package_sha256", "created_by", "created_at"):
+        click.echo(terminal_line(f"{key}: {'' if record[key] is None else record[key]}"))
+    for step in record["steps"]:
+        click.echo(terminal_line(f"  {step['at']}  {step['action']:<12} {step['actor']}"
+                                 + (f"  ({step['their_reference']})" if step["their_reference"] else "")))
+
+
 @referral_group.command("letter")
 @click.argument("referral_id", type=int)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,

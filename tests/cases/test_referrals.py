@@ -60,6 +60,12 @@ def test_a_confirmed_case_is_referred_letter_written_and_closed_when_resolved(
         assert run("referral", "update", "1", "--status", status, "--their-ref", "通管〔2026〕12号").exit_code == 0
     (referral,) = json.loads(run("referral", "list", "--case", case_id, "--format", "json").stdout)
     assert (referral["status"], referral["their_reference"]) == ("closed", "通管〔2026〕12号")
+    shown = json.loads(run("referral", "show", "1", "--format", "json").stdout)
+    assert shown["site"] == "tangan-cure.test" and shown["authority_name"] == "通信管理部门"
+    assert [step["action"] for step in shown["steps"]] == ["created", "sent", "acknowledged", "closed"]
+    assert "  sent" in run("referral", "show", "1").stdout
+    missing = run("referral", "show", "9")
+    assert missing.exit_code == 2 and "no referral 9" in missing.stderr
     assert run("case", "close", case_id, "--reason", "已移送并办结").exit_code == 0
 
 
