@@ -1400,6 +1400,26 @@ def demo_run(ctx: click.Context, hostile: bool) -> None:
             code = subprocess.call([*base, *args], env=env)
             if code != ExitCode.OK:
                 fail(f"`pharmwatch {' '.join(args)}` exited with {code}")
+        _print_next_steps(subprocess.run([*base, "case", "list", "--status", "open", "--format", "json"], env=env,
+                                          capture_output=True, text=True).stdout, config)
+
+
+def _print_next_steps(cases_json: str, config: Path) -> None:
+    """The commands a supervisor runs next on the riskiest open case (the end of `make demo`)."""
+    ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+    cases = json.loads(cases_json or "[]")
+    if not cases:
+        click.echo("no open case: nothing to review")
+        return
+    case = max(cases, key=lambda c: (ranks.get(c["risk"], 0), -c["id"]))
+    n, prefix = case["id"], f"pharmwatch --config {config}"
+    click.echo(f"\nNext steps for case {n} ({case['site']}, risk {case['risk']}):")
+    for command in (f"case show {n}", f"case review {n}", f"case confirm {n} --reason '核实：虚假宣传'",
+                    f"blacklist add site {case['site']} --reason '案件{n}' --case {n}",
+                    f"evidence export --case {n} -o case-{n}.wacz",
+                    f"referral create --case {n} --package case-{n}.wacz",
+                    f"order create --case {n} --kind correct --deadline YYYY-MM-DD"):
+        click.echo(f"  {prefix} {command}")
 
 
 class running_demo_web:  # noqa: N801 - used as a context manager, reads like one

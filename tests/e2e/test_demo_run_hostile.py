@@ -48,3 +48,8 @@ def test_the_demo_scan_with_the_hostile_web_finishes_and_reports_every_failure(t
             f"/{endpoint}: {said or 'not reported'}"
     assert int(summary.group(1)) == output.count("not captured: ")  # every failure is listed
     assert "tangan-cure.test" in output  # the daily list of the ordinary demo sites is still printed
+    assert "PharmWatch 每日简报" in output  # then the morning digest
+    next_steps = re.search(r"Next steps for case (\d+) \(([\w.-]+), risk (\w+)\):", output)
+    assert next_steps and next_steps.group(3) in ("critical", "high"), output[-2000:]
+    assert f"case confirm {next_steps.group(1)} --reason" in output
+    assert f"evidence export --case {next_steps.group(1)} -o case-{next_steps.group(1)}.wacz" in output
