@@ -174,6 +174,10 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
         f"pages={run.pages} failures={run.failures} findings={run.findings} "
         f"flagged_sites={run.flagged_sites} open_cases={outcome.open_cases} tips_scanned={len(outcome.tips_scanned)}"
     )
+    if outcome.networks and (outcome.networks.created or outcome.networks.grown or outcome.networks.merged):
+        change = outcome.networks
+        click.echo(f"operator networks: new {change.created}, grown {change.grown}, merged {change.merged} "
+                   "(`pharmwatch network list`)")
     for what, why in outcome.problems:
         click.echo(f"  not captured: {what}: {why}")
     if outcome.error:
@@ -1363,6 +1367,82 @@ def serp_parse(files: tuple[Path, ...], engine: str | None, as_json: bool, fmt: 
 
 
 # --- demo -------------------------------------------------------------------------------------
+@cli.group("network")
+def network_group() -> None:
+    """Operator networks (串并案): flagged sites linked by shared contacts, tracking ids, licences, hosts."""
+
+
+@network_group.command("build")
+@click.pass_context
+def network_build(ctx: click.Context) -> None:
+    """Index every stored page's identifiers again and rebuild the networks (scans do this as they go)."""
+    from cases.networks import build_networks, index_captures
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    with transaction(session_factory(database(settings))) as session:
+        added = index_captures(session, settings.blob_dir)
+        change = build_networks(session, actor=os.environ.get("USER", "pharmwatch"))
+    click.echo(f"{added} new identifier(s); networks created {change.created or 'none'}, grown "
+               f"{change.grown or 'none'}, merged {change.merged or 'none'}")
+
+
+@network_group.command("list")
+@format_option("table", "json")
+@click.pass_context
+def network_list(ctx: click.Context, fmt: str) -> None:
+    """Networks, most recently changed first: their sites and how many identifiers tie them."""
+    from cases.networks import list_networks
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        rows = [n.to_json() for n in list_networks(session)]
+    if fmt == "table":
+        for row in rows:
+            row["sites"] = ", ".join(row["sites"])
+    print_rows(rows, fmt, ["id", "identifiers", "updated_at", "sites"], "network(s)")
+
+
+@network_group.command("show")
+@click.argument("network_id", type=int)
+@format_option("table", "json", "dot")
+@click.pass_context
+def network_show(ctx: click.Context, network_id: int, fmt: str) -> None:
+    """One network: its sites and each identifier that ties them, since when; `dot` for Graphviz."""
+    from cases.networks import network_detail
+    from outputs import terminal_line
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    with session_factory(database(settings))() as session:
+        try:
+            detail = network_detail(session, network_id).to_json()
+        except LookupError as exc:
+            fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(detail, ensure_ascii=False, indent=2))
+    elif fmt == "dot":
+        def quoted(text: str) -> str:  # crawled values: a quote or backslash must not end the DOT string
+            return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+        lines = [f"graph network_{network_id} {{", "  node [shape=box];"]
+        lines += [f"  {quoted(site)};" for site in detail["sites"]]
+        for link in detail["links"]:
+            identifier = f"{link['kind']}:{link['value']}"
+            lines.append(f"  {quoted(identifier)} [shape=ellipse];")
+            lines += [f"  {quoted(site)} -- {quoted(identifier)};" for site in link["sites"]]
+        click.echo("\n".join([*lines, "}"]))
+    else:
+        click.echo(terminal_line(f"network {network_id}: {len(detail['sites'])} sites, since {detail['created_at']}"
+                                 + (f", absorbed {detail['merged_from']}" if detail["merged_from"] else "")))
+        for site in detail["sites"]:
+            click.echo(terminal_line(f"  site {site}"))
+        for link in detail["links"]:
+            click.echo(terminal_line(f"  {link['kind']}:{link['value']} (strength {link['strength']:g}, "
+                                     f"since {link['first_seen']}): {', '.join(link['sites'])}"))
+
+
 @cli.group("demo")
 def demo_group() -> None:
     """The local demo web (fixture sites and a mock search engine on loopback)."""

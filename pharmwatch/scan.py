@@ -1,4 +1,5 @@
-"""One scan, wired from the top: lock, resume or start a ScanRun, crawl, count, open cases, mark tips.
+"""One scan, wired from the top: lock, resume or start a ScanRun, crawl, count, open cases, mark tips, index
+the pages' operator identifiers and update the operator networks (cases.networks).
 
 Pending tips (cases.tips) join the crawl targets ahead of the watchlist; after the crawl, the tips
 whose URL the run captured are marked scanned with the run's id (the others stay pending).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cases.networks import NetworkChange, build_networks, index_captures
 from cases.opening import open_cases_for_scan
 from cases.tips import mark_tips_scanned, pending_tips
 from crawler.run import CrawlTargets, crawl
@@ -33,6 +35,7 @@ class ScanOutcome:
     error: str | None = None
     tips_scanned: list[int] = field(default_factory=list)  # ids of the tips this run crawled
     shortfall: str | None = None  # why the run captured too little to count as a scan (see `shortfall`)
+    networks: NetworkChange | None = None  # operator networks created, grown or merged by this scan
 
 
 def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no-untyped-def]
@@ -59,10 +62,12 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
         with transaction(sessions) as session:
             scanned = mark_tips_scanned(session, run_id, [tip_id for tip_id, _ in tip_targets])
             cases = open_cases_for_scan(session, run_id)
+            index_captures(session, settings.blob_dir, scan_run_id=run_id)
+            networks = build_networks(session)
             problems = failure_reasons(session, run_id)
             short = shortfall(*capture_counts(session, run_id), min_share=settings.scan.min_captured_share)
     return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=run.error,
-                       tips_scanned=scanned, shortfall=short)
+                       tips_scanned=scanned, shortfall=short, networks=networks)
 
 
 def shortfall(pages: int, failed: int, searched: int, unread: int, *, min_share: float) -> str | None:

@@ -409,6 +409,42 @@ Index("ix_capture_fetched_at", Capture.fetched_at)
 # Their CSV layout and queries: storage.registry; importing and validating files: cases.registries.
 
 
+class SiteIdentifier(Base):
+    """An operator identifier seen on a site's pages (contact, tracking id, licence number, server address):
+    the index the operator networks are built from (cases.networks), filled scan by scan."""
+
+    __tablename__ = "site_identifier"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # cases.networks.STRENGTH
+    value: Mapped[str] = mapped_column(String(255))
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("site_id", "kind", "value", name="uq_site_identifier"),
+                      Index("ix_site_identifier_value", "kind", "value"))
+
+
+class OperatorNetwork(Base):
+    """Flagged sites run by the same people (串并案), linked by shared identifiers. Its id stays as it grows;
+    when two networks join, the older one absorbs the other (`merged_into`)."""
+
+    __tablename__ = "operator_network"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("operator_network.id"))
+
+
+class NetworkMember(Base):
+    """A site's place in a network (a site belongs to one network at most)."""
+
+    __tablename__ = "network_member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("operator_network.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), unique=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class RegistryRow:
     """Columns every registry table has: the normalised number (unique), a status, when it changed."""
 

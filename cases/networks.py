@@ -1,0 +1,279 @@
+"""Operator networks (串并案): flagged sites run by the same people, linked by the identifiers they share.
+
+Owns the identifier index (`index_captures`: each captured page's contacts, analytics and ad-tracking ids,
+licence numbers and server address, into `site_identifier`, scan by scan) and the networks built from it
+(`build_networks`, `list_networks`, `network_detail`).
+
+How sites link: every identifier a pair of flagged sites shares adds its strength (`STRENGTH`); a pair
+whose strengths reach `LINK_AT` is linked, and linked sites form a network. A phone, WeChat/QQ id,
+e-mail or analytics account links by itself; a shared server address only adds weight (many unrelated
+shops sit on one host), its /24 even less. An identifier seen on more than `max_sites` sites (of all sites
+ever captured, flagged or not) links nothing: a platform's own analytics id or a CDN address is no link.
+The stop-list (`cases/network_stoplist.yaml`, reviewed data) names identifiers and address ranges that
+never link. Networks keep their id as they grow; when a new link joins two, the older absorbs the newer
+(`merged_into`), and both events are audited.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.tracking_ids import tracking_ids
+from rules.model import FLAGGING_SEVERITIES
+from storage.audit import record_event
+from storage.blobs import BlobStore
+from storage.models import Capture, Finding, NetworkMember, OperatorNetwork, Site, SiteIdentifier, utcnow
+
+#: How much one shared identifier of each kind says that two sites have one operator.
+STRENGTH: Final[dict[str, float]] = {
+    "phone": 1.0, "wechat": 1.0, "qq": 1.0, "email": 1.0,
+    "baidu_tongji": 1.0, "cnzz": 1.0, "la51": 1.0, "google_analytics": 1.0, "google_tag": 1.0,
+    "licence": 0.6,  # one licence number shown on several domains: copied, often by one forger
+    "ip": 0.4, "ip24": 0.2,
+}
+#: A pair of sites whose shared identifiers add up to this is linked.
+LINK_AT: Final = 1.0
+#: An identifier on more sites than this links nothing (a platform's id, a CDN's address).
+MAX_SITES: Final = 25
+STOPLIST_PATH: Final = Path(__file__).resolve().parent / "network_stoplist.yaml"
+
+
+@lru_cache(maxsize=1)
+def stoplist() -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]:
+    """(identifiers `kind:value` that never link, address ranges whose addresses never link)."""
+    data = yaml.safe_load(STOPLIST_PATH.read_text(encoding="utf-8")) or {}
+    return (frozenset(data.get("identifiers") or ()),
+            tuple(ipaddress.ip_network(cidr) for cidr in data.get("networks") or ()))
+
+
+def capture_identifiers(capture: Capture, html: str | None) -> set[tuple[str, str]]:
+    """(kind, value) of one captured page: contacts and licence numbers from its signals, tracking ids
+    from its HTML, its server address and that address's /24."""
+    signals = capture.signals or {}
+    found: set[tuple[str, str]] = set()
+    for lead in signals.get("contact_leads") or ():
+        kind, _, value = str(lead).partition(":")
+        if kind in STRENGTH and value:
+            found.add((kind, value))
+    for check in signals.get("licence_checks") or ():
+        if isinstance(check, dict) and check.get("normalised"):
+            found.add(("licence", str(check["normalised"])))
+    if html:
+        for tracked in tracking_ids(html):
+            kind, _, value = tracked.partition(":")
+            found.add((kind, value))
+    if capture.server_ip:
+        try:
+            address = ipaddress.ip_address(capture.server_ip)
+        except ValueError:
+            address = None
+        if address is not None and address.is_global:
+            found.add(("ip", str(address)))
+            if address.version == 4:
+                found.add(("ip24", str(ipaddress.ip_network(f"{address}/24", strict=False))))
+    return {(kind, value[:255]) for kind, value in found}
+
+
+def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None = None) -> int:
+    """Add the identifiers of a scan's pages (every scan's with None) to the index; the count of new rows."""
+    blobs = BlobStore(blob_dir)
+    query = select(Capture).where(Capture.error.is_(None)).order_by(Capture.id)
+    if scan_run_id is not None:
+        query = query.where(Capture.scan_run_id == scan_run_id)
+    known = {(row.site_id, row.kind, row.value): row for row in session.scalars(
+        select(SiteIdentifier).where(SiteIdentifier.site_id.in_(query.with_only_columns(Capture.site_id))))}
+    added = 0
+    for capture in session.scalars(query):
+        html = None
+        if capture.body_sha256:
+            path = blobs.path(capture.body_sha256, ".html")
+            html = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+        for kind, value in capture_identifiers(capture, html):
+            row = known.get((capture.site_id, kind, value))
+            if row is None:
+                row = SiteIdentifier(site_id=capture.site_id, kind=kind, value=value, first_seen=capture.fetched_at,
+                                     last_seen=capture.fetched_at)
+                session.add(row)
+                known[(capture.site_id, kind, value)] = row
+                added += 1
+            else:
+                row.first_seen = min(row.first_seen, capture.fetched_at)
+                row.last_seen = max(row.last_seen, capture.fetched_at)
+    session.flush()
+    return added
+
+
+@dataclass(frozen=True)
+class NetworkChange:
+    created: list[int] = field(default_factory=list)
+    grown: list[int] = field(default_factory=list)
+    merged: list[tuple[int, int]] = field(default_factory=list)  # (absorbed, into)
+
+
+def linking(session: Session, max_sites: int = MAX_SITES) -> dict[tuple[str, str], set[int]]:
+    """Identifiers that link: shared by two or more flagged sites, on at most `max_sites` sites in all,
+    not on the stop-list; each with the flagged sites that show it."""
+    flagged = select(Finding.site_id).where(Finding.severity.in_(FLAGGING_SEVERITIES)).distinct()
+    rows = session.execute(select(SiteIdentifier.kind, SiteIdentifier.value, SiteIdentifier.site_id)
+                           .where(SiteIdentifier.site_id.in_(flagged))).all()
+    by_identifier: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for kind, value, site_id in rows:
+        by_identifier[(kind, value)].add(site_id)
+    shared = {key: sites for key, sites in by_identifier.items() if len(sites) >= 2 and not _stopped(*key)}
+    if not shared:
+        return {}
+    spread = {(kind, value): count for kind, value, count in session.execute(
+        select(SiteIdentifier.kind, SiteIdentifier.value, func.count(func.distinct(SiteIdentifier.site_id)))
+        .where(SiteIdentifier.value.in_({value for _, value in shared}))
+        .group_by(SiteIdentifier.kind, SiteIdentifier.value))}
+    return {key: sites for key, sites in shared.items() if spread.get(key, 0) <= max_sites}
+
+
+def _stopped(kind: str, value: str) -> bool:
+    identifiers, ranges = stoplist()
+    if f"{kind}:{value}" in identifiers:
+        return True
+    if kind in ("ip", "ip24"):
+        network = ipaddress.ip_network(value, strict=False)
+        return any(network.version == r.version and network.subnet_of(r) for r in ranges)  # type: ignore[arg-type]
+    return False
+
+
+def groups(links: dict[tuple[str, str], set[int]]) -> list[set[int]]:
+    """Sites joined by pairs whose shared strengths reach LINK_AT (connected groups of two or more)."""
+    pair_weight: dict[tuple[int, int], float] = defaultdict(float)
+    for (kind, _), sites in links.items():
+        ordered = sorted(sites)
+        for i, first in enumerate(ordered):
+            for second in ordered[i + 1:]:
+                pair_weight[(first, second)] += STRENGTH.get(kind, 0.0)
+    parent: dict[int, int] = {}
+
+    def root(site: int) -> int:
+        parent.setdefault(site, site)
+        while parent[site] != site:
+            parent[site] = parent[parent[site]]
+            site = parent[site]
+        return site
+
+    for (first, second), weight in pair_weight.items():
+        if weight >= LINK_AT - 1e-9:
+            parent[root(first)] = root(second)
+    members: dict[int, set[int]] = defaultdict(set)
+    for site in parent:
+        members[root(site)].add(site)
+    return [sites for sites in members.values() if len(sites) >= 2]
+
+
+def build_networks(session: Session, *, max_sites: int = MAX_SITES, actor: str = "crawler") -> NetworkChange:
+    """Bring the stored networks in line with the links of the index; ids are kept, merges recorded.
+    A site whose links went away stays in its network (the record of a past link is evidence too)."""
+    change = NetworkChange()
+    current = {m.site_id: m for m in session.scalars(select(NetworkMember))}
+    for sites in groups(linking(session, max_sites)):
+        networks = sorted({current[s].network_id for s in sites if s in current})
+        if not networks:
+            network = OperatorNetwork()
+            session.add(network)
+            session.flush()
+            target = network.id
+            change.created.append(target)
+            record_event(session, actor=actor, action="network_created", subject=f"network:{target}",
+                         details={"sites": _domains(session, sites)})
+        else:
+            target = networks[0]
+            for absorbed in networks[1:]:
+                for member in session.scalars(select(NetworkMember).where(NetworkMember.network_id == absorbed)):
+                    member.network_id = target
+                session.get_one(OperatorNetwork, absorbed).merged_into = target
+                change.merged.append((absorbed, target))
+                record_event(session, actor=actor, action="network_merged", subject=f"network:{absorbed}",
+                             details={"into": target})
+        new_sites = [s for s in sites if s not in current]
+        for site_id in new_sites:
+            current[site_id] = NetworkMember(network_id=target, site_id=site_id)
+            session.add(current[site_id])
+        if new_sites or len(networks) > 1:
+            session.get_one(OperatorNetwork, target).updated_at = utcnow()
+            if networks:
+                change.grown.append(target)
+                record_event(session, actor=actor, action="network_grown", subject=f"network:{target}",
+                             details={"added": _domains(session, new_sites)})
+    session.flush()
+    return change
+
+
+def _domains(session: Session, site_ids: Iterable[int]) -> list[str]:
+    return sorted(session.scalars(select(Site.domain).where(Site.id.in_(list(site_ids)))))
+
+
+@dataclass
+class NetworkSummary:
+    id: int
+    sites: list[str]
+    identifiers: int  # linking identifiers among its sites
+    created_at: str
+    updated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class NetworkDetail:
+    network: NetworkSummary
+    links: list[dict[str, Any]]  # {kind, value, strength, sites, first_seen}
+    merged_from: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.network.to_json(), "links": self.links, "merged_from": self.merged_from}
+
+
+def network_detail(session: Session, network_id: int, *, max_sites: int = MAX_SITES,
+                   links_now: dict[tuple[str, str], set[int]] | None = None) -> NetworkDetail:
+    """A network's sites and the identifiers that tie them (with when each was first seen among them)."""
+    network = session.get(OperatorNetwork, network_id)
+    if network is None:
+        raise LookupError(f"no network {network_id}")
+    if network.merged_into is not None:
+        raise LookupError(f"network {network_id} was merged into network {network.merged_into}")
+    members = {m.site_id for m in session.scalars(select(NetworkMember).where(NetworkMember.network_id == network_id))}
+    domains = {site_id: domain for site_id, domain in
+               session.execute(select(Site.id, Site.domain).where(Site.id.in_(members)))}
+    links = []
+    for (kind, value), sites in sorted((links_now if links_now is not None else linking(session, max_sites)).items()):
+        inside = sites & members
+        if len(inside) < 2:
+            continue
+        first = session.scalar(select(func.min(SiteIdentifier.first_seen)).where(
+            SiteIdentifier.kind == kind, SiteIdentifier.value == value, SiteIdentifier.site_id.in_(inside)))
+        links.append({"kind": kind, "value": value, "strength": STRENGTH.get(kind, 0.0),
+                      "sites": sorted(domains[s] for s in inside), "first_seen": _iso(first)})
+    merged_from = list(session.scalars(select(OperatorNetwork.id).where(OperatorNetwork.merged_into == network_id)
+                                       .order_by(OperatorNetwork.id)))
+    summary = NetworkSummary(network_id, sorted(domains.values()), len(links), _iso(network.created_at),
+                             _iso(network.updated_at))
+    return NetworkDetail(summary, links, merged_from)
+
+
+def list_networks(session: Session, *, max_sites: int = MAX_SITES) -> list[NetworkSummary]:
+    """Active networks (not merged away), newest activity first."""
+    links_now = linking(session, max_sites)
+    return [network_detail(session, network_id, links_now=links_now).network
+            for network_id in session.scalars(select(OperatorNetwork.id).where(OperatorNetwork.merged_into.is_(None))
+                                              .order_by(OperatorNetwork.updated_at.desc(), OperatorNetwork.id.desc()))]
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""

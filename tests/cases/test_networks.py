@@ -1,0 +1,128 @@
+"""Operator networks: flagged sites that share an operator's identifiers are one network with a stable id;
+shared infrastructure (a server address, a CDN, an id on very many sites) links nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cases.networks import build_networks, index_captures, list_networks, network_detail
+from crawler.tracking_ids import tracking_ids
+from pharmwatch.cli import cli
+from storage import db
+from storage.blobs import BlobStore
+from storage.models import Capture, Finding, OperatorNetwork, Site
+from storage.scans import start_scan_run
+
+BAIDU = '<script>var _hmt=[];(function(){var hm=document.createElement("script");' \
+        'hm.src="https://hm.baidu.com/hm.js?0123456789abcdef0123456789ABCDEF";})();</script>'
+
+
+def test_tracking_ids_are_read_from_the_snippets_sellers_paste() -> None:
+    html = (BAIDU + '<script src="https://s4.cnzz.com/z_stat.php?id=1278912345&web_id=1278912345"></script>'
+            '<script src="//js.users.51.la/21345678.js"></script>'
+            "<script>gtag('config', 'G-AB12CD34EF'); ga('create', 'UA-12345678-1', 'auto');</script>"
+            '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-ABC1234"></iframe></noscript>')
+    assert tracking_ids(html) == ["baidu_tongji:0123456789abcdef0123456789abcdef", "cnzz:1278912345",
+                                  "google_analytics:UA-12345678-1", "google_tag:G-AB12CD34EF",
+                                  "google_tag:GTM-ABC1234", "la51:21345678"]
+    assert tracking_ids("<p>UA-1 is a flight number; G-CLASS is a car</p>") == []
+
+
+def page(session, blobs: BlobStore, run_id: int, domain: str, *, leads=(), ip=None, html="",  # type: ignore[no-untyped-def]
+         licence=None, flagged=True) -> None:
+    site = session.query(Site).filter_by(domain=domain).one_or_none() or Site(domain=domain)
+    session.add(site)
+    session.flush()
+    signals = {"contact_leads": list(leads),
+               "licence_checks": [{"number": licence, "normalised": licence}] if licence else []}
+    capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", status_code=200,
+                      server_ip=ip, signals=signals, body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"))
+    session.add(capture)
+    session.flush()
+    if flagged:
+        session.add(Finding(capture_id=capture.id, site_id=site.id, scan_run_id=run_id, rule_id="pw-cure",
+                            rule_version=1, rule_sha256="0" * 64, title="t", category="disease_cure_claim",
+                            severity="high", excerpt="根治糖尿病"))
+
+
+def scan(sessions, blob_dir: Path, pages: list[dict]) -> int:  # type: ignore[no-untyped-def,type-arg]
+    blobs = BlobStore(blob_dir)
+    with db.transaction(sessions) as session:
+        run = start_scan_run(session, "t")
+        for spec in pages:
+            page(session, blobs, run.id, **spec)
+        session.flush()
+        index_captures(session, blob_dir, scan_run_id=run.id)
+        build_networks(session)
+        return run.id
+
+
+def networks(sessions) -> dict[int, list[str]]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return {n.id: n.sites for n in list_networks(session)}
+
+
+def test_strong_identifiers_link_weak_ones_only_add_up_and_shared_infrastructure_links_nothing(
+        sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    blob_dir = home / "blobs"
+    popular = '<script src="//js.users.51.la/99999999.js"></script>'
+    scan(sessions, blob_dir, [
+        {"domain": "tangniao-a.test", "leads": ["wechat:tnb8888"], "html": popular},
+        {"domain": "tangniao-b.test", "leads": ["wechat:tnb8888"], "html": BAIDU},
+        {"domain": "tangniao-c.test", "html": BAIDU, "ip": "114.114.114.114"},
+        {"domain": "same-host-1.test", "ip": "47.95.1.10"},  # one shared host: 0.4 + its /24 0.2
+        {"domain": "same-host-2.test", "ip": "47.95.1.10"},
+        {"domain": "licence-1.test", "licence": "（京）-经营性-2020-0001", "ip": "39.96.5.5"},
+        {"domain": "licence-2.test", "licence": "（京）-经营性-2020-0001", "ip": "39.96.5.5"},
+        {"domain": "cdn-1.test", "leads": [], "ip": "104.16.1.1"},
+        {"domain": "cdn-2.test", "leads": [], "ip": "104.16.1.1"},
+        *({"domain": f"shop{i}.test", "html": popular, "flagged": False} for i in range(30)),  # a platform id
+        {"domain": "clean.test", "leads": ["wechat:tnb8888"], "flagged": False},  # not flagged: not a member
+    ])
+    found = networks(sessions)
+    assert sorted(found.values()) == [["licence-1.test", "licence-2.test"],
+                                      ["tangniao-a.test", "tangniao-b.test", "tangniao-c.test"]]
+    network_id = next(i for i, sites in found.items() if "tangniao-a.test" in sites)
+    with sessions() as session:
+        detail = network_detail(session, network_id).to_json()
+    assert [(link["kind"], link["sites"]) for link in detail["links"]] == [
+        ("baidu_tongji", ["tangniao-b.test", "tangniao-c.test"]), ("wechat", ["tangniao-a.test", "tangniao-b.test"])]
+
+
+def test_a_network_keeps_its_id_as_it_grows_and_absorbs_a_younger_one(sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    blob_dir = home / "blobs"
+    scan(sessions, blob_dir, [{"domain": "a.test", "leads": ["phone:13800138000"]},
+                              {"domain": "b.test", "leads": ["phone:13800138000"]},
+                              {"domain": "x.test", "leads": ["qq:12345678"]},
+                              {"domain": "y.test", "leads": ["qq:12345678"]}])
+    first = networks(sessions)
+    older = next(i for i, sites in first.items() if "a.test" in sites)
+    younger = next(i for i, sites in first.items() if "x.test" in sites)
+    scan(sessions, blob_dir, [{"domain": "c.test", "leads": ["phone:13800138000", "email:shop@evil.test"]}])
+    assert networks(sessions)[older] == ["a.test", "b.test", "c.test"]
+    scan(sessions, blob_dir, [{"domain": "bridge.test", "leads": ["email:shop@evil.test", "qq:12345678"]}])
+    assert networks(sessions) == {older: ["a.test", "b.test", "bridge.test", "c.test", "x.test", "y.test"]}
+    with sessions() as session:
+        assert session.get_one(OperatorNetwork, younger).merged_into == older
+        assert network_detail(session, older).merged_from == [younger]
+
+
+def test_network_list_and_show_through_the_cli(sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    scan(sessions, home / "blobs", [{"domain": "a.test", "leads": ["wechat:abc12345"]},
+                                    {"domain": "b.test", "leads": ["wechat:abc12345"]}])
+    env = {"PHARMWATCH_HOME": str(home), "PHARMWATCH_CONFIG": ""}
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, list(args), env=env, obj={})
+
+    [listed] = json.loads(run("network", "list", "--format", "json").stdout)
+    assert listed["sites"] == ["a.test", "b.test"] and listed["identifiers"] == 1
+    shown = json.loads(run("network", "show", str(listed["id"]), "--format", "json").stdout)
+    assert shown["links"][0]["value"] == "abc12345"
+    dot = run("network", "show", str(listed["id"]), "--format", "dot").stdout
+    assert dot.startswith("graph network_") and '"a.test" -- "wechat:abc12345"' in dot
+    missing = run("network", "show", "99")
+    assert missing.exit_code == 2 and "no network 99" in missing.stderr
