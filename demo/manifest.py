@@ -73,6 +73,16 @@ def load_search_engine_host(path: Path = MANIFEST_PATH) -> str:
     return host
 
 
+def load_networks(path: Path = MANIFEST_PATH) -> tuple[list[list[str]], list[str]]:
+    """(the operator networks a correct build finds, as sorted domain lists; the decoy sites it must not link)."""
+    document = _read(path)
+    networks, decoys = document.get("networks") or [], document.get("network_decoys") or []
+    if not all(isinstance(n, list) and all(isinstance(d, str) for d in n) for n in networks) or not all(
+            isinstance(d, str) for d in decoys):
+        raise ManifestError(f"{path}: 'networks' must be lists of domains and 'network_decoys' a list of domains")
+    return sorted(sorted(n) for n in networks), list(decoys)
+
+
 def _read(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict):

@@ -279,3 +279,17 @@ def test_a_borrowed_approval_finding_says_what_the_registry_holds(scanned: dict,
     assert any(fact["verdict"] == "product_mismatch" and fact["product_name"] for fact in facts), facts
     assert all(f.get("rule_description") for f in findings)  # each finding says why its wording matters
     assert "登记的产品与页面产品不符" in report and "登记产品：" in report
+
+
+def test_the_scan_finds_exactly_the_demo_operator_networks_and_links_no_decoy(scanned: dict) -> None:
+    from demo.manifest import load_networks
+
+    expected, decoys = load_networks()
+    listed = run_cli("network", "list", "--format", "json", home=scanned["home"])
+    assert listed.returncode == 0, listed.stderr
+    found = sorted(network["sites"] for network in json.loads(listed.stdout))
+    assert found == expected
+    assert not {site for sites in found for site in sites} & set(decoys)
+    shown = json.loads(run_cli("network", "show", str(json.loads(listed.stdout)[0]["id"]), "--format", "json",
+                               home=scanned["home"]).stdout)
+    assert {link["kind"] for link in shown["links"]} & {"wechat", "phone", "baidu_tongji", "la51"}
