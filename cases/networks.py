@@ -114,6 +114,11 @@ def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None 
     return added
 
 
+def captured_sites(session: Session, scan_run_id: int) -> list[int]:
+    """The sites a scan captured: whose links that scan can have changed."""
+    return list(session.scalars(select(Capture.site_id).where(Capture.scan_run_id == scan_run_id).distinct()))
+
+
 @dataclass(frozen=True)
 class NetworkChange:
     created: list[int] = field(default_factory=list)
@@ -121,23 +126,47 @@ class NetworkChange:
     merged: list[tuple[int, int]] = field(default_factory=list)  # (absorbed, into)
 
 
-def linking(session: Session, max_sites: int = MAX_SITES) -> dict[tuple[str, str], set[int]]:
+def linking(session: Session, max_sites: int = MAX_SITES,
+            site_ids: Iterable[int] | None = None) -> dict[tuple[str, str], set[int]]:
     """Identifiers that link: shared by two or more flagged sites, on at most `max_sites` sites in all,
-    not on the stop-list; each with the flagged sites that show it."""
-    flagged = select(Finding.site_id).where(Finding.severity.in_(FLAGGING_SEVERITIES)).distinct()
-    rows = session.execute(select(SiteIdentifier.kind, SiteIdentifier.value, SiteIdentifier.site_id)
-                           .where(SiteIdentifier.site_id.in_(flagged))).all()
+    not on the stop-list; each with the flagged sites that show it. With `site_ids`, only the identifiers
+    those sites show (what a scan of them can change: the cost follows the scan, not the index)."""
+    if site_ids is None:
+        rows = session.execute(select(SiteIdentifier.kind, SiteIdentifier.value, SiteIdentifier.site_id)).all()
+    else:
+        keys = session.execute(select(SiteIdentifier.kind, SiteIdentifier.value).distinct()
+                               .where(SiteIdentifier.site_id.in_(list(site_ids)))).all()
+        rows = _sites_showing(session, keys)
     by_identifier: dict[tuple[str, str], set[int]] = defaultdict(set)
     for kind, value, site_id in rows:
         by_identifier[(kind, value)].add(site_id)
-    shared = {key: sites for key, sites in by_identifier.items() if len(sites) >= 2 and not _stopped(*key)}
-    if not shared:
-        return {}
-    spread = {(kind, value): count for kind, value, count in session.execute(
-        select(SiteIdentifier.kind, SiteIdentifier.value, func.count(func.distinct(SiteIdentifier.site_id)))
-        .where(SiteIdentifier.value.in_({value for _, value in shared}))
-        .group_by(SiteIdentifier.kind, SiteIdentifier.value))}
-    return {key: sites for key, sites in shared.items() if spread.get(key, 0) <= max_sites}
+    # Spread counts every site (flagged or not): a platform's id is on thousands of clean shops too.
+    candidates = {key: sites for key, sites in by_identifier.items()
+                  if 2 <= len(sites) <= max_sites and not _stopped(*key)}
+    flagged = _flagged(session, {site for sites in candidates.values() for site in sites})
+    shared = {key: sites & flagged for key, sites in candidates.items()}
+    return {key: sites for key, sites in shared.items() if len(sites) >= 2}
+
+
+def _sites_showing(session: Session, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(kind, value, site) of every site showing one of `keys`, by the (kind, value) index."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in keys:
+        by_kind[kind].append(value)
+    rows: list[tuple[str, str, int]] = []
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), 500):  # bound the IN list
+            rows += session.execute(select(SiteIdentifier.kind, SiteIdentifier.value, SiteIdentifier.site_id).where(
+                SiteIdentifier.kind == kind, SiteIdentifier.value.in_(values[start:start + 500]))).all()
+    return rows
+
+
+def _flagged(session: Session, site_ids: set[int]) -> set[int]:
+    ordered, out = sorted(site_ids), set()
+    for start in range(0, len(ordered), 500):
+        out.update(session.scalars(select(Finding.site_id).distinct().where(
+            Finding.site_id.in_(ordered[start:start + 500]), Finding.severity.in_(FLAGGING_SEVERITIES))))
+    return out
 
 
 def _stopped(kind: str, value: str) -> bool:
@@ -145,7 +174,10 @@ def _stopped(kind: str, value: str) -> bool:
     if f"{kind}:{value}" in identifiers:
         return True
     if kind in ("ip", "ip24"):
-        network = ipaddress.ip_network(value, strict=False)
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:  # not an address: nothing to compare with the ranges
+            return False
         return any(network.version == r.version and network.subnet_of(r) for r in ranges)  # type: ignore[arg-type]
     return False
 
@@ -176,12 +208,16 @@ def groups(links: dict[tuple[str, str], set[int]]) -> list[set[int]]:
     return [sites for sites in members.values() if len(sites) >= 2]
 
 
-def build_networks(session: Session, *, max_sites: int = MAX_SITES, actor: str = "crawler") -> NetworkChange:
-    """Bring the stored networks in line with the links of the index; ids are kept, merges recorded.
-    A site whose links went away stays in its network (the record of a past link is evidence too)."""
+def build_networks(session: Session, *, max_sites: int = MAX_SITES, actor: str = "crawler",
+                   site_ids: Iterable[int] | None = None) -> NetworkChange:
+    """Bring the stored networks in line with the links of the index (only those of `site_ids`, the sites a
+    scan captured, when given); ids are kept, merges recorded. A site whose links went away stays in its
+    network (the record of a past link is evidence too)."""
     change = NetworkChange()
-    current = {m.site_id: m for m in session.scalars(select(NetworkMember))}
-    for sites in groups(linking(session, max_sites)):
+    found = groups(linking(session, max_sites, site_ids))
+    members = {site for sites in found for site in sites}
+    current = {m.site_id: m for m in session.scalars(select(NetworkMember).where(NetworkMember.site_id.in_(members)))}
+    for sites in found:
         networks = sorted({current[s].network_id for s in sites if s in current})
         if not networks:
             network = OperatorNetwork()

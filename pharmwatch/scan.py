@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cases.networks import NetworkChange, build_networks, index_captures
+from cases.networks import NetworkChange, build_networks, captured_sites, index_captures
 from cases.opening import open_cases_for_scan
 from cases.tips import mark_tips_scanned, pending_tips
 from crawler.run import CrawlTargets, crawl
@@ -63,7 +63,7 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
             scanned = mark_tips_scanned(session, run_id, [tip_id for tip_id, _ in tip_targets])
             cases = open_cases_for_scan(session, run_id)
             index_captures(session, settings.blob_dir, scan_run_id=run_id)
-            networks = build_networks(session)
+            networks = build_networks(session, site_ids=captured_sites(session, run_id))
             problems = failure_reasons(session, run_id)
             short = shortfall(*capture_counts(session, run_id), min_share=settings.scan.min_captured_share)
     return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=run.error,

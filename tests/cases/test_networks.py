@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cases.networks import build_networks, index_captures, list_networks, network_detail
+from cases.networks import NetworkChange, build_networks, captured_sites, index_captures, list_networks, network_detail
 from crawler.tracking_ids import tracking_ids
 from pharmwatch.cli import cli
 from storage import db
@@ -56,7 +56,7 @@ def scan(sessions, blob_dir: Path, pages: list[dict]) -> int:  # type: ignore[no
             page(session, blobs, run.id, **spec)
         session.flush()
         index_captures(session, blob_dir, scan_run_id=run.id)
-        build_networks(session)
+        build_networks(session, site_ids=captured_sites(session, run.id))  # as a scan does: its sites only
         return run.id
 
 
@@ -108,6 +108,9 @@ def test_a_network_keeps_its_id_as_it_grows_and_absorbs_a_younger_one(sessions, 
     with sessions() as session:
         assert session.get_one(OperatorNetwork, younger).merged_into == older
         assert network_detail(session, older).merged_from == [younger]
+    with db.transaction(sessions) as session:  # a full rebuild (`network build`) changes nothing
+        assert build_networks(session) == NetworkChange()
+    assert networks(sessions) == {older: ["a.test", "b.test", "bridge.test", "c.test", "x.test", "y.test"]}
 
 
 def test_network_list_and_show_through_the_cli(sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
