@@ -1,7 +1,8 @@
 """Operator networks (串并案): flagged sites run by the same people, linked by the identifiers they share.
 
 Owns the identifier index (`index_captures`: each captured page's contacts, analytics and ad-tracking ids,
-licence numbers and server address, into `site_identifier`, scan by scan) and the networks built from it
+QR-code targets in its screenshot, licence numbers and server address, into `site_identifier`, scan by
+scan) and the networks built from it
 (`build_networks`, `list_networks`, `network_detail`).
 
 How sites link: every identifier a pair of flagged sites shares adds its strength (`STRENGTH`); a pair
@@ -29,6 +30,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.qr_codes import qr_targets
 from crawler.tracking_ids import tracking_ids
 from rules.model import FLAGGING_SEVERITIES
 from storage.audit import record_event
@@ -39,6 +41,7 @@ from storage.models import Capture, Finding, NetworkMember, OperatorNetwork, Sit
 STRENGTH: Final[dict[str, float]] = {
     "phone": 1.0, "wechat": 1.0, "qq": 1.0, "email": 1.0,
     "baidu_tongji": 1.0, "cnzz": 1.0, "la51": 1.0, "google_analytics": 1.0, "google_tag": 1.0,
+    "qr": 1.0,  # a QR code's target: a WeChat contact, a payment code, a landing page
     "licence": 0.6,  # one licence number shown on several domains: copied, often by one forger
     "ip": 0.4, "ip24": 0.2,
 }
@@ -57,9 +60,9 @@ def stoplist() -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.
             tuple(ipaddress.ip_network(cidr) for cidr in data.get("networks") or ()))
 
 
-def capture_identifiers(capture: Capture, html: str | None) -> set[tuple[str, str]]:
+def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | None = None) -> set[tuple[str, str]]:
     """(kind, value) of one captured page: contacts and licence numbers from its signals, tracking ids
-    from its HTML, its server address and that address's /24."""
+    from its HTML, QR-code targets from its screenshot, its server address and that address's /24."""
     signals = capture.signals or {}
     found: set[tuple[str, str]] = set()
     for lead in signals.get("contact_leads") or ():
@@ -73,6 +76,8 @@ def capture_identifiers(capture: Capture, html: str | None) -> set[tuple[str, st
         for tracked in tracking_ids(html):
             kind, _, value = tracked.partition(":")
             found.add((kind, value))
+    if screenshot:
+        found.update(("qr", target) for target in qr_targets(screenshot))
     if capture.server_ip:
         try:
             address = ipaddress.ip_address(capture.server_ip)
@@ -99,7 +104,11 @@ def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None 
         if capture.body_sha256:
             path = blobs.path(capture.body_sha256, ".html")
             html = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
-        for kind, value in capture_identifiers(capture, html):
+        screenshot = None
+        if capture.screenshot_sha256:
+            shot = blobs.path(capture.screenshot_sha256, ".png")
+            screenshot = shot.read_bytes() if shot.exists() else None
+        for kind, value in capture_identifiers(capture, html, screenshot):
             row = known.get((capture.site_id, kind, value))
             if row is None:
                 row = SiteIdentifier(site_id=capture.site_id, kind=kind, value=value, first_seen=capture.fetched_at,

@@ -3,10 +3,13 @@ shared infrastructure (a server address, a CDN, an id on very many sites) links 
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import qrcode
 from click.testing import CliRunner
+from PIL import Image
 
 from cases.networks import NetworkChange, build_networks, captured_sites, index_captures, list_networks, network_detail
 from crawler.tracking_ids import tracking_ids
@@ -31,15 +34,25 @@ def test_tracking_ids_are_read_from_the_snippets_sellers_paste() -> None:
     assert tracking_ids("<p>UA-1 is a flight number; G-CLASS is a car</p>") == []
 
 
+def screenshot_with_qr(target: str) -> bytes:
+    """A tall page screenshot with one QR code far down, as sellers place their WeChat code."""
+    shot = Image.new("RGB", (1280, 6000), "white")
+    shot.paste(qrcode.make(target).get_image().convert("RGB").resize((180, 180)), (1000, 5200))
+    out = io.BytesIO()
+    shot.save(out, "PNG")
+    return out.getvalue()
+
+
 def page(session, blobs: BlobStore, run_id: int, domain: str, *, leads=(), ip=None, html="",  # type: ignore[no-untyped-def]
-         licence=None, flagged=True) -> None:
+         licence=None, flagged=True, qr=None) -> None:
     site = session.query(Site).filter_by(domain=domain).one_or_none() or Site(domain=domain)
     session.add(site)
     session.flush()
     signals = {"contact_leads": list(leads),
                "licence_checks": [{"number": licence, "normalised": licence}] if licence else []}
     capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", status_code=200,
-                      server_ip=ip, signals=signals, body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"))
+                      server_ip=ip, signals=signals, body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"),
+                      screenshot_sha256=blobs.put(screenshot_with_qr(qr), ".png") if qr else None)
     session.add(capture)
     session.flush()
     if flagged:
@@ -111,6 +124,17 @@ def test_a_network_keeps_its_id_as_it_grows_and_absorbs_a_younger_one(sessions, 
     with db.transaction(sessions) as session:  # a full rebuild (`network build`) changes nothing
         assert build_networks(session) == NetworkChange()
     assert networks(sessions) == {older: ["a.test", "b.test", "bridge.test", "c.test", "x.test", "y.test"]}
+
+
+def test_a_qr_code_in_two_sites_screenshots_links_them(sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    scan(sessions, home / "blobs", [{"domain": "qr-a.test", "qr": "https://u.wechat.com/EJ3Kz8abc"},
+                                    {"domain": "qr-b.test", "qr": "https://u.wechat.com/EJ3Kz8abc"},
+                                    {"domain": "qr-c.test", "qr": "wxp://f2f0other"}])
+    [(network_id, sites)] = networks(sessions).items()
+    assert sites == ["qr-a.test", "qr-b.test"]
+    with sessions() as session:
+        [link] = network_detail(session, network_id).links
+    assert (link["kind"], link["value"]) == ("qr", "https://u.wechat.com/EJ3Kz8abc")
 
 
 def test_network_list_and_show_through_the_cli(sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
