@@ -4,8 +4,9 @@ one of them hostile (its title, excerpt and page try to run script), built as a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +38,7 @@ class World:
     case_id: int  # the plain case: tangan-cure.test
     hostile_case_id: int  # evil.test: hostile title, excerpt and page
     capture_id: int  # evil.test's capture, with screenshot and body
+    day: date  # the local day (Asia/Shanghai) the findings were made: the daily list to ask for
 
 
 def build(home: Path) -> World:
@@ -63,12 +65,14 @@ def build(home: Path) -> World:
         session.flush()
         open_cases_for_scan(session, run.id)
         case_ids = {c.site.domain: c.id for c in session.query(Case)}
-    return World(sessions, home / "blobs", case_ids["tangan-cure.test"], case_ids["evil.test"], evil_capture.id)
+        made = session.query(Finding).first().created_at  # type: ignore[union-attr]
+    day = made.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return World(sessions, home / "blobs", case_ids["tangan-cure.test"], case_ids["evil.test"], evil_capture.id, day)
 
 
 def _flag(session: Session, run_id: int, blobs: BlobStore, domain: str, text: str, spans: list[tuple[int, int]], *,
           title: str, severity: str, body: bytes | None = None, png: bytes | None = None) -> Capture:
-    site = Site(domain=domain, first_seen=utcnow() - timedelta(minutes=5))
+    site = Site(domain=domain, first_seen=utcnow())
     session.add(site)
     session.flush()
     capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", status_code=200,
