@@ -25,6 +25,7 @@ import click
 from pharmwatch.alerts_cli import alerts_group
 from pharmwatch.config import Settings, SettingsError, load_settings
 from pharmwatch.exit_codes import ExitCode
+from pharmwatch.web_cli import serve, user_group
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "pharmwatch.toml"
 DEMO_REGISTRY = DEMO_CONFIG.parent / "registry"  # sample registry CSVs, one per kind (file stem = kind)
@@ -71,6 +72,8 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
 
 
 cli.add_command(alerts_group)
+cli.add_command(user_group)
+cli.add_command(serve)
 
 
 def settings_from(ctx: click.Context) -> Settings:

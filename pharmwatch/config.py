@@ -207,6 +207,19 @@ class AlertsSettings:
 
 
 @dataclass
+class WebSettings:
+    """[web]: the monitors' web UI (`pharmwatch serve`, web/)."""
+
+    host: str = "127.0.0.1"  # `serve` listens here unless --host; put a TLS proxy in front for other machines
+    port: int = 8000
+    session_hours: float = 12.0  # a sign-in lasts this long (then sign in again); logout or disabling ends it
+    secure_cookies: bool = False  # mark cookies Secure even over plain HTTP (behind a TLS proxy); always over https
+    login_max_failures: int = 5  # failed sign-ins per name (or per address) within the window before refusing
+    login_window_minutes: float = 15.0
+    language: str = "zh"  # default UI language: zh | en (each user can switch)
+
+
+@dataclass
 class Settings:
     home: Path = DEFAULT_HOME
     database_url: str = ""  # empty: SQLite at <home>/pharmwatch.db
@@ -219,6 +232,7 @@ class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     source: str = "defaults"  # where the settings came from, for error messages and /-/settings
 
     @property
@@ -240,7 +254,7 @@ class Settings:
 
 _SECTIONS = {"crawl": CrawlSettings, "search": SearchSettings, "report": ReportSettings,
              "schedule": ScheduleSettings, "evidence": EvidenceSettings, "scan": ScanSettings,
-             "alerts": AlertsSettings}
+             "alerts": AlertsSettings, "web": WebSettings}
 _TOP_KEYS = {"home", "database_url", "watchlist", "rule_paths"}
 
 
@@ -429,6 +443,13 @@ def _check_values(settings: Settings) -> None:
         problems.append("[schedule] stale_after_seconds must be at least twice heartbeat_seconds "
                         "(a live scheduler's claim must never look stale)")
     problems += _alert_problems(settings.alerts)
+    web = settings.web
+    if web.session_hours <= 0 or web.login_window_minutes <= 0 or web.login_max_failures < 1:
+        problems.append("[web] session_hours and login_window_minutes must be > 0, login_max_failures at least 1")
+    if not 0 < web.port < 65536:
+        problems.append(f"[web] port must be between 1 and 65535, got {web.port}")
+    if web.language not in ("zh", "en"):
+        problems.append(f"[web] language must be zh or en, got {web.language!r}")
     if problems:
         raise SettingsError("\n".join(f"{where}: {problem}" for problem in problems))
 

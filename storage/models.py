@@ -1,5 +1,6 @@
 """The database schema: typed SQLAlchemy 2 models for sites, scans, captures, findings, cases, tips,
-the scheduler's jobs, runs and claim, the alert outbox, and the reference registries.
+the scheduler's jobs, runs and claim, the alert outbox, the web UI's accounts, sessions and API tokens,
+and the reference registries.
 
 Evidence bytes (bodies, text, screenshots) never live in rows: rows hold their SHA-256 and the
 blob store (`storage.blobs`) holds the bytes. Times are UTC.
@@ -517,3 +518,61 @@ class AdApproval(RegistryRow, Base):
     media: Mapped[str] = mapped_column(String(4), default="")  # 视 | 声 | 文
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+ROLES = ("monitor", "supervisor", "admin")  # each role can do what the ones before it can (web.auth)
+
+
+class UserAccount(Base):
+    """A person who signs in to the web UI: name, role, argon2 password hash; disabled, never deleted
+    (the audit log names them)."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (CheckConstraint("role IN ('monitor', 'supervisor', 'admin')", name="user_account_role"),)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, the row only its SHA-256, so a copy of the
+    database signs nobody in. Logging out, expiry or disabling the user ends it (`revoked_at`)."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    user: Mapped[UserAccount] = relationship()
+
+
+class ApiToken(Base):
+    """A named API token of a user (`Authorization: Bearer`), stored as its SHA-256; shown once, revocable."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user: Mapped[UserAccount] = relationship()
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_api_token_user_name"),)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept to throttle guessing (failures per name and per address in a window)."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)

@@ -205,7 +205,7 @@ def test_commands_exit_through_named_codes_only() -> None:
 
 DATA_COMMANDS = [("check",), ("serp", "parse"), ("tip", "list"), ("report", "daily"), ("report", "ads"),
                  ("report", "stats"), ("rules", "list"), ("schedule", "show"), ("evidence", "verify"),
-                 ("alerts", "list")]
+                 ("alerts", "list"), ("user", "list")]
 
 
 @pytest.mark.parametrize("command", DATA_COMMANDS, ids=" ".join)

@@ -1,1 +1,5 @@
-"""The review UI and JSON API (FastAPI + Jinja2). Not built yet (see docs/architecture.md)."""
+"""The monitors' web UI and its JSON twin (FastAPI + Jinja2, server-rendered; htmx vendored in static/).
+
+`web.app.create_app(config, engine)` builds the application; `web.auth` owns accounts, sessions and API
+tokens; `web.deps` the per-request checks; `web.routes` one router per resource. See docs/architecture.md.
+"""

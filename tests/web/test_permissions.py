@@ -1,0 +1,122 @@
+"""Every route checks the role on the server: the route table, and each route tried anonymously, as each
+role by session cookie and by API token (401/403/200 as the table says)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.web.world import World
+
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/lang/{code}"),
+          ("GET", "/-/health")}
+# (method, path) → the least role the route admits.
+ROUTES = {
+    ("GET", "/"): "monitor", ("GET", "/daily"): "monitor", ("GET", "/api/daily"): "monitor",
+    ("GET", "/cases"): "monitor", ("GET", "/api/cases"): "monitor",
+    ("GET", "/cases/{case_id}"): "monitor", ("GET", "/api/cases/{case_id}"): "monitor",
+    ("POST", "/cases/{case_id}/{action}"): "monitor", ("POST", "/api/cases/{case_id}/{action}"): "monitor",
+    ("GET", "/captures/{capture_id}/screenshot"): "monitor", ("GET", "/captures/{capture_id}/page"): "monitor",
+    ("GET", "/users"): "admin", ("GET", "/api/users"): "admin", ("POST", "/users"): "admin",
+    ("POST", "/users/{name}/disable"): "admin",
+}
+ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
+RANK = ["monitor", "supervisor", "admin"]
+
+
+def _required_roles(dependant) -> set[str]:  # type: ignore[no-untyped-def]
+    found = {getattr(dependant.call, "required_role", None)} - {None}
+    for sub in dependant.dependencies:
+        found |= _required_roles(sub)
+    return found  # type: ignore[return-value]
+
+
+def _api_routes(routes) -> list[APIRoute]:  # type: ignore[no-untyped-def]
+    """The app's routes, looking inside included routers (FastAPI keeps them as wrappers; no prefixes here)."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found += _api_routes(route.original_router.routes)
+    return found
+
+
+def test_every_route_is_in_the_table_and_declares_its_role(app) -> None:  # type: ignore[no-untyped-def]
+    seen = {}
+    for route in _api_routes(app.routes):
+        for method in route.methods:
+            seen[(method, route.path)] = _required_roles(route.dependant)
+    assert set(seen) == set(ROUTES) | PUBLIC, "a new route needs a row in ROUTES (and a role) or in PUBLIC"
+    for key, role in ROUTES.items():
+        assert seen[key] == {role}, key
+    for key in PUBLIC:
+        assert seen[key] == set(), key
+
+
+def _get_paths(world: World) -> dict[str, str]:
+    return {"/": "monitor", f"/daily?date={world.day}": "monitor", "/api/daily": "monitor", "/cases": "monitor",
+            "/api/cases": "monitor", f"/cases/{world.case_id}": "monitor", f"/api/cases/{world.case_id}": "monitor",
+            f"/captures/{world.capture_id}/screenshot": "monitor", f"/captures/{world.capture_id}/page": "monitor",
+            "/users": "admin", "/api/users": "admin"}
+
+
+def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, client: TestClient) -> None:
+    for path in _get_paths(world):
+        response = client.get(path, follow_redirects=False)
+        if path.startswith("/api/"):
+            assert response.status_code == 401, path
+            assert response.json()["ok"] is False
+        else:
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/login?next=")
+    for path in (f"/cases/{world.case_id}/review", "/users", "/users/mona/disable",
+                 f"/api/cases/{world.case_id}/review"):
+        assert client.post(path, data={}, follow_redirects=False).status_code == 401, path
+
+
+@pytest.mark.parametrize("name", list(ROLE_OF))
+def test_each_role_by_session(world: World, signed_in: Callable[[str], TestClient], name: str) -> None:
+    client = signed_in(name)
+    for path, role in _get_paths(world).items():
+        expected = 200 if RANK.index(ROLE_OF[name]) >= RANK.index(role) else 403
+        assert client.get(path, follow_redirects=False).status_code == expected, (name, path)
+
+
+@pytest.mark.parametrize("name", list(ROLE_OF))
+def test_each_role_by_api_token(world: World, api_client: Callable[[str], TestClient], name: str) -> None:
+    client = api_client(name)
+    for path, role in _get_paths(world).items():
+        response = client.get(path, follow_redirects=False)
+        if not path.startswith("/api/"):
+            assert response.status_code == 303, path  # a token is for the API, not for pages
+            continue
+        expected = 200 if RANK.index(ROLE_OF[name]) >= RANK.index(role) else 403
+        assert response.status_code == expected, (name, path)
+        assert response.json()["ok"] is (expected == 200)
+
+
+@pytest.mark.parametrize("name", list(ROLE_OF))
+def test_posting_needs_the_role_of_the_step(world: World, signed_in: Callable[[str], TestClient], name: str) -> None:
+    client = signed_in(name)
+    role = ROLE_OF[name]
+    # Closing a decided case is a supervisor's step: a monitor is refused before the lifecycle is asked.
+    response = client.post(f"/cases/{world.case_id}/close", data={"reason": "x"}, follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 409)  # 409: the case is open, not confirmed
+    response = client.post(f"/cases/{world.case_id}/review", follow_redirects=False)
+    assert response.status_code == 303
+    response = client.post("/users", data={"name": f"new-{name}", "role": "monitor", "password": "p" * 10},
+                           follow_redirects=False)
+    assert response.status_code == (303 if role == "admin" else 403)
+    response = client.post("/users/mona/disable", follow_redirects=False)
+    assert response.status_code == (303 if role == "admin" else 403)
+
+
+def test_an_unknown_token_or_a_session_cookie_of_nobody_is_anonymous(world: World, app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app, headers={"Authorization": "Bearer pw_made-up"}) as client:
+        assert client.get("/api/daily").status_code == 401
+    with TestClient(app, cookies={"pw_session": "made-up"}) as client:
+        assert client.get("/", follow_redirects=False).status_code == 303

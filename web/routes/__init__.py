@@ -1,0 +1,1 @@
+"""One router per resource: sign-in, the daily list, cases, captures, users."""
