@@ -22,6 +22,8 @@ ROUTES = {
     ("GET", "/captures/{capture_id}/screenshot"): "monitor", ("GET", "/captures/{capture_id}/page"): "monitor",
     ("GET", "/users"): "admin", ("GET", "/api/users"): "admin", ("POST", "/users"): "admin",
     ("POST", "/users/{name}/disable"): "admin",
+    ("GET", "/networks"): "monitor", ("GET", "/api/networks"): "monitor",
+    ("GET", "/networks/{network_id}"): "monitor", ("GET", "/api/networks/{network_id}"): "monitor",
 }
 ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
 RANK = ["monitor", "supervisor", "admin"]
@@ -61,7 +63,8 @@ def _get_paths(world: World) -> dict[str, str]:
     return {"/": "monitor", f"/daily?date={world.day}": "monitor", "/api/daily": "monitor", "/cases": "monitor",
             "/api/cases": "monitor", f"/cases/{world.case_id}": "monitor", f"/api/cases/{world.case_id}": "monitor",
             f"/captures/{world.capture_id}/screenshot": "monitor", f"/captures/{world.capture_id}/page": "monitor",
-            "/users": "admin", "/api/users": "admin"}
+            "/users": "admin", "/api/users": "admin", "/networks": "monitor", "/api/networks": "monitor",
+            f"/networks/{world.network_id}": "monitor", f"/api/networks/{world.network_id}": "monitor"}
 
 
 def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, client: TestClient) -> None:

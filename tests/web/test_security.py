@@ -189,7 +189,8 @@ def test_a_captured_page_is_served_sandboxed(world: World, signed_in: Callable[[
 
 def test_hostile_crawled_text_is_rendered_escaped(world: World, signed_in: Callable[[str], TestClient]) -> None:
     mona = signed_in("mona")
-    for path in (f"/daily?date={world.day}", "/cases", f"/cases/{world.hostile_case_id}"):
+    for path in (f"/daily?date={world.day}", "/cases", f"/cases/{world.hostile_case_id}", "/networks",
+                 f"/networks/{world.network_id}"):
         html = mona.get(path).text
         assert "<script>alert(1)" not in html and '" onerror=alert(1)' not in html, path
         assert "49" not in html.replace(str(world.day), ""), path  # {{7*7}} never evaluated
@@ -199,6 +200,8 @@ def test_hostile_crawled_text_is_rendered_escaped(world: World, signed_in: Calla
     assert "<mark>根治糖尿病</mark>&lt;script&gt;" in html  # the matched span highlighted, the rest escaped
     data = mona.get(f"/api/cases/{world.hostile_case_id}").json()["data"]
     assert all(part in data["findings"][0]["excerpt"] for part in HOSTILE)  # JSON carries the text as it is
+    graph = mona.get(f"/networks/{world.network_id}").text  # a QR target in the server-drawn SVG's labels
+    assert "<svg" in graph and "javascript:&lt;script&gt;alert(1)&lt;/script&gt;" in graph
 
 
 # --- actions write the audit log ------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases.networks import build_networks
 from cases.opening import open_cases_for_scan
 from storage import db
 from storage.blobs import BlobStore
-from storage.models import Capture, Case, Finding, SearchQueryRun, SerpObservation, Site, utcnow
+from storage.models import Capture, Case, Finding, SearchQueryRun, SerpObservation, Site, SiteIdentifier, utcnow
 from storage.scans import start_scan_run
 from web import auth
 
@@ -39,6 +40,7 @@ class World:
     hostile_case_id: int  # evil.test: hostile title, excerpt and page
     capture_id: int  # evil.test's capture, with screenshot and body
     day: date  # the local day (Asia/Shanghai) the findings were made: the daily list to ask for
+    network_id: int = 0  # tangan-cure.test and evil.test: one QR code whose target is hostile text
 
 
 def build(home: Path) -> World:
@@ -64,10 +66,15 @@ def build(home: Path) -> World:
                                     site_id=evil_capture.site_id, title="ad", snippet="", advertiser="某公司"))
         session.flush()
         open_cases_for_scan(session, run.id)
+        for site_id in {c.site_id for c in session.query(Capture)}:
+            session.add(SiteIdentifier(site_id=site_id, kind="qr", value=f"javascript:{HOSTILE_TEXT}"))
+        session.flush()
+        [network_id] = build_networks(session).created
         case_ids = {c.site.domain: c.id for c in session.query(Case)}
         made = session.query(Finding).first().created_at  # type: ignore[union-attr]
     day = made.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
-    return World(sessions, home / "blobs", case_ids["tangan-cure.test"], case_ids["evil.test"], evil_capture.id, day)
+    return World(sessions, home / "blobs", case_ids["tangan-cure.test"], case_ids["evil.test"], evil_capture.id, day,
+                 network_id)
 
 
 def _flag(session: Session, run_id: int, blobs: BlobStore, domain: str, text: str, spans: list[tuple[int, int]], *,
