@@ -322,3 +322,30 @@ def list_networks(session: Session, *, max_sites: int = MAX_SITES) -> list[Netwo
 
 def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else ""
+
+
+#: Identifier kinds that are also blacklist kinds (cases.blacklist.KINDS): an operator's contacts.
+BLACKLISTABLE: Final = ("phone", "wechat", "qq", "email")
+
+
+def blacklist_network(session: Session, network_id: int, *, reason: str, actor: str) -> tuple[list[int], list[str]]:
+    """Put a whole network on the blacklist in one act: every site, and every contact (phone, WeChat, QQ,
+    e-mail) shown on its sites. Returns (the new entries' ids, what was skipped and why: already listed,
+    not a value the extractors recognise). The next scans flag any page showing one of them."""
+    from cases.blacklist import BlacklistError, add_entry
+
+    detail = network_detail(session, network_id)
+    site_ids = session.scalars(select(NetworkMember.site_id).where(NetworkMember.network_id == network_id))
+    contacts = session.execute(select(SiteIdentifier.kind, SiteIdentifier.value).distinct().where(
+        SiteIdentifier.site_id.in_(list(site_ids)), SiteIdentifier.kind.in_(BLACKLISTABLE))
+        .order_by(SiteIdentifier.kind, SiteIdentifier.value)).all()
+    why = f"{reason} (operator network {network_id})"
+    added, skipped = [], []
+    for kind, value in [*(("site", domain) for domain in detail.network.sites), *contacts]:
+        try:
+            added.append(add_entry(session, kind, value, reason=why, actor=actor).id)
+        except BlacklistError as exc:
+            skipped.append(f"{kind} {value}: {exc}")
+    record_event(session, actor=actor, action="network_blacklisted", subject=f"network:{network_id}",
+                 details={"entries": added, "skipped": skipped, "reason": reason})
+    return added, skipped

@@ -1407,6 +1407,27 @@ def network_list(ctx: click.Context, fmt: str) -> None:
     print_rows(rows, fmt, ["id", "identifiers", "updated_at", "sites"], "network(s)")
 
 
+@network_group.command("blacklist")
+@click.argument("network_id", type=int)
+@click.option("--reason", required=True, help="Why (shown on every later finding the entries cause).")
+@_BY_OPTION
+@click.pass_context
+def network_blacklist(ctx: click.Context, network_id: int, reason: str, by: str) -> None:
+    """Blacklist a whole network at once: every site and every contact shown on its sites."""
+    from cases.networks import blacklist_network
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            added, skipped = blacklist_network(session, network_id, reason=reason, actor=by)
+    except LookupError as exc:
+        fail(str(exc))
+    for line in skipped:
+        click.echo(f"  skipped: {line}", err=True)
+    click.echo(f"network {network_id}: {len(added)} blacklist entries added ({', '.join(map(str, added)) or 'none'})")
+
+
 @network_group.command("show")
 @click.argument("network_id", type=int)
 @format_option("table", "json", "dot")

@@ -153,3 +153,27 @@ def test_network_list_and_show_through_the_cli(sessions, home: Path) -> None:  #
     assert dot.startswith("graph network_") and '"a.test" -- "wechat:abc12345"' in dot
     missing = run("network", "show", "99")
     assert missing.exit_code == 2 and "no network 99" in missing.stderr
+
+
+def test_a_whole_network_is_blacklisted_in_one_act_and_its_contacts_flag_the_next_site(sessions, home: Path,
+                                                                                       tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    scan(sessions, home / "blobs", [{"domain": "a.test", "leads": ["wechat:abc12345", "phone:13912345678"]},
+                                    {"domain": "b.test", "leads": ["wechat:abc12345"]}])
+    env = {"PHARMWATCH_HOME": str(home), "PHARMWATCH_CONFIG": ""}
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, list(args), env=env, obj={})
+
+    [network] = json.loads(run("network", "list", "--format", "json").stdout)
+    done = run("network", "blacklist", str(network["id"]), "--reason", "串并案 一号", "--by", "科长")
+    assert done.exit_code == 0 and "4 blacklist entries added" in done.stdout
+    entries = {(e["kind"], e["value"]): e["reason"] for e in json.loads(run("blacklist", "list", "--format",
+                                                                            "json").stdout)}
+    assert set(entries) == {("site", "a.test"), ("site", "b.test"), ("wechat", "abc12345"), ("phone", "13912345678")}
+    assert entries[("site", "a.test")] == f"串并案 一号 (operator network {network['id']})"
+    again = run("network", "blacklist", str(network["id"]), "--reason", "again")
+    assert "0 blacklist entries added" in again.stdout and "already on the list" in again.stderr
+    page = tmp_path / "new-front.txt"
+    page.write_text("新店开业，加微信 abc12345 咨询。", encoding="utf-8")
+    checked = json.loads(run("check", str(page), "--json", "--no-fail").stdout)[0]
+    assert checked["signals"]["blacklisted_operator"] is True
