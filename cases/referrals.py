@@ -24,8 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import flagging_findings, get_case
+from cases.networks import network_detail
 from storage.audit import events_for, record_event
-from storage.models import Capture, Case, Referral, SerpObservation, utcnow
+from storage.models import Capture, Case, NetworkMember, Referral, SerpObservation, utcnow
 
 AUTHORITIES: dict[str, str] = {
     "police": "公安机关",
@@ -78,10 +79,17 @@ def suggest_authorities(session: Session, case_id: int) -> list[Suggestion]:
 
 
 def create_referral(session: Session, case_id: int, *, actor: str, authority: str | None = None,
-                    package: Path | None = None) -> Referral:
+                    package: Path | None = None, network_id: int | None = None) -> Referral:
+    """Refer a confirmed case; with `network_id`, the whole operator network its site belongs to (the letter
+    then lists every site of the network and every identifier that ties them)."""
     case = get_case(session, case_id)
     if case.status != "confirmed":
         raise ReferralError(f"case {case_id} is {case.status}: only a confirmed case is referred")
+    if network_id is not None:
+        member = session.scalar(select(NetworkMember.network_id).where(NetworkMember.site_id == case.site_id))
+        if member != network_id:
+            raise ReferralError(f"case {case_id}'s site {case.site.domain} is not in operator network {network_id}"
+                                + (f" (it is in network {member})" if member else ""))
     suggestions = suggest_authorities(session, case_id)
     if authority is None:
         chosen = suggestions[0]
@@ -98,12 +106,12 @@ def create_referral(session: Session, case_id: int, *, actor: str, authority: st
         except OSError as exc:
             raise ReferralError(f"{package}: cannot read the evidence package: {exc.strerror or exc}") from None
     referral = Referral(case_id=case_id, authority=chosen.authority, why=chosen.why, created_by=actor,
-                        package_sha256=digest)
+                        package_sha256=digest, network_id=network_id)
     session.add(referral)
     session.flush()
     record_event(session, actor=actor, action="referral_created", subject=f"case:{case_id}",
                  details={"referral": referral.id, "authority": chosen.authority, "why": chosen.why,
-                          "package_sha256": digest})
+                          "package_sha256": digest, "network": network_id})
     return referral
 
 
@@ -133,7 +141,7 @@ def list_referrals(session: Session, *, case_id: int | None = None) -> list[dict
     if case_id is not None:
         query = query.where(Referral.case_id == case_id)
     return [{"id": r.id, "case_id": r.case_id, "authority": r.authority, "status": r.status, "why": r.why,
-             "their_reference": r.their_reference, "package_sha256": r.package_sha256,
+             "their_reference": r.their_reference, "package_sha256": r.package_sha256, "network_id": r.network_id,
              "created_by": r.created_by, "created_at": r.created_at.isoformat(timespec="seconds")}
             for r in session.scalars(query)]
 
@@ -181,5 +189,6 @@ def referral_letter(session: Session, referral_id: int, *, home: Path, key_finge
                      for f in findings],
         "legal_basis": sorted({basis for f in findings for basis in f.legal_basis}),
         "today": utcnow().date().isoformat(),
+        "network": network_detail(session, referral.network_id).to_json() if referral.network_id else None,
     }
     return env.get_template(template_path.name).render(**context)

@@ -482,17 +482,21 @@ def referral_group() -> None:
                    "(default: the first one the findings suggest).")
 @click.option("--package", type=click.Path(path_type=Path, exists=True), default=None,
               help="The evidence package (evidence export --case) it travels with: its SHA-256 goes in the letter.")
+@click.option("--network", "network_id", type=int, default=None,
+              help="Refer the whole operator network the case's site is in (the letter lists every site and link).")
 @_BY_OPTION
 @click.pass_context
-def referral_create(ctx: click.Context, case_id: int, authority: str | None, package: Path | None, by: str) -> None:
-    """Refer a confirmed case; prints the referral id, the authority and why."""
+def referral_create(ctx: click.Context, case_id: int, authority: str | None, package: Path | None,
+                    network_id: int | None, by: str) -> None:
+    """Refer a confirmed case (or its whole operator network); prints the referral id, the authority and why."""
     from cases.referrals import ReferralError, create_referral
     from storage.db import session_factory, transaction
 
     settings = settings_from(ctx)
     try:
         with transaction(session_factory(database(settings))) as session:
-            referral = create_referral(session, case_id, actor=by, authority=authority, package=package)
+            referral = create_referral(session, case_id, actor=by, authority=authority, package=package,
+                                       network_id=network_id)
             line = f"referral {referral.id}: case {case_id} → {referral.authority} ({referral.why})"
     except ReferralError as exc:
         fail(str(exc))

@@ -222,6 +222,7 @@ class Referral(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     their_reference: Mapped[str | None] = mapped_column(String(200))
     package_sha256: Mapped[str | None] = mapped_column(String(64))  # the evidence package it travels with
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("operator_network.id"))  # a whole network referred
 
 
 class CorrectionOrder(Base):

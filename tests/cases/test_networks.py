@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cases.networks import NetworkChange, build_networks, captured_sites, index_captures, list_networks, network_detail
+from cases.opening import open_cases_for_scan
 from crawler.tracking_ids import tracking_ids
 from pharmwatch.cli import cli
 from storage import db
@@ -177,3 +178,34 @@ def test_a_whole_network_is_blacklisted_in_one_act_and_its_contacts_flag_the_nex
     page.write_text("新店开业，加微信 abc12345 咨询。", encoding="utf-8")
     checked = json.loads(run("check", str(page), "--json", "--no-fail").stdout)[0]
     assert checked["signals"]["blacklisted_operator"] is True
+
+
+def test_one_referral_covers_a_whole_network_and_its_letter_lists_every_site_and_link(sessions, home: Path,
+                                                                                      tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    scan(sessions, home / "blobs", [{"domain": "a.test", "leads": ["wechat:abc12345"]},
+                                    {"domain": "b.test", "leads": ["wechat:abc12345", "phone:13912345678"]},
+                                    {"domain": "c.test", "leads": ["phone:13912345678"]},
+                                    {"domain": "lone.test", "leads": ["qq:99999999"]}])
+    with db.transaction(sessions) as session:
+        open_cases_for_scan(session, session.query(Capture.scan_run_id).first()[0])
+    env = {"PHARMWATCH_HOME": str(home), "PHARMWATCH_CONFIG": ""}
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, list(args), env=env, obj={})
+
+    cases = {c["site"]: c["id"] for c in json.loads(run("case", "list", "--format", "json").stdout)}
+    [network] = json.loads(run("network", "list", "--format", "json").stdout)
+    for site in ("a.test", "lone.test"):
+        run("case", "review", str(cases[site]))
+        run("case", "confirm", str(cases[site]))
+    outside = run("referral", "create", "--case", str(cases["lone.test"]), "--network", str(network["id"]))
+    assert outside.exit_code == 2 and f"is not in operator network {network['id']}" in outside.stderr
+    made = run("referral", "create", "--case", str(cases["a.test"]), "--network", str(network["id"]), "--to", "police")
+    assert made.exit_code == 0, made.output
+    letter = tmp_path / "letter.html"
+    assert run("referral", "letter", "1", "-o", str(letter)).exit_code == 0
+    html = letter.read_text(encoding="utf-8")
+    assert f"串并案 {network['id']}，共 3 个网站" in html
+    assert "a.test<br>b.test<br>c.test" in html
+    assert "wechat：abc12345（a.test、b.test" in html and "phone：13912345678（b.test、c.test" in html
+    assert json.loads(run("referral", "show", "1", "--format", "json").stdout)["network_id"] == network["id"]
