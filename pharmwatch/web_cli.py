@@ -140,17 +140,47 @@ def web_config(settings: Settings):  # type: ignore[no-untyped-def]
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: [web] host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: [web] port, 8000).")
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
+              help="Also run the scheduler (scans, digest, re-checks, alert sending) in this process.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """The monitors' web UI (zh-CN; English available) and its JSON API under /api/, until Ctrl-C."""
+def serve(ctx: click.Context, host: str | None, port: int | None, with_scheduler: bool) -> None:
+    """The monitors' web UI (zh-CN; English available) and its JSON API under /api/, with the scheduler
+    beside it (unless another process already runs one for this database), until Ctrl-C or SIGTERM."""
+    import threading
+
     import uvicorn
 
     from pharmwatch.cli import database, settings_from
+    from pharmwatch.scheduler_service import Scheduler
     from web.app import create_app
 
     settings = settings_from(ctx)
-    app = create_app(web_config(settings), database(settings))
+    engine = database(settings)
+    app = create_app(web_config(settings), engine)
     host, port = host or settings.web.host, port or settings.web.port
+    if with_scheduler:
+        scheduler = Scheduler(settings, engine, config_file=ctx.obj.get("config_file"),
+                              say=lambda line: click.echo(f"scheduler: {line}", err=True))
+        thread = threading.Thread(target=_scheduler_beside_web, args=(scheduler,), name="scheduler", daemon=True)
+        thread.start()
+        def stop_scheduler() -> None:
+            # In the server's shutdown, not after uvicorn.run: uvicorn re-raises the SIGTERM it caught once it
+            # has shut down, which ends the process before any code after run() could release the claim.
+            scheduler.stop_event.set()  # stops a running scan (resumed by the next run), releases the claim
+            thread.join(timeout=120)
+
+        app.router.on_shutdown.append(stop_scheduler)
     click.echo(f"PharmWatch web UI on http://{host}:{port}/ (accounts: `pharmwatch user add`)", err=True)
     # One process: SQLite serialises writers anyway; sync routes run in uvicorn's thread pool.
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
+
+
+def _scheduler_beside_web(scheduler) -> None:  # type: ignore[no-untyped-def]
+    """The scheduler's loop in the web server's process; another scheduler holding the database is not an
+    error here (the office may run `schedule run` under systemd): the web UI goes on without one."""
+    from pharmwatch.scheduler_claim import ClaimLost, SchedulerAlreadyRunning
+
+    try:
+        scheduler.serve()
+    except (SchedulerAlreadyRunning, ClaimLost) as exc:
+        scheduler.say(f"not running here: {exc}")
