@@ -18,7 +18,17 @@ from cases.lifecycle import STATUSES, CaseError, allowed_actions, get_case
 from rules.model import DISEASES, FLAGGING_SEVERITIES
 from rules.reference.diseases import UNSPECIFIED, finding_areas
 from storage.audit import events_for
-from storage.models import Capture, Case, CaseDecision, Finding, RuleVerdict, SerpObservation, Site, Tip
+from storage.models import (
+    Capture,
+    Case,
+    CaseDecision,
+    Finding,
+    NetworkMember,
+    RuleVerdict,
+    SerpObservation,
+    Site,
+    Tip,
+)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -50,6 +60,7 @@ class CaseDetail:
     tips: list[int] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    network_id: int | None = None  # the operator network its site belongs to (cases.networks)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "case": self.case.to_json()}
@@ -111,6 +122,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail:
                                 "status_code": capture.status_code, "rendered": capture.rendered,
                                 "error": capture.error, "risk": capture.risk, "server_ip": capture.server_ip})
     detail.tips = list(session.scalars(select(Tip.id).where(Tip.site_id == case.site_id).order_by(Tip.id)))
+    detail.network_id = session.scalar(select(NetworkMember.network_id).where(NetworkMember.site_id == case.site_id))
     for decision in session.scalars(select(CaseDecision).where(CaseDecision.case_id == case_id)
                                     .order_by(CaseDecision.id)):
         detail.decisions.append({"at": _iso(decision.at), "actor": decision.actor, "action": decision.action,

@@ -54,6 +54,8 @@ def render_case(detail: CaseDetail, fmt: str, out: TextIO) -> None:
               for p in detail.captures]
     if detail.tips:
         lines.append(f"tips: {', '.join(f'#{t}' for t in detail.tips)}")
+    if detail.network_id is not None:
+        lines.append(f"operator network: #{detail.network_id} (`pharmwatch network show {detail.network_id}`)")
     lines.append(f"decisions ({len(detail.decisions)}):")
     lines += [f"  {d['at']} {d['actor']}: {d['action']} {d['from']} → {d['to']}"
               + (f" ({d['reason']})" if d["reason"] else "") for d in detail.decisions]

@@ -53,8 +53,10 @@ def test_the_case_page_and_its_twin(world: World, signed_in: Callable[[str], Tes
     html = sam.get(f"/cases/{world.case_id}").text
     assert "tangan-cure.test" in html and "广告法 第十七条" in html and "<mark>根治糖尿病</mark>" in html
     assert f'action="/cases/{world.case_id}/review"' in html
+    assert f'<a href="/networks/{world.network_id}">' in html  # its operator network
     data = sam.get(f"/api/cases/{world.case_id}").json()["data"]
     assert data["case"]["site"] == "tangan-cure.test" and data["your_actions"] == ["review", "assign"]
+    assert data["network_id"] == world.network_id
     assert sam.get("/api/cases/999").status_code == 404
     listed = sam.get("/api/cases?status=open").json()["data"]
     assert {c["site"] for c in listed} == {"evil.test", "tangan-cure.test"}
