@@ -37,6 +37,10 @@ HELD_OUT_FLOORS = {
     "real8.yaml": {"precision": 0.52, "recall": 0.23, "category_precision": 0.48, "category_recall": 0.18},
     "real9.yaml": {"precision": 0.80, "recall": 0.67, "category_precision": 0.59, "category_recall": 0.37},
     "real10.yaml": {"precision": 0.64, "recall": 0.43, "category_precision": 0.53, "category_recall": 0.31},
+    # real11: scored once, first pass, by the rules and the model shipped before it existed (precision 0.837,
+    # recall 0.820, category precision 0.688, category recall 0.611; README "eleventh batch"). Floors about 0.02
+    # under those; the model has since been retrained with it, so its figures now are not held out.
+    "real11.yaml": {"precision": 0.81, "recall": 0.80, "category_precision": 0.66, "category_recall": 0.59},
 }
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
