@@ -4,6 +4,8 @@ Owns the OCR worker (a spawned process, recycled after `recycle_images` images o
 than `recycle_mb` MB: RapidOCR's memory grows with use, RapidOCR#187), the deadline per image (a hung
 engine is killed, the next image gets a fresh worker) and the cache of results by the image's SHA-256
 and engine version (in memory per reader, and as JSON files across runs when given a directory).
+Also how OCR text joins a page's `TextDocument` (`with_ocr_text`: one section of scope `ocr` per image,
+one line per line read) and how a finding's offsets lead back to the image and the line's box.
 The engines themselves are `crawler/ocr_engines.py`.
 """
 
@@ -26,7 +28,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from crawler.ocr_engines import ENGINES, OcrLine
+from crawler.ocr_engines import ENGINES, Box, OcrLine
+from rules import TextDocument
+from rules.document import Section
 
 DEFAULT_ENGINE = "rapidocr"
 #: Seconds one image may take, model loading of a fresh worker included (about 2 s for RapidOCR).
@@ -71,6 +75,46 @@ class OcrStats:
     timeouts: int = 0
     peak_worker_mb: float = 0.0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OcrSpan:
+    """Where one line read from an image sits in a document's text."""
+
+    start: int
+    end: int
+    sha256: str
+    line: int  # index into the image's lines
+    box: Box
+
+
+def with_ocr_text(document: TextDocument, results: list[OcrResult]) -> tuple[TextDocument, list[OcrSpan]]:
+    """`document` with the lines of each image appended, a section of scope `ocr` per image, and where
+    each line went. Lines are joined by newlines: a line in a picture is a phrase of its own."""
+    text = document.text
+    sections = list(document.sections) or ([Section("body", 0, len(text))] if text else [])
+    pieces, spans, pos = [text], [], len(text)
+    for result in results:
+        if not result.lines:
+            continue
+        if pos:
+            pieces.append("\n")
+            pos += 1
+        start = pos
+        for index, line in enumerate(result.lines):
+            if index:
+                pieces.append("\n")
+                pos += 1
+            spans.append(OcrSpan(pos, pos + len(line.text), result.sha256, index, line.box))
+            pieces.append(line.text)
+            pos += len(line.text)
+        sections.append(Section("ocr", start, pos))
+    return TextDocument("".join(pieces), sections), spans
+
+
+def ocr_origin(spans: list[OcrSpan], start: int, end: int) -> OcrSpan | None:
+    """The OCR line a match `[start, end)` was read in (the one it starts in), or None."""
+    return next((span for span in spans if span.start <= start < span.end or start == end == span.end), None)
 
 
 def engine_version(engine: str) -> str:
