@@ -1,8 +1,8 @@
 """One-off analysis of saved files or single URLs, without a scan (`pharmwatch check`).
 
 The JSON object per input is a documented contract (README, "check --json"): keep it stable (it only
-gains keys). With an `OcrReader`, image files and the images saved beside a page are read too (scope
-`ocr`; an `ocr` block per image; findings name the image and the line's box).
+gains keys). With an `OcrReader`, image files, the images saved beside a page and a fetched page's
+images are read too (scope `ocr`; an `ocr` block per image; findings name the image and the line's box).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import email.policy
 import re
 import urllib.request
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
 import brotli
 
@@ -56,8 +57,9 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
 
     Reference checks (licence and approval numbers against `registry`, ICP) become page signals;
     for a URL the host is known, so a licence can be checked against the site it is shown on.
-    With `ocr`, an image file is read by OCR, and so are the images a saved page shows from beside it;
-    their text is analysed in scope `ocr`.
+    With `ocr`, an image file is read by OCR, and so are the images a saved page shows from beside it
+    and the images of a fetched page (each fetched through the same address policy); their text is
+    analysed in scope `ocr`.
     """
     host, truncated = None, False
     ocr_blocks: list[dict[str, Any]] | None = None  # None: OCR off, or an input whose images are not read
@@ -67,8 +69,13 @@ def check_target(target: str, ruleset: RuleSet, *, proxy: str = "", allow_privat
         raise CheckError(f"{target}: only http(s) URLs are fetched, and {scheme.group(1)}:// is not a file path")
     try:
         if target.startswith(("http://", "https://")):
-            document, truncated = _fetch(target, proxy, allow_private or [], timeout)
+            fetcher = _Fetcher(proxy, allow_private or [], timeout)
+            document, truncated, images = _fetch(fetcher, target)
             host = urlsplit(target).hostname
+            if ocr is not None:
+                ocr_blocks = []
+                results = _read_url_images(fetcher, images, ocr, ocr_blocks)
+                document, ocr_spans = with_ocr_text(document, results)
         elif Path(target).suffix.lower() in IMAGE_SUFFIXES:
             ocr_blocks = []
             document, ocr_spans = _read_image_file(Path(target), ocr, ocr_blocks)
@@ -137,15 +144,21 @@ def _read_image_file(path: Path, ocr: OcrReader | None,
 
 def _read_page_images(page: Path, sources: list[str], ocr: OcrReader,
                       blocks: list[dict[str, Any]]) -> list[OcrResult]:
-    """OCR of the images a saved page shows from its own folder (or inline as data: URIs), in page order.
-    Every image gets a block: what was read, or why it was skipped or failed. Repeated pictures count once."""
+    """OCR of the images a saved page shows from its own folder (or inline as data: URIs)."""
     base = page.resolve().parent
+    return _read_images(sources, lambda source: _page_image(base, source), ocr, blocks)
+
+
+def _read_images(sources: list[str], fetch: Callable[[str], bytes | str], ocr: OcrReader,
+                 blocks: list[dict[str, Any]]) -> list[OcrResult]:
+    """OCR of a page's images in page order. Every image gets a block: what was read, or why it was
+    skipped or failed (`fetch` gives the bytes or the reason). Repeated pictures count once."""
     results: list[OcrResult] = []
     for index, source in enumerate(sources):
         if index >= MAX_IMAGES_PER_PAGE:
             blocks.append({"image": source, "skipped": f"more than {MAX_IMAGES_PER_PAGE} images on the page"})
             continue
-        data = _page_image(base, source)
+        data = fetch(source)
         if isinstance(data, str):
             blocks.append({"image": source, "skipped": data})
             continue
@@ -160,16 +173,20 @@ def _read_page_images(page: Path, sources: list[str], ocr: OcrReader,
     return results
 
 
+def _data_uri(source: str) -> bytes | str:
+    header, _, payload = source.partition(",")
+    try:
+        data = base64.b64decode(payload, validate=False) if header.lower().endswith(";base64") \
+            else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        return "a data: URI that does not decode"
+    return data if len(data) <= MAX_IMAGE_BYTES else f"larger than {MAX_IMAGE_BYTES} bytes"
+
+
 def _page_image(base: Path, source: str) -> bytes | str:
     """The bytes of an image a saved page shows, or why they are not read."""
     if source.lower().startswith("data:"):
-        header, _, payload = source.partition(",")
-        try:
-            data = base64.b64decode(payload, validate=False) if header.lower().endswith(";base64") \
-                else unquote_to_bytes(payload)
-        except (binascii.Error, ValueError):
-            return "a data: URI that does not decode"
-        return data if len(data) <= MAX_IMAGE_BYTES else f"larger than {MAX_IMAGE_BYTES} bytes"
+        return _data_uri(source)
     parts = urlsplit(source)
     if parts.scheme or parts.netloc:
         return "not beside the page (an address on the web: check reads the images saved with a page)"
@@ -302,28 +319,61 @@ def _decompressed(body: bytes, encoding: str) -> bytes:
     raise NotAnalysed(f"body in an unknown Content-Encoding ({encoding}), not decoded")
 
 
-def _fetch(url: str, proxy: str, allow_private: list[str], timeout: float) -> tuple[TextDocument, bool]:
-    """The page at `url` (every redirect hop guarded), and whether its body was cut at MAX_FETCH_BYTES."""
-    policy = AddressPolicy(allow_private, resolve_names=not proxy)
-    reason = policy.refusal(url)
-    if reason:
-        raise CheckError(f"{url}: {reason}")
-    opener = urllib.request.build_opener(
-        urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {}),
-        _GuardedRedirects(policy),
-    )
-    request = urllib.request.Request(url, headers={"User-Agent": "Mozilla/5.0 PharmWatch-check"})
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            body = response.read(MAX_FETCH_BYTES)
-            truncated = bool(response.read(1))
-            content_type = response.headers.get("Content-Type")
-            encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
-            final_url = response.geturl()
-    except CheckError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any network failure becomes this input's error
-        raise CheckError(f"{url}: fetch failed: {exc}") from None
-    body = _decompressed(body, encoding)
+class _Fetcher:
+    """GETs through the address policy (every redirect hop guarded), the proxy and a byte limit."""
+
+    def __init__(self, proxy: str, allow_private: list[str], timeout: float) -> None:
+        self.policy = AddressPolicy(allow_private, resolve_names=not proxy)
+        self.timeout = timeout
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {}),
+            _GuardedRedirects(self.policy),
+        )
+
+    def get(self, url: str, limit: int) -> tuple[bytes, bool, str | None, str]:
+        """(body as the server meant it, cut at `limit`?, Content-Type, final URL); CheckError if refused
+        or failed."""
+        reason = self.policy.refusal(url)
+        if reason:
+            raise CheckError(f"{url}: {reason}")
+        request = urllib.request.Request(url, headers={"User-Agent": "Mozilla/5.0 PharmWatch-check"})
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                body = response.read(limit)
+                truncated = bool(response.read(1))
+                content_type = response.headers.get("Content-Type")
+                encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+                final_url = response.geturl()
+        except CheckError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any network failure becomes this input's error
+            raise CheckError(f"{url}: fetch failed: {exc}") from None
+        return _decompressed(body, encoding), truncated, content_type, final_url
+
+
+def _fetch(fetcher: _Fetcher, url: str) -> tuple[TextDocument, bool, list[str]]:
+    """The page at `url`, whether its body was cut at MAX_FETCH_BYTES, and its images' addresses
+    (absolute, or `data:` URIs)."""
+    body, truncated, content_type, final_url = fetcher.get(url, MAX_FETCH_BYTES)
     _refuse_non_text(body)
-    return extract_document(decode_html(body, url=final_url, content_type=content_type), final_url), truncated
+    html = decode_html(body, url=final_url, content_type=content_type)
+    images = [source if source.lower().startswith("data:") else urljoin(final_url, source)
+              for source in image_sources(html)]
+    return extract_document(html, final_url), truncated, images
+
+
+def _read_url_images(fetcher: _Fetcher, sources: list[str], ocr: OcrReader,
+                     blocks: list[dict[str, Any]]) -> list[OcrResult]:
+    """OCR of a fetched page's images, each fetched through the same address policy as the page."""
+    def fetch(source: str) -> bytes | str:
+        if source.lower().startswith("data:"):
+            return _data_uri(source)
+        if not source.lower().startswith(("http://", "https://")):
+            return "not an http(s) address"
+        try:
+            data, truncated, _, _ = fetcher.get(source, MAX_IMAGE_BYTES)
+        except (CheckError, NotAnalysed) as exc:
+            return str(exc)
+        return f"larger than {MAX_IMAGE_BYTES} bytes" if truncated else data
+
+    return _read_images(sources, fetch, ocr, blocks)

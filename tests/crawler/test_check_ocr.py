@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from demo.manifest import load_manifest
 from demo.ocr_images import SITE
+from demo.server import DemoWeb
 from pharmwatch.cli import cli
 
 pytestmark = pytest.mark.slow  # starts an OCR worker process
@@ -104,3 +105,20 @@ def test_images_not_beside_the_page_are_listed_as_skipped_and_the_page_still_rea
     assert "address on the web" in blocks["https://cdn.example/remote.png"]["skipped"]
     assert blocks["gone.png"]["skipped"] == "not found beside the page"
     assert item["flagged"] and all(f["scope"] in ("ocr", "body", "title") for f in item["findings"])
+
+
+def test_a_fetched_page_has_its_images_fetched_through_the_address_policy_and_read(
+        demo_server: DemoWeb, demo_web: str, tmp_path: Path) -> None:
+    env = {"PHARMWATCH_HOME": str(tmp_path), "PHARMWATCH_CONFIG": "", "PHARMWATCH_CRAWL__PROXY": demo_web,
+           "PHARMWATCH_CRAWL__ALLOW_PRIVATE": '["127.0.0.0/8"]'}
+    before = demo_server.hits("10.0.0.1")
+    result = CliRunner().invoke(cli, ["check", "http://xinmai-kang.test/product", "http://hostile.test/js-private",
+                                      "--json"], env=env, obj={})
+    shop, hostile = json.loads(result.stdout)
+    assert shop["flagged"] and {"disease_cure_claim", "off_platform_sale"} <= {f["category"] for f in shop["findings"]}
+    assert [block["image"] for block in shop["ocr"]] == [f"http://xinmai-kang.test/img/{name}" for name in
+                                                         ("banner.png", "product.png", "detail-long.png", "qr.png")]
+    assert shop["ocr"][0]["sha256"] == _sha("banner.png")
+    (pixel,) = hostile["ocr"]
+    assert pixel["image"] == "http://10.0.0.1/pixel.png" and "private or reserved" in pixel["skipped"]
+    assert demo_server.hits("10.0.0.1") == before  # the image at a private address was never asked for
