@@ -7,8 +7,6 @@ images are read too (scope `ocr`; an `ocr` block per image; findings name the im
 
 from __future__ import annotations
 
-import base64
-import binascii
 import email
 import email.policy
 import re
@@ -17,14 +15,14 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import brotli
 
 from crawler.addresses import AddressPolicy
 from crawler.charset import ascii_head, binary_kind, decode_html, decode_text
 from crawler.extract import extract_document, image_sources
-from crawler.ocr import OcrError, OcrReader, OcrResult, OcrSpan, ocr_origin, with_ocr_text
+from crawler.ocr import OcrError, OcrReader, OcrResult, OcrSpan, data_uri_bytes, ocr_origin, with_ocr_text
 from rules import RuleSet, TextDocument
 from rules.model import RuleHit
 from rules.reference.checks import reference_signals
@@ -173,20 +171,10 @@ def _read_images(sources: list[str], fetch: Callable[[str], bytes | str], ocr: O
     return results
 
 
-def _data_uri(source: str) -> bytes | str:
-    header, _, payload = source.partition(",")
-    try:
-        data = base64.b64decode(payload, validate=False) if header.lower().endswith(";base64") \
-            else unquote_to_bytes(payload)
-    except (binascii.Error, ValueError):
-        return "a data: URI that does not decode"
-    return data if len(data) <= MAX_IMAGE_BYTES else f"larger than {MAX_IMAGE_BYTES} bytes"
-
-
 def _page_image(base: Path, source: str) -> bytes | str:
     """The bytes of an image a saved page shows, or why they are not read."""
     if source.lower().startswith("data:"):
-        return _data_uri(source)
+        return data_uri_bytes(source, MAX_IMAGE_BYTES)
     parts = urlsplit(source)
     if parts.scheme or parts.netloc:
         return "not beside the page (an address on the web: check reads the images saved with a page)"
@@ -367,7 +355,7 @@ def _read_url_images(fetcher: _Fetcher, sources: list[str], ocr: OcrReader,
     """OCR of a fetched page's images, each fetched through the same address policy as the page."""
     def fetch(source: str) -> bytes | str:
         if source.lower().startswith("data:"):
-            return _data_uri(source)
+            return data_uri_bytes(source, MAX_IMAGE_BYTES)
         if not source.lower().startswith(("http://", "https://")):
             return "not an http(s) address"
         try:

@@ -42,6 +42,8 @@ class CaptureItem:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     tls: dict[str, Any] | None = None  # certificate summary when fetched over HTTPS (crawler.tls)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Filled by ImageTextPipeline when OCR is on (crawler.ocr.OcrResult, one per distinct image read):
+    ocr_results: list[Any] = field(default_factory=list)
     # Filled by PageAnalysisPipeline:
     title: str | None = None
     text: str | None = None

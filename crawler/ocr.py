@@ -11,6 +11,8 @@ The engines themselves are `crawler/ocr_engines.py`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ctypes
 import hashlib
 import importlib
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from crawler.ocr_engines import ENGINES, Box, OcrLine
 from rules import TextDocument
@@ -115,6 +118,16 @@ def with_ocr_text(document: TextDocument, results: list[OcrResult]) -> tuple[Tex
 def ocr_origin(spans: list[OcrSpan], start: int, end: int) -> OcrSpan | None:
     """The OCR line a match `[start, end)` was read in (the one it starts in), or None."""
     return next((span for span in spans if span.start <= start < span.end or start == end == span.end), None)
+
+
+def data_uri_bytes(source: str, limit: int) -> bytes | str:
+    """The bytes of an inline `data:` image, or why not (does not decode, larger than `limit`)."""
+    header, _, payload = source.partition(",")
+    try:
+        data = base64.b64decode(payload) if header.lower().endswith(";base64") else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        return "a data: URI that does not decode"
+    return data if len(data) <= limit else f"larger than {limit} bytes"
 
 
 def engine_version(engine: str) -> str:
