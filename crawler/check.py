@@ -22,7 +22,7 @@ import brotli
 from crawler.addresses import AddressPolicy
 from crawler.charset import ascii_head, binary_kind, decode_html, decode_text
 from crawler.extract import extract_document, image_sources
-from crawler.ocr import OcrError, OcrReader, OcrResult, OcrSpan, data_uri_bytes, ocr_origin, with_ocr_text
+from crawler.ocr import OcrError, OcrReader, OcrResult, OcrSpan, data_uri_bytes, read_in, with_ocr_text
 from rules import RuleSet, TextDocument
 from rules.model import RuleHit
 from rules.reference.checks import reference_signals
@@ -115,12 +115,9 @@ def _finding(hit: RuleHit, document: TextDocument, ocr_spans: list[OcrSpan]) -> 
         "spans": [[start, end] for start, end in hit.spans],
         "scope": document.scope_at(*hit.spans[0]) if hit.spans else None,
     }
-    origins: dict[tuple[str, int], OcrSpan] = {}  # each image line once, in the order of the matches
-    for start, end in hit.spans:
-        if (origin := ocr_origin(ocr_spans, start, end)) is not None:
-            origins.setdefault((origin.sha256, origin.line), origin)
-    if origins:
-        finding["ocr"] = [{"sha256": o.sha256, "line": o.line, "box": o.box} for o in origins.values()]
+    read = read_in(list(hit.spans), ocr_spans)
+    if read:
+        finding["ocr"] = read
     return finding
 
 

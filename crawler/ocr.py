@@ -120,6 +120,15 @@ def ocr_origin(spans: list[OcrSpan], start: int, end: int) -> OcrSpan | None:
     return next((span for span in spans if span.start <= start < span.end or start == end == span.end), None)
 
 
+def read_in(matches: list[tuple[int, int]], ocr_spans: list[OcrSpan]) -> list[dict[str, Any]]:
+    """The image lines a finding's matches were read in, each once, in match order (`findings[].ocr`)."""
+    origins: dict[tuple[str, int], OcrSpan] = {}
+    for start, end in matches:
+        if (origin := ocr_origin(ocr_spans, start, end)) is not None:
+            origins.setdefault((origin.sha256, origin.line), origin)
+    return [{"sha256": o.sha256, "line": o.line, "box": o.box} for o in origins.values()]
+
+
 def data_uri_bytes(source: str, limit: int) -> bytes | str:
     """The bytes of an inline `data:` image, or why not (does not decode, larger than `limit`)."""
     header, _, payload = source.partition(",")

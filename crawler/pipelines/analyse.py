@@ -57,7 +57,7 @@ class PageAnalysisPipeline:
         if isinstance(item, CaptureItem) and item.html is not None:
             document = extract_document(item.html, item.final_url or item.url)
             if item.ocr_results:  # text read in the page's images (ImageTextPipeline), scope "ocr"
-                document, _ = with_ocr_text(document, item.ocr_results)
+                document, item.ocr_spans = with_ocr_text(document, item.ocr_results)
             item.text = document.text
             item.title = next(
                 (document.text[s.start:s.end] for s in document.sections if s.scope == "title"), None

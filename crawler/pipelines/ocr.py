@@ -57,24 +57,30 @@ class ImageTextPipeline:
         base = item.final_url or item.url
         sources = [source if source.lower().startswith("data:") else urljoin(base, source)
                    for source in image_sources(item.html)][: self.max_images]
+        item.ocr_blocks = []
         for source in sources:
             if self.spent >= self.budget:
                 self._count("ocr/budget_exhausted")
-                break
+                item.ocr_blocks.append({"image": source, "skipped": "the crawl's OCR time budget is spent"})
+                continue
             started = time.monotonic()
             try:
                 data = await self._image(source)
-                if data is None:
+                if isinstance(data, str):
                     self._count("ocr/skipped")
+                    item.ocr_blocks.append({"image": source, "skipped": data})
                     continue
                 result = await asyncio.to_thread(self._read, data)
-            except OcrError:
+            except OcrError as exc:
                 self._count("ocr/errors")
+                item.ocr_blocks.append({"image": source, "error": str(exc)})
                 continue
             finally:
                 self.spent += time.monotonic() - started
             self._count("ocr/cache_hits" if result.cached else "ocr/images")
-            if all(result.sha256 != seen.sha256 for seen in item.ocr_results):
+            item.ocr_blocks.append({"image": source, **result.as_json()})
+            if result.sha256 not in item.ocr_images:
+                item.ocr_images[result.sha256] = data
                 item.ocr_results.append(result)
         return item
 
@@ -82,20 +88,21 @@ class ImageTextPipeline:
         with self._lock:
             return self.reader.read(data)
 
-    async def _image(self, source: str) -> bytes | None:
-        """The image's bytes, or None when it is refused, fails, is not 200 or is too large."""
+    async def _image(self, source: str) -> bytes | str:
+        """The image's bytes, or why not (refused by the guard, failed, not 200, too large)."""
         if source.lower().startswith("data:"):
-            data = data_uri_bytes(source, self.max_bytes)
-            return data if isinstance(data, bytes) else None
+            return data_uri_bytes(source, self.max_bytes)
         if not source.lower().startswith(("http://", "https://")):
-            return None
+            return "not an http(s) address"
         assert self.crawler.engine is not None
         try:
             response = await self.crawler.engine.download_async(Request(source, dont_filter=True))
-        except Exception:  # noqa: BLE001 - refused by the guard, timed out, reset: the page is read without it
-            return None
-        if response.status != 200 or len(response.body) > self.max_bytes:
-            return None
+        except Exception as exc:  # noqa: BLE001 - refused, timed out, reset: the page is read without it
+            return f"fetch failed: {type(exc).__name__}: {exc}"
+        if response.status != 200:
+            return f"HTTP {response.status}"
+        if len(response.body) > self.max_bytes:
+            return f"larger than {self.max_bytes} bytes"
         return response.body
 
     def _count(self, key: str) -> None:
