@@ -63,8 +63,9 @@ class OcrResult:
         return "\n".join(line.text for line in self.lines)
 
     def as_json(self) -> dict[str, Any]:
+        # Not `cached`: the same image gives the same block whether it was read now or earlier.
         return {"sha256": self.sha256, "engine": self.engine, "seconds": round(self.seconds, 3),
-                "cached": self.cached, "lines": [line.as_json() for line in self.lines]}
+                "lines": [line.as_json() for line in self.lines]}
 
 
 @dataclass

@@ -80,12 +80,18 @@ def test_an_image_file_is_read_and_said_not_analysed_without_ocr(tmp_path: Path)
     assert "--no-ocr" in json.loads(skipped.stdout)[0]["not_analysed"]
 
 
-def test_a_second_check_reads_the_images_from_the_cache(tmp_path: Path) -> None:
-    first = json.loads(_check(str(SITE / "banner.png"), home=tmp_path).stdout)[0]
-    second = json.loads(_check(str(SITE / "banner.png"), home=tmp_path).stdout)[0]
-    assert first["ocr"][0]["cached"] is False and second["ocr"][0]["cached"] is True
-    assert second["ocr"][0]["lines"] == first["ocr"][0]["lines"]
-    assert second["findings"] == first["findings"]
+def test_a_second_check_reads_the_images_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.ocr import OcrReader
+
+    first = _check(str(SITE / "banner.png"), home=tmp_path)
+    assert list((tmp_path / "ocr-cache").rglob(f"{_sha('banner.png')}.json"))
+
+    def no_worker(*args: object) -> None:
+        raise AssertionError("the second check started an OCR worker")
+
+    monkeypatch.setattr(OcrReader, "_start", no_worker)
+    second = _check(str(SITE / "banner.png"), home=tmp_path)
+    assert second.stdout == first.stdout  # the same answer, from the cache
 
 
 def test_images_not_beside_the_page_are_listed_as_skipped_and_the_page_still_read(tmp_path: Path) -> None:
