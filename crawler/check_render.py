@@ -43,13 +43,20 @@ def render_checks(results: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
             verdict = "FLAGGED" if item["flagged"] else "ok"
             cut = f", body cut at {item['truncated_at_bytes']} bytes" if item.get("truncated_at_bytes") else ""
             out.write(f"{terminal_line(item['target'])}: {verdict} (risk {item['risk']}{cut})\n")
+            images = item.get("ocr") or []
+            if images:
+                read = [image for image in images if "lines" in image]
+                out.write(f"  images: {len(read)} of {len(images)} read by OCR, "
+                          f"{sum(len(image['lines']) for image in read)} lines\n")
             disputed = item.get("signals", {}).get("model_disputed") or {}
             for finding in item["findings"]:
                 # A demoted claim finding says what the rule said, so a reviewer can weigh both.
                 was = disputed.get(finding["rule_id"])
                 severity = (f"{finding['severity']}, rule said {was}; the model reads ordinary text" if was
                             else finding["severity"])
+                where = (" (in image " + ", ".join(f"{o['sha256'][:12]} line {o['line'] + 1}" for o in finding["ocr"])
+                         + ")") if finding.get("ocr") else ""
                 out.write(f"  {finding['rule_id']} [{severity}] {finding['category']}: "
-                          f"{terminal_line(finding['excerpt'])}\n")
+                          f"{terminal_line(finding['excerpt'])}{where}\n")
     else:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -1,4 +1,5 @@
-"""Page text extraction: from HTML to the `TextDocument` the rules read (title, meta, body, alt)."""
+"""Page text extraction: from HTML to the `TextDocument` the rules read (title, meta, body, alt), and the
+addresses of the page's images (`image_sources`, which OCR reads)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,26 @@ def extract_document(html: str, url: str | None = None) -> TextDocument:
     if url:
         parts.append(("url", url))
     return TextDocument.from_parts(parts)
+
+
+# Lazy loaders keep the real picture in a data attribute and a placeholder in src: both are read.
+_IMAGE_ATTRIBUTES = ("src", "data-src", "data-original", "data-lazy-src", "data-lazyload")
+
+
+def image_sources(html: str) -> list[str]:
+    """The image addresses of a page as written (`<img>` and image buttons), in page order, each once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
+    sources: list[str] = []
+    for tag in soup.find_all(("img", "input")):
+        if tag.name == "input" and _attribute(tag, "type").strip().lower() != "image":
+            continue
+        for name in _IMAGE_ATTRIBUTES:
+            value = _attribute(tag, name).strip()
+            if value and value not in sources:
+                sources.append(value)
+    return sources
 
 
 def _attribute(tag: Tag, *names: str) -> str:

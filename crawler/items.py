@@ -42,6 +42,12 @@ class CaptureItem:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     tls: dict[str, Any] | None = None  # certificate summary when fetched over HTTPS (crawler.tls)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Filled by ImageTextPipeline when OCR is on: one crawler.ocr.OcrResult per distinct image read, a block
+    # per image tried (as `check --json`'s `ocr`), and the bytes of the images read, by SHA-256 (evidence).
+    ocr_results: list[Any] = field(default_factory=list)
+    ocr_blocks: list[dict[str, Any]] | None = None
+    ocr_images: dict[str, bytes] = field(default_factory=dict)
+    ocr_spans: list[Any] = field(default_factory=list)  # crawler.ocr.OcrSpan, by PageAnalysisPipeline
     # Filled by PageAnalysisPipeline:
     title: str | None = None
     text: str | None = None

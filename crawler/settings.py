@@ -62,6 +62,7 @@ DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
 
 # Order is data: a page is analysed before it is stored, so a Capture and its Findings land together.
 PIPELINES_BASE = {
+    "crawler.pipelines.ocr.ImageTextPipeline": 200,  # off unless OCR_ENABLED (NotConfigured)
     "crawler.pipelines.analyse.PageAnalysisPipeline": 300,
     "crawler.pipelines.store.StorePipeline": 800,
 }
@@ -94,6 +95,16 @@ SERP_PROXIES = {}  # engine → HTTP proxy for its result pages (else EGRESS_PRO
 SERP_DELAYS = {}  # engine → seconds between its requests; its requests share one download slot
 SERP_RENDER = []  # engines whose result pages are fetched through Chromium (scripts, anti-bot checks)
 SERP_DONE_PAGES = []  # [engine, query, page] already stored for this scan run (a resumed scan)
+
+# --- OCR of page images during a scan (issue #20). Off: a worker costs about 0.5-0.7 GB and 1 s an image.
+OCR_ENABLED = False  # read the text in each captured page's images (scope "ocr")
+OCR_MAX_IMAGES_PER_PAGE = 10  # images read per page, in page order
+OCR_TIME_BUDGET_SECONDS = 300.0  # OCR time per crawl (fetching included); past it no more images are read
+OCR_TIMEOUT_SECONDS = 60.0  # one image, model loading of a fresh worker included; then the worker is killed
+OCR_MAX_IMAGE_BYTES = 5 * 1024 * 1024  # larger images are not read
+OCR_RECYCLE_IMAGES = 200  # the worker is replaced after this many images (its memory grows, RapidOCR#187)
+OCR_RECYCLE_MB = 1500  # ... or once it holds more than this
+OCR_CACHE_DIR = ""  # results by image SHA-256 across scans; `pharmwatch scan` sets <home>/ocr-cache
 
 # STORE_*: where captures, findings and evidence go.
 STORE_DATABASE_URL = ""  # required to store anything; `pharmwatch scan` sets it

@@ -23,7 +23,7 @@ EXPECTED = frozenset({"flagged", "not_flagged"})
 
 _REQUIRED = ("domain", "start_url", "kind", "expected", "expected_categories", "diseases",
              "evidence_phrase", "needs_js", "encoding")
-_OPTIONAL = ("evidence_url",)
+_OPTIONAL = ("evidence_url", "needs_ocr")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class DemoSite:
     evidence_url: str  # page holding evidence_phrase; start_url unless the manifest says otherwise
     needs_js: bool
     encoding: str
+    #: The evidence exists only in images: `check` (OCR on) finds it, a scan does not read images yet.
+    needs_ocr: bool = False
 
     @property
     def flagged(self) -> bool:
@@ -109,6 +111,7 @@ def _parse_site(entry: Any, index: int) -> DemoSite:
         evidence_url=str(entry.get("evidence_url") or entry["start_url"]),
         needs_js=entry["needs_js"],
         encoding=str(entry["encoding"]),
+        needs_ocr=entry.get("needs_ocr", False),
     )
     _validate(site, f"{where} ({site.domain})")
     return site
@@ -131,6 +134,8 @@ def _validate(site: DemoSite, where: str) -> None:
         problems.append("a not_flagged site cannot expect categories")
     if not isinstance(site.needs_js, bool):
         problems.append("needs_js must be true or false")
+    if not isinstance(site.needs_ocr, bool):
+        problems.append("needs_ocr must be true or false")
     if not site.evidence_phrase:
         problems.append("evidence_phrase is empty")
     try:

@@ -1175,11 +1175,17 @@ def report_ads(ctx: click.Context, advertiser: str | None, domain: str | None, f
 @json_alias("Print the JSON array (the documented contract; same as --format json).")
 @format_option("table", "csv", "json")
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when an input is flagged.")
+@click.option("--no-ocr", is_flag=True,
+              help="Do not read text in images (image files, pictures saved beside a page); OCR is on by default.")
 @click.pass_context
-def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str, no_fail: bool) -> None:
-    """Analyse saved HTML/text files or URLs without a scan."""
+def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str, no_fail: bool,
+          no_ocr: bool) -> None:
+    """Analyse saved HTML/text files, images or URLs without a scan."""
+    from contextlib import nullcontext
+
     from crawler.check import CheckError, check_target
     from crawler.check_render import failed_check, render_checks
+    from crawler.ocr import OcrReader
     from crawler.registry_lookup import SqlBlacklist, SqlRegistry
     from storage.db import session_factory
 
@@ -1188,15 +1194,17 @@ def check(ctx: click.Context, targets: tuple[str, ...], as_json: bool, fmt: str,
     results, errors = [], 0
     session = session_factory(database(settings))()
     registry, blacklist = SqlRegistry(session), SqlBlacklist(session)
-    for target in targets:
-        try:
-            results.append(check_target(target, ruleset, proxy=settings.crawl.proxy,
-                                        allow_private=settings.crawl.allow_private,
-                                        timeout=settings.crawl.download_timeout, registry=registry,
-                                        blacklist=blacklist))
-        except CheckError as exc:
-            errors += 1
-            results.append(failed_check(target, str(exc)))
+    # One OCR worker for all inputs, started only when an image is met; results cached across runs.
+    with nullcontext(None) if no_ocr else OcrReader(cache_dir=settings.home / "ocr-cache") as ocr:
+        for target in targets:
+            try:
+                results.append(check_target(target, ruleset, proxy=settings.crawl.proxy,
+                                            allow_private=settings.crawl.allow_private,
+                                            timeout=settings.crawl.download_timeout, registry=registry,
+                                            blacklist=blacklist, ocr=ocr))
+            except CheckError as exc:
+                errors += 1
+                results.append(failed_check(target, str(exc)))
     session.close()
     render_checks(results, "json" if as_json else fmt, sys.stdout)
     if errors:

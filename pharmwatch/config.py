@@ -70,6 +70,9 @@ class CrawlSettings:
     user_agent: str = _default("USER_AGENT")
     obey_robots_txt: bool = _default("ROBOTSTXT_OBEY")
     host_addresses: dict[str, str] = _default("CAPTURE_HOST_ADDRESSES")
+    ocr: bool = _default("OCR_ENABLED")
+    ocr_max_images_per_page: int = _default("OCR_MAX_IMAGES_PER_PAGE")
+    ocr_time_budget_seconds: float = _default("OCR_TIME_BUDGET_SECONDS")
 
 
 # The user-facing keys of [crawl] and [search] and the crawler settings they set.
@@ -81,6 +84,8 @@ CRAWL_KEYS: dict[str, str] = {
     "retry_after_times": "CAPTURE_RETRY_AFTER_TIMES", "render_first_page": "CAPTURE_RENDER_FIRST_PAGE",
     "render_wait_ms": "CAPTURE_RENDER_WAIT_MS", "chromium_path": "CAPTURE_CHROMIUM_PATH",
     "user_agent": "USER_AGENT", "obey_robots_txt": "ROBOTSTXT_OBEY", "host_addresses": "CAPTURE_HOST_ADDRESSES",
+    "ocr": "OCR_ENABLED", "ocr_max_images_per_page": "OCR_MAX_IMAGES_PER_PAGE",
+    "ocr_time_budget_seconds": "OCR_TIME_BUDGET_SECONDS",
 }
 SEARCH_KEYS: dict[str, str] = {
     "block_retries": "SERP_BLOCK_RETRIES", "block_backoff_seconds": "SERP_BLOCK_BACKOFF_SECONDS",
@@ -248,6 +253,7 @@ class Settings:
         overrides = {name: getattr(self.crawl, key) for key, name in CRAWL_KEYS.items()}
         overrides.update({name: getattr(self.search, key) for key, name in SEARCH_KEYS.items()})
         overrides.update(STORE_DATABASE_URL=self.db_url, STORE_BLOB_DIR=str(self.blob_dir),
+                         OCR_CACHE_DIR=str(self.home / "ocr-cache"),
                          RULES_PATHS=list(self.rule_paths), LOG_LEVEL="INFO" if verbose else "WARNING")
         return copy.deepcopy(overrides)
 

@@ -34,8 +34,8 @@ MEANINGS: dict[ExitCode, str] = {
                       "`schedule run-now` that did not finish; stderr names the fix. Click's usage errors exit 2 "
                       "as well."),
     ExitCode.NOT_ANALYSED: ("`check`: an input was read but could not be analysed (binary, empty, no text, a "
-                            "compression bomb); its object says `not_analysed` and why. An input that failed "
-                            "(exit status 2) takes precedence; a flagged input does not."),
+                            "compression bomb, an image with `--no-ocr`); its object says `not_analysed` and why. "
+                            "An input that failed (exit status 2) takes precedence; a flagged input does not."),
     ExitCode.CAPTURED_TOO_LITTLE: ("`scan`: the run finished but captured nothing, or fewer pages than `[scan] "
                                    "min_captured_share` of those it tried, or read no search result page (a proxy "
                                    "or network that is down); stderr says which. It is not a quiet night."),

@@ -126,6 +126,9 @@ class Capture(Base):
     error: Mapped[str | None] = mapped_column(Text)  # why the fetch failed; None when it worked
     risk: Mapped[str] = mapped_column(String(16), default="none")
     signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Images read by OCR (issue #20): one block per image tried, as `check --json`'s `ocr` (image URL,
+    # sha256 of the bytes kept in the blob store as `<sha256>.img`, engine, lines with boxes); None: OCR off.
+    ocr: Mapped[list[Any] | None] = mapped_column(JSON)
     findings: Mapped[list[Finding]] = relationship(back_populates="capture")
     __table_args__ = (UniqueConstraint("scan_run_id", "url", "rendered"),)
 
@@ -147,6 +150,8 @@ class Finding(Base):
     severity: Mapped[str] = mapped_column(String(16))
     legal_basis: Mapped[list[Any]] = mapped_column(default=list)
     spans: Mapped[list[Any]] = mapped_column(default=list)
+    # The image lines (sha256, line, box) its matches were read in, when they were read in images.
+    ocr: Mapped[list[Any] | None] = mapped_column(JSON)
     excerpt: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     capture: Mapped[Capture | None] = relationship(back_populates="findings")

@@ -48,12 +48,13 @@ def test_check_json_follows_the_documented_contract(invoke) -> None:  # type: ig
     result = invoke("check", str(claim_page), str(pharmacy), "--json")
     assert result.exit_code == 1, result.output  # something flagged
     flagged, clean = json.loads(result.stdout)
-    assert set(flagged) == {"target", "analysed", "flagged", "risk", "findings", "signals"}
+    # The contract only gains keys: `ocr` (images read, OCR being on by default) since issue #20.
+    assert set(flagged) == {"target", "analysed", "flagged", "risk", "findings", "signals", "ocr"}
     assert flagged["target"] == str(claim_page) and flagged["flagged"] is True
     assert flagged["risk"] in {"medium", "high", "critical"}
     text = extract_document(decode_html(claim_page.read_bytes())).text
     for finding in flagged["findings"]:
-        assert set(finding) == {"rule_id", "category", "severity", "excerpt", "spans"}
+        assert set(finding) - {"ocr"} == {"rule_id", "category", "severity", "excerpt", "spans", "scope"}
         for start, end in finding["spans"]:
             assert 0 <= start < end <= len(text)
     highlighted = {text[s:e] for f in flagged["findings"] for s, e in f["spans"]}

@@ -1,4 +1,5 @@
-"""Analysis step: run the rule packs on a captured page's text, and on the text of search ads.
+"""Analysis step: run the rule packs on a captured page's text (with the text read in its images when
+OCR is on), and on the text of search ads.
 
 Reference checks come first (rules.reference: licence and approval numbers against the
 registries in the database, ICP, hosting country) and are handed to the rules as page signals.
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crawler.extract import extract_document
 from crawler.items import CaptureItem, SerpPageItem
+from crawler.ocr import with_ocr_text
 from crawler.registry_lookup import SqlBlacklist, SqlRegistry
 from rules import RuleSet, TextDocument, load_ruleset
 from rules.reference.checks import reference_signals
@@ -54,6 +56,8 @@ class PageAnalysisPipeline:
     def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
         if isinstance(item, CaptureItem) and item.html is not None:
             document = extract_document(item.html, item.final_url or item.url)
+            if item.ocr_results:  # text read in the page's images (ImageTextPipeline), scope "ocr"
+                document, item.ocr_spans = with_ocr_text(document, item.ocr_results)
             item.text = document.text
             item.title = next(
                 (document.text[s.start:s.end] for s in document.sections if s.scope == "title"), None

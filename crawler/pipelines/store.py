@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crawler.domains import site_of
 from crawler.items import CaptureItem, SerpPageItem
+from crawler.ocr import read_in
 from crawler.warc import capture_warc
 from storage.audit import record_event
 from storage.blobs import BlobStore
@@ -110,11 +111,16 @@ class StorePipeline:
             fetched_at=item.fetched_at.astimezone(UTC).replace(tzinfo=None),
             risk=analysis.risk if analysis else "none",
             signals=_jsonable(analysis.signals) if analysis else {},
+            ocr=item.ocr_blocks,
         )
+        for image in item.ocr_images.values():  # what a finding read in an image is evidence too
+            self.blobs.put(image, ".img")
         session.add(capture)
         session.flush()
         for hit in analysis.findings if analysis else []:
-            session.add(_finding(hit, site_id=site.id, scan_run_id=self.scan_run_id, capture_id=capture.id))
+            finding = _finding(hit, site_id=site.id, scan_run_id=self.scan_run_id, capture_id=capture.id)
+            finding.ocr = read_in(list(hit.spans), item.ocr_spans) or None
+            session.add(finding)
         if analysis:
             site.risk = analysis.risk
         record_event(session, actor="crawler", action="captured", subject=f"capture:{capture.id}", details={
@@ -122,6 +128,7 @@ class StorePipeline:
             "fetched_at": capture.fetched_at.isoformat(), "error": item.error, "body_sha256": capture.body_sha256,
             "text_sha256": capture.text_sha256, "screenshot_sha256": capture.screenshot_sha256,
             "warc_sha256": capture.warc_sha256,
+            **({"ocr_image_sha256": sorted(item.ocr_images)} if item.ocr_images else {}),
         })
 
 

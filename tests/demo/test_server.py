@@ -358,7 +358,7 @@ def test_every_internal_link_of_every_site_resolves(demo: DemoWeb, site: DemoSit
     assert len(html_pages) >= 3, f"{site.domain} gives a crawler too little depth: {html_pages}"
 
 
-@pytest.mark.parametrize("site", [s for s in SITES if not s.needs_js], ids=lambda s: s.domain)
+@pytest.mark.parametrize("site", [s for s in SITES if not s.needs_js and not s.needs_ocr], ids=lambda s: s.domain)
 def test_every_evidence_phrase_sits_in_one_visible_text_node_of_its_page(
         demo: DemoWeb, site: DemoSite) -> None:
     page = via_proxy(demo, site.evidence_url)
@@ -399,6 +399,19 @@ def test_the_unlicensed_seller_shows_no_licence_and_no_icp_number(demo: DemoWeb)
         assert drug in all_text
 
 
+def test_the_image_only_shop_writes_its_claims_only_in_its_images(demo: DemoWeb) -> None:
+    from demo.ocr_images import IMAGE_TEXTS, SITE
+
+    site = next(s for s in SITES if s.needs_ocr)
+    all_text = site_text(demo, site)
+    for phrase in (site.evidence_phrase, "xmk2026", "微信", "降压"):
+        assert phrase not in all_text, phrase
+    assert any(site.evidence_phrase in line for lines in IMAGE_TEXTS.values() for line in lines)
+    for name in IMAGE_TEXTS:
+        image = via_proxy(demo, f"http://{site.domain}/img/{name}")
+        assert image.status == 200 and image.body == (SITE / name).read_bytes()
+
+
 def test_the_hard_negatives_quote_or_warn_against_the_claims_they_must_not_be_flagged_for(
         demo: DemoWeb) -> None:
     hospital = via_proxy(demo, "http://renmin-hospital.test/diabetes").text
@@ -426,6 +439,7 @@ def test_manifest_fields_have_their_documented_types() -> None:
         assert site.flagged == (site.expected == "flagged")
         assert site.flagged or not site.expected_categories
         assert site.needs_js == (site.domain == "js-shop.test")
+        assert site.needs_ocr == (site.domain == "xinmai-kang.test")
     assert SITES_DIR.is_dir()
 
 
