@@ -42,6 +42,7 @@ STRENGTH: Final[dict[str, float]] = {
     "phone": 1.0, "wechat": 1.0, "qq": 1.0, "email": 1.0,
     "baidu_tongji": 1.0, "cnzz": 1.0, "la51": 1.0, "google_analytics": 1.0, "google_tag": 1.0,
     "qr": 1.0,  # a QR code's target: a WeChat contact, a payment code, a landing page
+    "tls": 0.8,  # one certificate served for several domains (shared hosts' default certificates spread too far)
     "licence": 0.6,  # one licence number shown on several domains: copied, often by one forger
     "ip": 0.4, "ip24": 0.2,
 }
@@ -61,14 +62,18 @@ def stoplist() -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.
 
 
 def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | None = None) -> set[tuple[str, str]]:
-    """(kind, value) of one captured page: contacts and licence numbers from its signals, tracking ids
-    from its HTML, QR-code targets from its screenshot, its server address and that address's /24."""
+    """(kind, value) of one captured page: contacts, licence numbers and the TLS certificate's fingerprint
+    from its signals, tracking ids from its HTML, QR-code targets from its screenshot, its server address
+    and that address's /24."""
     signals = capture.signals or {}
     found: set[tuple[str, str]] = set()
     for lead in signals.get("contact_leads") or ():
         kind, _, value = str(lead).partition(":")
         if kind in STRENGTH and value:
             found.add((kind, value))
+    certificate = signals.get("tls_certificate")
+    if isinstance(certificate, dict) and certificate.get("sha256"):
+        found.add(("tls", str(certificate["sha256"])))
     for check in signals.get("licence_checks") or ():
         if isinstance(check, dict) and check.get("normalised"):
             found.add(("licence", str(check["normalised"])))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -110,7 +111,7 @@ class StorePipeline:
             warc_sha256=self.blobs.put(warc, ".warc.gz") if warc else None,
             fetched_at=item.fetched_at.astimezone(UTC).replace(tzinfo=None),
             risk=analysis.risk if analysis else "none",
-            signals=_jsonable(analysis.signals) if analysis else {},
+            signals={**(_jsonable(analysis.signals) if analysis else {}), **_certificate(item.tls)},
             ocr=item.ocr_blocks,
         )
         for image in item.ocr_images.values():  # what a finding read in an image is evidence too
@@ -130,6 +131,14 @@ class StorePipeline:
             "warc_sha256": capture.warc_sha256,
             **({"ocr_image_sha256": sorted(item.ocr_images)} if item.ocr_images else {}),
         })
+
+
+def _certificate(tls: dict[str, Any] | None) -> dict[str, Any]:
+    """The TLS certificate's fingerprint and names as a capture signal (the operator networks link sites
+    served with one certificate); the full summary stays in the WARC metadata record."""
+    if not tls or "sha256" not in tls:
+        return {}
+    return {"tls_certificate": {"sha256": tls["sha256"], "dns_names": list(tls.get("dns_names") or [])}}
 
 
 def _finding(hit, **where: int) -> Finding:  # type: ignore[no-untyped-def]

@@ -45,12 +45,13 @@ def screenshot_with_qr(target: str) -> bytes:
 
 
 def page(session, blobs: BlobStore, run_id: int, domain: str, *, leads=(), ip=None, html="",  # type: ignore[no-untyped-def]
-         licence=None, flagged=True, qr=None) -> None:
+         licence=None, flagged=True, qr=None, cert=None) -> None:
     site = session.query(Site).filter_by(domain=domain).one_or_none() or Site(domain=domain)
     session.add(site)
     session.flush()
     signals = {"contact_leads": list(leads),
-               "licence_checks": [{"number": licence, "normalised": licence}] if licence else []}
+               "licence_checks": [{"number": licence, "normalised": licence}] if licence else [],
+               **({"tls_certificate": {"sha256": cert, "dns_names": []}} if cert else {})}
     capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", status_code=200,
                       server_ip=ip, signals=signals, body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"),
                       screenshot_sha256=blobs.put(screenshot_with_qr(qr), ".png") if qr else None)
@@ -91,13 +92,17 @@ def test_strong_identifiers_link_weak_ones_only_add_up_and_shared_infrastructure
         {"domain": "same-host-2.test", "ip": "47.95.1.10"},
         {"domain": "licence-1.test", "licence": "（京）-经营性-2020-0001", "ip": "39.96.5.5"},
         {"domain": "licence-2.test", "licence": "（京）-经营性-2020-0001", "ip": "39.96.5.5"},
+        {"domain": "cert-1.test", "cert": "ab" * 32, "ip": "39.100.1.1"},  # one certificate on one host: 0.8 + 0.4
+        {"domain": "cert-2.test", "cert": "ab" * 32, "ip": "39.100.1.1"},
+        {"domain": "cert-only-1.test", "cert": "cd" * 32},  # a certificate alone: 0.8, not enough
+        {"domain": "cert-only-2.test", "cert": "cd" * 32},
         {"domain": "cdn-1.test", "leads": [], "ip": "104.16.1.1"},
         {"domain": "cdn-2.test", "leads": [], "ip": "104.16.1.1"},
         *({"domain": f"shop{i}.test", "html": popular, "flagged": False} for i in range(30)),  # a platform id
         {"domain": "clean.test", "leads": ["wechat:tnb8888"], "flagged": False},  # not flagged: not a member
     ])
     found = networks(sessions)
-    assert sorted(found.values()) == [["licence-1.test", "licence-2.test"],
+    assert sorted(found.values()) == [["cert-1.test", "cert-2.test"], ["licence-1.test", "licence-2.test"],
                                       ["tangniao-a.test", "tangniao-b.test", "tangniao-c.test"]]
     network_id = next(i for i, sites in found.items() if "tangniao-a.test" in sites)
     with sessions() as session:

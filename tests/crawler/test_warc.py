@@ -70,3 +70,8 @@ def test_the_tls_certificate_summary_goes_into_the_metadata_record() -> None:
                        tls=summary)
     *_, (_, _, _, meta) = records(capture_warc(item))
     assert json.loads(meta)["tls"]["issuer"] == "CN=shop.example.com"
+    from crawler.pipelines.store import _certificate  # the capture keeps the fingerprint for operator networks
+
+    assert _certificate(summary) == {"tls_certificate": {"sha256": summary["sha256"],
+                                                         "dns_names": ["shop.example.com"]}}
+    assert _certificate(None) == {} and _certificate({"error": "certificate present but unreadable"}) == {}
