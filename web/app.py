@@ -53,14 +53,14 @@ class WebConfig:
 
 
 def create_app(config: WebConfig, engine: Engine) -> FastAPI:
-    from web.routes import captures, cases, daily, login, networks, users
+    from web.routes import captures, cases, daily, dashboard, login, networks, users
 
     app = FastAPI(title="PharmWatch", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.sessions = session_factory(engine)
     app.state.templates = _templates(config)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (login, daily, cases, captures, networks, users):
+    for module in (login, daily, dashboard, cases, captures, networks, users):
         app.include_router(module.router)
     app.middleware("http")(_security_headers)
     app.add_exception_handler(SignInRequired, _sign_in_required)

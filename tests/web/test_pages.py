@@ -92,3 +92,21 @@ def test_every_shown_value_has_a_chinese_label() -> None:
 
     for value in (*STATUSES, *SEVERITY_RANK, *ROLES, *ACTION_ROLES, "running", "finished", "failed", "added"):
         assert translations("zh").gettext(value) != value, value
+
+
+def test_the_dashboard_shows_the_statistics_reports_figures_with_charts(world: World,
+                                                                       signed_in: Callable[[str], TestClient]) -> None:
+    from cases.stats import TOTAL, period_stats
+
+    mona = signed_in("mona")
+    day = world.day.isoformat()
+    data = mona.get(f"/api/dashboard?from={day}&to={day}").json()["data"]
+    with world.sessions() as session:  # the same figures as `pharmwatch report stats`, from the same queries
+        expected = period_stats(session, world.day, world.day, "Asia/Shanghai", "day", {})
+    assert data["tables"]["checks"] == expected.to_json()["tables"]["checks"]
+    assert expected.table("checks").value(TOTAL, "flagged_sites") == 2
+    assert data["charts"]["flagged_per_period"] == [{"label": day, "value": 2, "width": 100.0}]
+    assert {bar["label"] for bar in data["charts"]["by_disease"]} == {"diabetes"}
+    html = mona.get(f"/dashboard?from={day}&to={day}").text
+    assert "<svg" in html and "各时段标记网站数" in html and "糖尿病" in html
+    assert mona.get("/api/dashboard?from=2026-12-07&to=2026-12-01").status_code == 400

@@ -22,6 +22,7 @@ ROUTES = {
     ("GET", "/captures/{capture_id}/screenshot"): "monitor", ("GET", "/captures/{capture_id}/page"): "monitor",
     ("GET", "/users"): "admin", ("GET", "/api/users"): "admin", ("POST", "/users"): "admin",
     ("POST", "/users/{name}/disable"): "admin",
+    ("GET", "/dashboard"): "monitor", ("GET", "/api/dashboard"): "monitor",
     ("GET", "/networks"): "monitor", ("GET", "/api/networks"): "monitor",
     ("GET", "/networks/{network_id}"): "monitor", ("GET", "/api/networks/{network_id}"): "monitor",
 }
@@ -64,6 +65,7 @@ def _get_paths(world: World) -> dict[str, str]:
             "/api/cases": "monitor", f"/cases/{world.case_id}": "monitor", f"/api/cases/{world.case_id}": "monitor",
             f"/captures/{world.capture_id}/screenshot": "monitor", f"/captures/{world.capture_id}/page": "monitor",
             "/users": "admin", "/api/users": "admin", "/networks": "monitor", "/api/networks": "monitor",
+            "/dashboard": "monitor", "/api/dashboard": "monitor",
             f"/networks/{world.network_id}": "monitor", f"/api/networks/{world.network_id}": "monitor"}
 
 
