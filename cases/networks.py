@@ -1,14 +1,15 @@
 """Operator networks (串并案): flagged sites run by the same people, linked by the identifiers they share.
 
 Owns the identifier index (`index_captures`: each captured page's contacts, analytics and ad-tracking ids,
-QR-code targets in its screenshot, licence numbers and server address, into `site_identifier`, scan by
-scan) and the networks built from it
+QR-code targets in its screenshot, licence numbers, its template's fingerprint, the domain it redirected
+to and its server address, into `site_identifier`, scan by scan) and the networks built from it
 (`build_networks`, `list_networks`, `network_detail`).
 
 How sites link: every identifier a pair of flagged sites shares adds its strength (`STRENGTH`); a pair
 whose strengths reach `LINK_AT` is linked, and linked sites form a network. A phone, WeChat/QQ id,
-e-mail or analytics account links by itself; a shared server address only adds weight (many unrelated
-shops sit on one host), its /24 even less. An identifier seen on more than `max_sites` sites (of all sites
+e-mail or analytics account links by itself, and so does a doorway domain redirecting to a shop; a
+shared server address or page template only adds weight (many unrelated shops sit on one host or use one
+shop system), a /24 even less. An identifier seen on more than `max_sites` sites (of all sites
 ever captured, flagged or not) links nothing: a platform's own analytics id or a CDN address is no link.
 The stop-list (`cases/network_stoplist.yaml`, reviewed data) names identifiers and address ranges that
 never link. Networks keep their id as they grow; when a new link joins two, the older absorbs the newer
@@ -30,6 +31,8 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.domains import site_of
+from crawler.page_template import template_fingerprint
 from crawler.qr_codes import qr_targets
 from crawler.tracking_ids import tracking_ids
 from rules.model import FLAGGING_SEVERITIES
@@ -42,8 +45,15 @@ STRENGTH: Final[dict[str, float]] = {
     "phone": 1.0, "wechat": 1.0, "qq": 1.0, "email": 1.0,
     "baidu_tongji": 1.0, "cnzz": 1.0, "la51": 1.0, "google_analytics": 1.0, "google_tag": 1.0,
     "qr": 1.0,  # a QR code's target: a WeChat contact, a payment code, a landing page
+    # A doorway domain redirecting to a shop on another domain: both carry `redirect:<the shop's domain>`.
+    # Only whoever controls the doorway's server or DNS can point it at the shop, so it links by itself
+    # (a marketplace or a parking service many domains point to is on the stop-list or too widespread).
+    "redirect": 1.0,
     "tls": 0.8,  # one certificate served for several domains (shared hosts' default certificates spread too far)
     "licence": 0.6,  # one licence number shown on several domains: copied, often by one forger
+    # The page template's structure (crawler.page_template): one seller's template, or a shop system's that
+    # many unrelated sellers use (the spread rule stops the widespread ones, not the rare ones): only adds.
+    "template": 0.4,
     "ip": 0.4, "ip24": 0.2,
 }
 #: A pair of sites whose shared identifiers add up to this is linked.
@@ -63,8 +73,8 @@ def stoplist() -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.
 
 def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | None = None) -> set[tuple[str, str]]:
     """(kind, value) of one captured page: contacts, licence numbers and the TLS certificate's fingerprint
-    from its signals, tracking ids from its HTML, QR-code targets from its screenshot, its server address
-    and that address's /24."""
+    from its signals, tracking ids and the template's fingerprint from its HTML, QR-code targets from its
+    screenshot, the domain it redirected to, its server address and that address's /24."""
     signals = capture.signals or {}
     found: set[tuple[str, str]] = set()
     for lead in signals.get("contact_leads") or ():
@@ -81,8 +91,14 @@ def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | 
         for tracked in tracking_ids(html):
             kind, _, value = tracked.partition(":")
             found.add((kind, value))
+        template = template_fingerprint(html)
+        if template:
+            found.add(("template", template))
     if screenshot:
         found.update(("qr", target) for target in qr_targets(screenshot))
+    target = redirect_target(capture)
+    if target:
+        found.add(("redirect", target))
     if capture.server_ip:
         try:
             address = ipaddress.ip_address(capture.server_ip)
@@ -95,8 +111,18 @@ def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | 
     return {(kind, value[:255]) for kind, value in found}
 
 
+def redirect_target(capture: Capture) -> str | None:
+    """The registrable domain a page redirected to, when it is not the page's own (a doorway domain)."""
+    if not capture.final_url:
+        return None
+    target = site_of(capture.final_url)
+    return target if target and target != site_of(capture.url) else None
+
+
 def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None = None) -> int:
-    """Add the identifiers of a scan's pages (every scan's with None) to the index; the count of new rows."""
+    """Add the identifiers of a scan's pages (every scan's with None) to the index; the count of new rows.
+    A page that redirected to another domain gives `redirect:<that domain>` to its own site and, when that
+    domain is a known site, to it too (the doorway and the shop it leads to)."""
     blobs = BlobStore(blob_dir)
     query = select(Capture).where(Capture.error.is_(None)).order_by(Capture.id)
     if scan_run_id is not None:
@@ -104,6 +130,22 @@ def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None 
     known = {(row.site_id, row.kind, row.value): row for row in session.scalars(
         select(SiteIdentifier).where(SiteIdentifier.site_id.in_(query.with_only_columns(Capture.site_id))))}
     added = 0
+
+    def note(site_id: int, kind: str, value: str, when: datetime) -> None:
+        nonlocal added
+        row = known.get((site_id, kind, value))
+        if row is None:  # a redirect's target site: not among the scan's sites, so perhaps stored already
+            row = session.scalar(select(SiteIdentifier).where(
+                SiteIdentifier.site_id == site_id, SiteIdentifier.kind == kind, SiteIdentifier.value == value))
+        if row is None:
+            row = SiteIdentifier(site_id=site_id, kind=kind, value=value, first_seen=when, last_seen=when)
+            session.add(row)
+            added += 1
+        else:
+            row.first_seen = min(row.first_seen, when)
+            row.last_seen = max(row.last_seen, when)
+        known[(site_id, kind, value)] = row
+
     for capture in session.scalars(query):
         html = None
         if capture.body_sha256:
@@ -114,16 +156,11 @@ def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None 
             shot = blobs.path(capture.screenshot_sha256, ".png")
             screenshot = shot.read_bytes() if shot.exists() else None
         for kind, value in capture_identifiers(capture, html, screenshot):
-            row = known.get((capture.site_id, kind, value))
-            if row is None:
-                row = SiteIdentifier(site_id=capture.site_id, kind=kind, value=value, first_seen=capture.fetched_at,
-                                     last_seen=capture.fetched_at)
-                session.add(row)
-                known[(capture.site_id, kind, value)] = row
-                added += 1
-            else:
-                row.first_seen = min(row.first_seen, capture.fetched_at)
-                row.last_seen = max(row.last_seen, capture.fetched_at)
+            note(capture.site_id, kind, value, capture.fetched_at)
+            if kind == "redirect":
+                target = session.scalar(select(Site.id).where(Site.domain == value))
+                if target is not None and target != capture.site_id:
+                    note(target, kind, value, capture.fetched_at)
     session.flush()
     return added
 

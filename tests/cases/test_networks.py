@@ -11,13 +11,21 @@ import qrcode
 from click.testing import CliRunner
 from PIL import Image
 
-from cases.networks import NetworkChange, build_networks, captured_sites, index_captures, list_networks, network_detail
+from cases.networks import (
+    NetworkChange,
+    build_networks,
+    captured_sites,
+    index_captures,
+    list_networks,
+    network_detail,
+)
 from cases.opening import open_cases_for_scan
+from crawler.page_template import template_fingerprint
 from crawler.tracking_ids import tracking_ids
 from pharmwatch.cli import cli
 from storage import db
 from storage.blobs import BlobStore
-from storage.models import Capture, Finding, OperatorNetwork, Site
+from storage.models import Capture, Finding, OperatorNetwork, Site, SiteIdentifier
 from storage.scans import start_scan_run
 
 BAIDU = '<script>var _hmt=[];(function(){var hm=document.createElement("script");' \
@@ -45,15 +53,16 @@ def screenshot_with_qr(target: str) -> bytes:
 
 
 def page(session, blobs: BlobStore, run_id: int, domain: str, *, leads=(), ip=None, html="",  # type: ignore[no-untyped-def]
-         licence=None, flagged=True, qr=None, cert=None) -> None:
+         licence=None, flagged=True, qr=None, cert=None, final_url=None) -> None:
     site = session.query(Site).filter_by(domain=domain).one_or_none() or Site(domain=domain)
     session.add(site)
     session.flush()
     signals = {"contact_leads": list(leads),
                "licence_checks": [{"number": licence, "normalised": licence}] if licence else [],
                **({"tls_certificate": {"sha256": cert, "dns_names": []}} if cert else {})}
-    capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", status_code=200,
-                      server_ip=ip, signals=signals, body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"),
+    capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", final_url=final_url,
+                      status_code=200, server_ip=ip, signals=signals,
+                      body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"),
                       screenshot_sha256=blobs.put(screenshot_with_qr(qr), ".png") if qr else None)
     session.add(capture)
     session.flush()
@@ -214,3 +223,88 @@ def test_one_referral_covers_a_whole_network_and_its_letter_lists_every_site_and
     assert "a.test<br>b.test<br>c.test" in html
     assert "wechat：abc12345（a.test、b.test" in html and "phone：13912345678（b.test、c.test" in html
     assert json.loads(run("referral", "show", "1", "--format", "json").stdout)["network_id"] == network["id"]
+
+
+def shop_page(name: str, products: list[str], *, variant: bool = False) -> str:
+    """A shop's front page built from a seller's template: his header, menu, product grid, order form and
+    footer; `variant` is another template (a sidebar instead of the menu, a table for the products)."""
+    items = "".join(f'<div class="item"><a href="/p/{i}"><img src="/img/{i}.jpg"></a><h3>{title}</h3>'
+                    f'<p class="price">￥{98 + i}</p><button>购买</button></div>' for i, title in enumerate(products))
+    rows = "".join(f"<tr><td><img src='/img/{i}.jpg'></td><td>{title}</td><td><a>购买</a></td></tr>"
+                   for i, title in enumerate(products))
+    menu = ("<aside><dl><dt>分类</dt><dd><a>降糖</a></dd></dl></aside>" if variant else
+            "<nav><ul><li><a>首页</a></li><li><a>产品</a></li><li><ol><li><a>案例</a></li></ol></li></ul></nav>")
+    grid = f"<section><table><tbody>{rows}</tbody></table></section>" if variant else \
+        f"<section><h2>热销</h2><div class='grid'>{items}</div></section>"
+    return (f"<!doctype html><html><head><title>{name}</title><meta charset='utf-8'><script>var a=1;</script></head>"
+            f"<body><header><div class='logo'><img src='/logo.png'><h1>{name}</h1></div>{menu}</header>"
+            f"<main><div class='banner'><img src='/b.jpg'><p>{name}，<strong>限时</strong>特惠</p></div>{grid}"
+            "<form action='/order'><label>姓名<input name='n'></label><label>电话<input name='t'></label>"
+            "<select name='q'><option>1</option></select><textarea name='a'></textarea><button>提交</button></form>"
+            f"</main><footer><div><p>{name} 版权所有</p><address><a>联系我们</a></address></div>"
+            "<ul><li><a>关于</a></li></ul></footer></body></html>")
+
+
+def test_two_shops_from_one_template_share_a_fingerprint_with_other_words_and_products_a_third_does_not() -> None:
+    first = shop_page("糖安康", ["降糖灵", "糖脉通", "胰宝"])
+    second = shop_page("风湿骨痛宁", ["骨痛贴", "风湿膏", "关节灵", "痛风宁", "祛湿丸"])
+    other = shop_page("糖安康", ["降糖灵", "糖脉通", "胰宝"], variant=True)
+    assert template_fingerprint(first) is not None
+    assert template_fingerprint(first) == template_fingerprint(second)
+    assert template_fingerprint(other) not in (None, template_fingerprint(first))
+    assert template_fingerprint("<html><body><h1>根治糖尿病</h1><p>加微信</p></body></html>") is None  # too bare
+    assert template_fingerprint("") is None
+
+
+def test_a_shared_template_only_adds_to_another_tie_and_a_shop_systems_template_links_nothing(
+        sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    template = shop_page("甲", ["一", "二"])
+    system = shop_page("乙", ["一"], variant=True)  # a common shop system's template, on many shops
+    scan(sessions, home / "blobs", [
+        {"domain": "tpl-only-1.test", "html": template},  # the template alone: 0.4
+        {"domain": "tpl-only-2.test", "html": template},
+        {"domain": "tpl-host-1.test", "html": template.replace("甲", "丙"), "ip": "39.96.7.7"},  # + host 0.4 + /24 0.2
+        {"domain": "tpl-host-2.test", "html": template.replace("甲", "丁"), "ip": "39.96.7.7"},
+        {"domain": "system-1.test", "html": system, "ip": "39.97.1.1"},
+        {"domain": "system-2.test", "html": system, "ip": "39.97.1.1"},
+        *({"domain": f"system-shop{i}.test", "html": system, "flagged": False} for i in range(30)),
+    ])
+    [(network_id, sites)] = networks(sessions).items()  # the template alone (0.4 per pair) links no one
+    assert sites == ["tpl-host-1.test", "tpl-host-2.test"]
+    with sessions() as session:
+        kinds = sorted((link["kind"], link["strength"]) for link in network_detail(session, network_id).links)
+    assert kinds == [("ip", 0.4), ("ip24", 0.2), ("template", 0.4)]
+
+
+def test_doorway_domains_redirecting_to_one_shop_are_linked_with_it_and_a_marketplace_target_links_nothing(
+        sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    scan(sessions, home / "blobs", [  # a registered suffix (.com.cn): subdomains fold into the shop's domain
+        {"domain": "tangniao-shop.com.cn"},
+        {"domain": "door-1.test", "final_url": "https://www.tangniao-shop.com.cn/index.php?from=door-1"},
+        {"domain": "door-2.test", "final_url": "http://m.tangniao-shop.com.cn/"},
+        {"domain": "self.test", "final_url": "https://www.self.test/"},  # its own domain: no redirect
+        {"domain": "to-taobao-1.test", "final_url": "https://item.taobao.com/item.htm?id=1"},
+        {"domain": "to-taobao-2.test", "final_url": "https://item.taobao.com/item.htm?id=2"},
+    ])
+    [(network_id, sites)] = networks(sessions).items()
+    assert sites == ["door-1.test", "door-2.test", "tangniao-shop.com.cn"]
+    with sessions() as session:
+        [link] = network_detail(session, network_id).links
+        assert (link["kind"], link["value"], link["strength"]) == ("redirect", "tangniao-shop.com.cn", 1.0)
+        assert not session.query(SiteIdentifier).filter_by(kind="redirect", value="self.test").count()
+    scan(sessions, home / "blobs", [{"domain": "door-1.test", "final_url": "https://tangniao-shop.com.cn/"}])
+    with sessions() as session:  # the shop's row is seen again, not added twice
+        assert session.query(SiteIdentifier).filter_by(kind="redirect", value="tangniao-shop.com.cn").count() == 3
+
+
+def test_one_phone_number_written_three_ways_is_one_identifier(sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    from rules.reference.identifiers.contacts import contact_leads
+
+    spellings = {"e164.test": "咨询热线 +86 139 1234 5678", "intl.test": "电话：008613912345678",
+                 "dashes.test": "订购电话 139-1234-5678", "hotline.test": "全国热线 4006123456",
+                 "hotline-2.test": "客服 400-612-3456"}
+    leads = {domain: [f"{c.kind}:{c.normalised}" for c in contact_leads(text)] for domain, text in spellings.items()}
+    assert {tuple(found) for found in leads.values()} == {("phone:13912345678",), ("phone:400-612-3456",)}
+    scan(sessions, home / "blobs", [{"domain": domain, "leads": found} for domain, found in leads.items()])
+    assert sorted(networks(sessions).values()) == [["dashes.test", "e164.test", "intl.test"],
+                                                   ["hotline-2.test", "hotline.test"]]

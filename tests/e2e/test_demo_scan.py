@@ -297,3 +297,10 @@ def test_the_scan_finds_exactly_the_demo_operator_networks_and_links_no_decoy(sc
     kinds = {link["kind"] for network in json.loads(listed.stdout) for link in json.loads(run_cli(
         "network", "show", str(network["id"]), "--format", "json", home=scanned["home"]).stdout)["links"]}
     assert kinds == {"wechat", "phone", "baidu_tongji", "la51", "qr"}  # the QR code read from the screenshots
+    from storage.models import Site, SiteIdentifier
+
+    session = scanned["session"]
+    templates = {domain: set(session.scalars(select(SiteIdentifier.value).join(Site, Site.id == SiteIdentifier.site_id)
+                                             .where(Site.domain == domain, SiteIdentifier.kind == "template")))
+                 for domain in ("jiuzhou-dayaofang.test", "kangle-yaodian.test")}
+    assert templates["jiuzhou-dayaofang.test"] & templates["kangle-yaodian.test"]  # the template decoy: shared, 0.4
