@@ -50,7 +50,9 @@ def _lift(request: Request, db: DbSession, user: Principal, entry_id: int, reaso
         db.commit()
     except BlacklistError as exc:
         db.rollback()
-        return error(request, 404 if str(exc).startswith("no blacklist entry") else 409, str(exc), user)
+        message = str(exc)
+        status = 404 if message.startswith("no blacklist entry") else 409 if "lifted already" in message else 400
+        return error(request, status, message, user)
     if is_api(request):
         record = next(e for e in list_entries(db, include_lifted=True) if e.id == entry_id)
         return envelope(asdict(record))
