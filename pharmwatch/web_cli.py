@@ -134,7 +134,19 @@ def web_config(settings: Settings):  # type: ignore[no-untyped-def]
     return WebConfig(blob_dir=settings.blob_dir, timezone=settings.report.timezone, session_hours=web.session_hours,
                      secure_cookies=web.secure_cookies, login_max_failures=web.login_max_failures,
                      login_window_minutes=web.login_window_minutes, language=web.language,
-                     rule_diseases={rule.id: tuple(rule.diseases) for rule in rule_packs(settings).rules})
+                     rule_diseases={rule.id: tuple(rule.diseases) for rule in rule_packs(settings).rules},
+                     home=settings.home, key_fingerprint=_key_fingerprint(settings),
+                     allow_private=tuple(settings.crawl.allow_private))
+
+
+def _key_fingerprint(settings: Settings) -> str | None:
+    """The evidence signing key's fingerprint for referral letters (as `referral letter` prints it), if any."""
+    from cases.evidence import KeyMissingError, load_keys
+
+    try:
+        return load_keys(settings.home).fingerprint
+    except KeyMissingError:
+        return None
 
 
 @click.command("serve")

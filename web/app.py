@@ -50,17 +50,20 @@ class WebConfig:
     login_window_minutes: float = 15.0
     language: str = "zh"
     rule_diseases: Mapping[str, Sequence[str]] = field(default_factory=dict)  # rule id → its disease areas
+    home: Path | None = None  # the data folder: the office's own referral letter template
+    key_fingerprint: str | None = None  # the evidence signing key's, printed on referral letters
+    allow_private: Sequence[str] = ()  # [crawl] allow_private: networks a tip may point at
 
 
 def create_app(config: WebConfig, engine: Engine) -> FastAPI:
-    from web.routes import captures, cases, daily, dashboard, login, networks, users
+    from web.routes import blacklist, captures, cases, daily, dashboard, login, networks, referrals, scans, tips, users
 
     app = FastAPI(title="PharmWatch", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.sessions = session_factory(engine)
     app.state.templates = _templates(config)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (login, daily, dashboard, cases, captures, networks, users):
+    for module in (login, daily, dashboard, cases, captures, networks, blacklist, referrals, tips, scans, users):
         app.include_router(module.router)
     app.middleware("http")(_security_headers)
     app.add_exception_handler(SignInRequired, _sign_in_required)

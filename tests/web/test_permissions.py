@@ -25,6 +25,17 @@ ROUTES = {
     ("GET", "/dashboard"): "monitor", ("GET", "/api/dashboard"): "monitor",
     ("GET", "/networks"): "monitor", ("GET", "/api/networks"): "monitor",
     ("GET", "/networks/{network_id}"): "monitor", ("GET", "/api/networks/{network_id}"): "monitor",
+    ("GET", "/blacklist"): "monitor", ("GET", "/api/blacklist"): "monitor",
+    ("POST", "/blacklist"): "supervisor", ("POST", "/api/blacklist"): "supervisor",
+    ("POST", "/blacklist/{entry_id}/lift"): "supervisor", ("POST", "/api/blacklist/{entry_id}/lift"): "supervisor",
+    ("GET", "/referrals"): "monitor", ("GET", "/api/referrals"): "monitor",
+    ("GET", "/referrals/{referral_id}"): "monitor", ("GET", "/api/referrals/{referral_id}"): "monitor",
+    ("GET", "/referrals/{referral_id}/letter"): "monitor",
+    ("POST", "/referrals/{referral_id}/status"): "supervisor",
+    ("POST", "/api/referrals/{referral_id}/status"): "supervisor",
+    ("GET", "/tips"): "monitor", ("GET", "/api/tips"): "monitor",
+    ("POST", "/tips"): "monitor", ("POST", "/api/tips"): "monitor",
+    ("GET", "/scans"): "monitor", ("GET", "/api/scans"): "monitor",
 }
 ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
 RANK = ["monitor", "supervisor", "admin"]
@@ -66,7 +77,11 @@ def _get_paths(world: World) -> dict[str, str]:
             f"/captures/{world.capture_id}/screenshot": "monitor", f"/captures/{world.capture_id}/page": "monitor",
             "/users": "admin", "/api/users": "admin", "/networks": "monitor", "/api/networks": "monitor",
             "/dashboard": "monitor", "/api/dashboard": "monitor",
-            f"/networks/{world.network_id}": "monitor", f"/api/networks/{world.network_id}": "monitor"}
+            f"/networks/{world.network_id}": "monitor", f"/api/networks/{world.network_id}": "monitor",
+            "/blacklist": "monitor", "/api/blacklist": "monitor", "/referrals": "monitor", "/api/referrals": "monitor",
+            f"/referrals/{world.referral_id}": "monitor", f"/api/referrals/{world.referral_id}": "monitor",
+            f"/referrals/{world.referral_id}/letter": "monitor", "/tips": "monitor", "/api/tips": "monitor",
+            "/scans": "monitor", "/api/scans": "monitor"}
 
 
 def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, client: TestClient) -> None:
@@ -79,7 +94,9 @@ def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, cli
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/login?next=")
     for path in (f"/cases/{world.case_id}/review", "/users", "/users/mona/disable",
-                 f"/api/cases/{world.case_id}/review"):
+                 f"/api/cases/{world.case_id}/review", "/blacklist", "/blacklist/1/lift", "/api/blacklist",
+                 f"/referrals/{world.referral_id}/status", f"/api/referrals/{world.referral_id}/status", "/tips",
+                 "/api/tips"):
         assert client.post(path, data={}, follow_redirects=False).status_code == 401, path
 
 
@@ -118,6 +135,15 @@ def test_posting_needs_the_role_of_the_step(world: World, signed_in: Callable[[s
     assert response.status_code == (303 if role == "admin" else 403)
     response = client.post("/users/mona/disable", follow_redirects=False)
     assert response.status_code == (303 if role == "admin" else 403)
+    # The blacklist and referral steps are a supervisor's; a tip is anyone's.
+    response = client.post("/blacklist", data={"kind": "site", "value": f"{name}.test", "reason": "x"},
+                           follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 303)
+    response = client.post(f"/referrals/{world.referral_id}/status", data={"status": "acknowledged"},
+                           follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 409)  # 409: a draft is sent first
+    response = client.post("/tips", data={"url": f"http://{name}.example.com/"}, follow_redirects=False)
+    assert response.status_code == 303
 
 
 def test_an_unknown_token_or_a_session_cookie_of_nobody_is_anonymous(world: World, app) -> None:  # type: ignore[no-untyped-def]

@@ -155,7 +155,8 @@ def test_pages_carry_the_token_for_forms_and_htmx(world: World, signed_in: Calla
 # --- headers, sandbox, hostile text ---------------------------------------------------------------------
 def test_every_page_has_a_strict_csp(world: World, signed_in: Callable[[str], TestClient]) -> None:
     ada = signed_in("ada")
-    for path in ("/login", f"/daily?date={world.day}", "/cases", f"/cases/{world.hostile_case_id}", "/users"):
+    for path in ("/login", f"/daily?date={world.day}", "/cases", f"/cases/{world.hostile_case_id}", "/users",
+                 "/blacklist", "/referrals", f"/referrals/{world.referral_id}", "/tips", "/scans"):
         response = ada.get(path)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp, path
@@ -190,7 +191,8 @@ def test_a_captured_page_is_served_sandboxed(world: World, signed_in: Callable[[
 def test_hostile_crawled_text_is_rendered_escaped(world: World, signed_in: Callable[[str], TestClient]) -> None:
     mona = signed_in("mona")
     for path in (f"/daily?date={world.day}", "/cases", f"/cases/{world.hostile_case_id}", "/networks",
-                 f"/networks/{world.network_id}"):
+                 f"/networks/{world.network_id}", "/referrals", f"/referrals/{world.referral_id}",
+                 f"/referrals/{world.referral_id}/letter"):
         html = mona.get(path).text
         assert "<script>alert(1)" not in html and '" onerror=alert(1)' not in html, path
         shown = re.sub(r"[0-9a-f]{16,}|[A-Za-z0-9_\-]{32,}", "", html.replace(str(world.day), ""))  # tokens, hashes

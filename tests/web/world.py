@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cases.networks import build_networks
 from cases.opening import open_cases_for_scan
-from storage import db
+from storage import db, models
 from storage.blobs import BlobStore
 from storage.models import Capture, Case, Finding, SearchQueryRun, SerpObservation, Site, SiteIdentifier, utcnow
 from storage.scans import start_scan_run
@@ -41,6 +41,7 @@ class World:
     capture_id: int  # evil.test's capture, with screenshot and body
     day: date  # the local day (Asia/Shanghai) the findings were made: the daily list to ask for
     network_id: int = 0  # tangan-cure.test and evil.test: one QR code whose target is hostile text
+    referral_id: int = 0  # a draft referral of evil.test's case (its letter carries the hostile text)
 
 
 def build(home: Path) -> World:
@@ -71,10 +72,16 @@ def build(home: Path) -> World:
         session.flush()
         [network_id] = build_networks(session).created
         case_ids = {c.site.domain: c.id for c in session.query(Case)}
+        # Stored as a draft directly (the case stays open for the other tests; referring needs a confirmed one).
+        referral = models.Referral(case_id=case_ids["evil.test"], authority="police", why="illegal additives",
+                            created_by="sam")
+        session.add(referral)
+        session.flush()
+        referral_id = referral.id
         made = session.query(Finding).first().created_at  # type: ignore[union-attr]
     day = made.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
     return World(sessions, home / "blobs", case_ids["tangan-cure.test"], case_ids["evil.test"], evil_capture.id, day,
-                 network_id)
+                 network_id, referral_id)
 
 
 def _flag(session: Session, run_id: int, blobs: BlobStore, domain: str, text: str, spans: list[tuple[int, int]], *,

@@ -1,0 +1,117 @@
+"""Referrals: the list by status (`/referrals?status=`), one referral with its steps and its letter
+(`/referrals/{id}`), the letter itself (`/referrals/{id}/letter`), and moving its status (sent →
+acknowledged → closed, with the other side's reference: supervisors); JSON twins under /api/.
+
+Reading and acting are `cases.referrals` (which writes the audit event, the signed-in user as actor). The
+letter is our own template but carries crawled text (titles, excerpts, URLs), so it is served like a
+captured page: `Content-Security-Policy: sandbox` and nothing loaded, framed by `<iframe sandbox>`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases import referrals as book
+from cases.referrals import AUTHORITIES, STEPS, ReferralError
+from storage.models import Case, Site
+from web.app import envelope, error, is_api, page
+from web.deps import DbSession, Monitor, Principal, Supervisor
+from web.routes.captures import CAPTURED_PAGE_CSP
+
+router = APIRouter()
+STATUSES = ("draft", "sent", "acknowledged", "closed")
+
+
+def _referrals(db: Session, status: str) -> list[dict[str, Any]]:
+    if status and status not in STATUSES:
+        raise HTTPException(400, f"unknown referral status {status!r}; statuses: {', '.join(STATUSES)}")
+    rows = [r for r in book.list_referrals(db) if not status or r["status"] == status]
+    sites = dict(db.execute(select(Case.id, Site.domain).join(Site, Site.id == Case.site_id)
+                            .where(Case.id.in_({r["case_id"] for r in rows}))).all())
+    return [{**r, "site": sites.get(r["case_id"], ""), "authority_name": AUTHORITIES.get(r["authority"], "")}
+            for r in rows]
+
+
+def next_statuses(status: str) -> list[str]:
+    return [step for step, before in STEPS.items() if status in before]
+
+
+def _referral(db: Session, referral_id: int) -> dict[str, Any]:
+    try:
+        record = book.show_referral(db, referral_id)
+    except ReferralError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {**record, "next": next_statuses(record["status"])}
+
+
+@router.get("/referrals")
+def referrals_html(request: Request, db: DbSession, user: Monitor, status: str = "") -> Response:
+    return page(request, "referrals.html", {"referrals": _referrals(db, status), "statuses": STATUSES,
+                                            "status": status}, user=user)
+
+
+@router.get("/api/referrals")
+def referrals_json(db: DbSession, user: Monitor, status: str = "") -> Response:
+    return envelope(_referrals(db, status))
+
+
+@router.get("/referrals/{referral_id}")
+def referral_html(request: Request, db: DbSession, user: Monitor, referral_id: int) -> Response:
+    return page(request, "referral.html", {"r": _referral(db, referral_id),
+                                           "done": request.query_params.get("done")}, user=user)
+
+
+@router.get("/api/referrals/{referral_id}")
+def referral_json(db: DbSession, user: Monitor, referral_id: int) -> Response:
+    return envelope(_referral(db, referral_id))
+
+
+@router.get("/referrals/{referral_id}/letter")
+def referral_letter_page(request: Request, db: DbSession, user: Monitor, referral_id: int) -> Response:
+    config = request.app.state.config
+    try:
+        html = book.referral_letter(db, referral_id, home=config.home or config.blob_dir.parent,
+                               key_fingerprint=config.key_fingerprint)
+    except ReferralError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return Response(html.encode("utf-8"), media_type="text/html; charset=utf-8",
+                    headers={"Content-Security-Policy": CAPTURED_PAGE_CSP, "X-Content-Type-Options": "nosniff",
+                             "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "no-referrer",
+                             "Cross-Origin-Resource-Policy": "same-origin"})
+
+
+def _move(request: Request, db: Session, user: Principal, referral_id: int, status: str,
+          their_reference: str) -> Response:
+    try:
+        book.update_referral(db, referral_id, status, actor=user.name, their_reference=their_reference or None)
+        db.commit()
+    except ReferralError as exc:
+        db.rollback()
+        return error(request, 404 if str(exc).startswith("no referral") else 409, str(exc), user)
+    if is_api(request):
+        return envelope(_referral(db, referral_id))
+    return RedirectResponse(f"/referrals/{referral_id}?done={status}", status_code=303)
+
+
+@router.post("/referrals/{referral_id}/status")
+def referral_status_form(request: Request, db: DbSession, user: Supervisor, referral_id: int,
+                         status: Annotated[str, Form(max_length=20)],
+                         their_reference: Annotated[str, Form(max_length=200)] = "") -> Response:
+    return _move(request, db, user, referral_id, status, their_reference)
+
+
+class StatusBody(BaseModel):
+    status: str = Field(max_length=20)
+    their_reference: str = Field("", max_length=200)
+
+
+@router.post("/api/referrals/{referral_id}/status")
+def referral_status_json(request: Request, db: DbSession, user: Supervisor, referral_id: int,
+                         body: StatusBody) -> Response:
+    return _move(request, db, user, referral_id, body.status, body.their_reference)
