@@ -86,6 +86,16 @@ def test_a_monitor_reviews_and_confirms_a_case_in_chromium(world: World, live_se
             assert page.locator("dd.status").inner_text() == "已确认"
             page.screenshot(path=str(tmp_path / "case-confirmed.png"), full_page=True)
 
+            # The operator network of both sites: its graph drawn on the server, the hostile QR target as text.
+            page.goto(f"{live_server}/networks/{world.network_id}")
+            assert page.locator("svg.network rect").count() == 2  # the two sites
+            labels = page.locator("svg.network text").all_text_contents()
+            assert any("javascript:<script>alert(1)</script>" in label for label in labels)
+            page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
+            page.goto(f"{live_server}/dashboard?from={world.day}&to={world.day}")
+            assert page.locator("svg.chart").count() >= 2
+            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
             page.goto(f"{live_server}/lang/en?next=/cases")
             assert page.locator("h1").inner_text() == "Cases"
             page.screenshot(path=str(tmp_path / "cases-en.png"), full_page=True)
