@@ -140,12 +140,14 @@ def web_config(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _key_fingerprint(settings: Settings) -> str | None:
-    """The evidence signing key's fingerprint for referral letters (as `referral letter` prints it), if any."""
-    from cases.evidence import KeyMissingError, load_keys
+    """The evidence signing key's fingerprint for referral letters (as `referral letter` prints it), if any.
+    Read from the public key file: the web process never opens the private key."""
+    from cases.evidence.keys import fingerprint, key_paths, load_public_key
 
+    _, public_path = key_paths(settings.home)
     try:
-        return load_keys(settings.home).fingerprint
-    except KeyMissingError:
+        return fingerprint(load_public_key(public_path.read_bytes()))
+    except (OSError, ValueError):
         return None
 
 
