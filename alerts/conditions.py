@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from outputs import terminal_line
 from rules.model import FLAGGING_SEVERITIES
-from storage.models import Finding, ScanRun, SearchQueryRun, Site
+from storage.models import Finding, ScanRun, Site
+from storage.scans import blocked_engines
 
 #: Condition → (Chinese, English) heading.
 CONDITIONS: Final[Mapping[str, tuple[str, str]]] = {
@@ -90,12 +91,9 @@ def _scan_problem(session: Session, run: ScanRun, condition: str) -> str | None:
     if condition == "nothing_captured" and run.status == "finished" and run.pages == 0:
         return f"scan {run.id}: 0 pages"
     if condition == "engine_blocked":
-        blocked = session.execute(
-            select(SearchQueryRun.engine, func.count()).where(SearchQueryRun.scan_run_id == run.id,
-                                                             SearchQueryRun.status == "blocked")
-            .group_by(SearchQueryRun.engine).order_by(SearchQueryRun.engine)).all()
+        blocked = blocked_engines(session, [run.id]).get(run.id)
         if blocked:
-            return f"scan {run.id}: " + ", ".join(f"{engine} × {count}" for engine, count in blocked)
+            return f"scan {run.id}: " + ", ".join(f"{engine} × {count}" for engine, count in blocked.items())
     return None
 
 

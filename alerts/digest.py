@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.disease_areas import site_areas
 from cases.opening import findings_of_flagged_sites
 from rules.model import FLAGGING_SEVERITIES, SEVERITY_RANK
-from rules.reference.diseases import finding_areas
 from storage.models import (
     Case,
     CaseDecision,
@@ -30,10 +30,10 @@ from storage.models import (
     Referral,
     ScanRun,
     ScheduleRun,
-    SearchQueryRun,
     SerpObservation,
     Site,
 )
+from storage.scans import blocked_engines
 
 #: Sites listed one by one in the digest; the counts cover all of them.
 LISTED_SITES = 30
@@ -198,17 +198,17 @@ def _flagged_sites(session: Session, digest: Digest, start: datetime, end: datet
         SerpObservation.observed_at >= start, SerpObservation.observed_at < end)))
     sites = []
     areas: Counter[str] = Counter()
+    areas_of = site_areas(session, by_site, rule_diseases, start=start, end=end)
     for site_id, site_findings in by_site.items():
         flagging = [f for f in site_findings if f.severity in FLAGGING_SEVERITIES]
-        site_areas = sorted({area for f in flagging
-                             for area in finding_areas(f.excerpt, rule_diseases.get(f.rule_id, ()))})
-        areas.update(site_areas)
+        areas.update(areas_of.get(site_id, []))
         case_id = session.scalar(select(Case.id).where(Case.site_id == site_id).order_by(Case.id.desc()).limit(1))
         sites.append(DigestSite(
             domain=session.get_one(Site, site_id).domain,
             risk=max((f.severity for f in flagging), key=SEVERITY_RANK.__getitem__),
             categories=sorted({f.category for f in site_findings}),
-            areas=site_areas, new=site_id not in seen_before, through_ads=site_id in through_ads, case_id=case_id))
+            areas=areas_of.get(site_id, []), new=site_id not in seen_before, through_ads=site_id in through_ads,
+            case_id=case_id))
     sites.sort(key=lambda s: (not s.new, -SEVERITY_RANK[s.risk], not s.through_ads, s.domain))
     digest.flagged_total = len(sites)
     digest.new_total = sum(s.new for s in sites)
@@ -226,10 +226,7 @@ def _scan_health(session: Session, digest: Digest, start: datetime, end: datetim
             select(ScanRun).where(ScanRun.id < run.id, ScanRun.status == "finished",
                                   ScanRun.finished_at.is_not(None)).order_by(ScanRun.id.desc()).limit(USUAL_RUNS)).all()
         usual = statistics.median(_minutes(r) for r in previous) if previous else None
-        blocked = {engine: count for engine, count in session.execute(
-            select(SearchQueryRun.engine, func.count()).where(SearchQueryRun.scan_run_id == run.id,
-                                                             SearchQueryRun.status == "blocked")
-            .group_by(SearchQueryRun.engine).order_by(SearchQueryRun.engine))}
+        blocked = blocked_engines(session, [run.id]).get(run.id, {})
         digest.scans.append(ScanHealth(
             run_id=run.id, started_at=_iso(run.started_at), status=run.status, pages=run.pages,
             failures=run.failures, flagged_sites=run.flagged_sites,

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.disease_areas import site_areas
 from cases.lifecycle import STATUSES, CaseError, allowed_actions, get_case
-from rules.model import DISEASES, FLAGGING_SEVERITIES
-from rules.reference.diseases import UNSPECIFIED, finding_areas
+from rules.model import DISEASES
+from rules.reference.diseases import UNSPECIFIED
 from storage.audit import events_for
 from storage.models import (
     Capture,
@@ -97,13 +98,11 @@ def list_cases(session: Session, *, status: str | None = None, assignee: str | N
     cases = session.scalars(query).all()
     if category:  # categories are a JSON list: filtered here, alike on SQLite and PostgreSQL
         cases = [c for c in cases if category in (c.categories or [])]
+    areas = site_areas(session, {case.site_id for case in cases}, rule_diseases or {})
     summaries = []
     for case in cases:
         summary = _summary(case)
-        excerpts = session.execute(select(Finding.excerpt, Finding.rule_id).where(
-            Finding.site_id == case.site_id, Finding.severity.in_(FLAGGING_SEVERITIES))).all()
-        summary.diseases = sorted({area for excerpt, rule_id in excerpts
-                                   for area in finding_areas(excerpt, (rule_diseases or {}).get(rule_id, ()))})
+        summary.diseases = areas.get(case.site_id, [])
         if disease is None or disease in summary.diseases:
             summaries.append(summary)
     return summaries

@@ -94,3 +94,14 @@ def failure_reasons(session: Session, run_id: int) -> list[tuple[str, str]]:
         .where(SearchQueryRun.scan_run_id == run_id, SearchQueryRun.status.in_(UNREAD_SEARCH_STATUSES))
     ).all()
     return [(url, error) for url, error in pages] + [(url, f"{status}: {reason}") for url, status, reason in searches]
+
+
+def blocked_engines(session: Session, run_ids: Collection[int]) -> dict[int, dict[str, int]]:
+    """Per run: engine → result pages it refused as blocked (the digest, alerts and the scan-runs page)."""
+    blocked: dict[int, dict[str, int]] = {}
+    for run_id, engine, count in session.execute(
+            select(SearchQueryRun.scan_run_id, SearchQueryRun.engine, func.count())
+            .where(SearchQueryRun.scan_run_id.in_(list(run_ids)), SearchQueryRun.status == "blocked")
+            .group_by(SearchQueryRun.scan_run_id, SearchQueryRun.engine).order_by(SearchQueryRun.engine)):
+        blocked.setdefault(run_id, {})[engine] = count
+    return blocked

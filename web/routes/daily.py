@@ -17,9 +17,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from cases.daily import FlaggedSite, daily_report, day_bounds
-from rules.model import DISEASES, FLAGGING_SEVERITIES, SEVERITY_RANK
-from rules.reference.diseases import UNSPECIFIED, finding_areas
-from storage.models import Case, Finding, Site
+from cases.disease_areas import site_areas
+from rules.model import DISEASES, SEVERITY_RANK
+from rules.reference.diseases import UNSPECIFIED
+from storage.models import Case, Site
 from web.app import envelope, page
 from web.deps import DbSession, Monitor
 
@@ -69,17 +70,14 @@ def daily_page(request: Request, db: DbSession, day: date | None, filters: Daily
     day = day or datetime.now(ZoneInfo(config.timezone)).date()
     report = daily_report(db, day, config.timezone, config.blob_dir)
     start, end = day_bounds(day, config.timezone)
+    sites = {row.domain: row for row in db.scalars(select(Site).where(
+        Site.domain.in_([site.domain for site in report.sites])))}
+    areas = site_areas(db, [row.id for row in sites.values()], config.rule_diseases, start=start, end=end)
     rows = []
     for site in report.sites:
-        site_row = db.scalar(select(Site).where(Site.domain == site.domain))
-        assert site_row is not None
-        findings = db.execute(select(Finding.excerpt, Finding.rule_id).where(
-            Finding.site_id == site_row.id, Finding.severity.in_(FLAGGING_SEVERITIES),
-            Finding.created_at >= start, Finding.created_at < end)).all()
-        areas = sorted({area for excerpt, rule_id in findings
-                        for area in finding_areas(excerpt, config.rule_diseases.get(rule_id, ()))})
+        site_row = sites[site.domain]
         status = db.scalar(select(Case.status).where(Case.id == site.case_id)) if site.case_id else None
-        rows.append(DailyRow(site, areas, new=site_row.first_seen >= start, case_status=status))
+        rows.append(DailyRow(site, areas.get(site_row.id, []), new=site_row.first_seen >= start, case_status=status))
     result = DailyPage(day=report.day, timezone=report.timezone, filters=filters, flagged=len(rows),
                        scans=[asdict(scan) for scan in report.scans],
                        categories=sorted({c for row in rows for c in row.site.categories}))

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ScanRun, SearchQueryRun
-from storage.scans import failure_reasons
+from storage.models import ScanRun
+from storage.scans import blocked_engines, failure_reasons
 from web.app import envelope, page
 from web.deps import DbSession, Monitor
 
@@ -46,12 +46,7 @@ class RunRecord:
 
 def recent_runs(db: Session, limit: int) -> list[RunRecord]:
     runs = db.scalars(select(ScanRun).order_by(ScanRun.id.desc()).limit(limit)).all()
-    blocked: dict[int, dict[str, int]] = {}
-    for run_id, engine, count in db.execute(
-            select(SearchQueryRun.scan_run_id, SearchQueryRun.engine, func.count())
-            .where(SearchQueryRun.scan_run_id.in_([r.id for r in runs]), SearchQueryRun.status == "blocked")
-            .group_by(SearchQueryRun.scan_run_id, SearchQueryRun.engine).order_by(SearchQueryRun.engine)):
-        blocked.setdefault(run_id, {})[engine] = count
+    blocked = blocked_engines(db, [r.id for r in runs])
     records = []
     for run in runs:
         failed = failure_reasons(db, run.id)
