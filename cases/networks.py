@@ -31,6 +31,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.blacklist import BlacklistError, add_entry
 from crawler.domains import site_of
 from crawler.page_template import template_fingerprint
 from crawler.qr_codes import qr_targets
@@ -374,8 +375,6 @@ def blacklist_network(session: Session, network_id: int, *, reason: str, actor: 
     """Put a whole network on the blacklist in one act: every site, and every contact (phone, WeChat, QQ,
     e-mail) shown on its sites. Returns (the new entries' ids, what was skipped and why: already listed,
     not a value the extractors recognise). The next scans flag any page showing one of them."""
-    from cases.blacklist import BlacklistError, add_entry
-
     detail = network_detail(session, network_id)
     site_ids = session.scalars(select(NetworkMember.site_id).where(NetworkMember.network_id == network_id))
     contacts = session.execute(select(SiteIdentifier.kind, SiteIdentifier.value).distinct().where(

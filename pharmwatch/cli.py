@@ -1522,12 +1522,13 @@ def demo_run(ctx: click.Context, hostile: bool) -> None:
 
 def _print_next_steps(cases_json: str, config: Path) -> None:
     """The commands a supervisor runs next on the riskiest open case (the end of `make demo`)."""
-    ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+    from rules.model import SEVERITY_RANK
+
     cases = json.loads(cases_json or "[]")
     if not cases:
         click.echo("no open case: nothing to review")
         return
-    case = max(cases, key=lambda c: (ranks.get(c["risk"], 0), -c["id"]))
+    case = max(cases, key=lambda c: (SEVERITY_RANK.get(c["risk"], 0), -c["id"]))
     n, prefix = case["id"], f"pharmwatch --config {config}"
     click.echo(f"\nNext steps for case {n} ({case['site']}, risk {case['risk']}):")
     for command in (f"case show {n}", f"case review {n}", f"case confirm {n} --reason '核实：虚假宣传'",
