@@ -1,4 +1,10 @@
-"""Contact leads that take a sale off the platform: e-mail addresses, WeChat and QQ ids, phone numbers."""
+"""Contact leads that take a sale off the platform: e-mail addresses, WeChat and QQ ids, phone numbers.
+
+Phones keep the rule engine's normal form (a mobile as its 11 digits, a landline `0755-26543210`, a service
+number `400-612-3456`), which blacklist entries and the network index already hold; each phone's E.164
+form (`+8675526543210`) is in its parts. Landlines are read as written at home (`0755-2654 3210`,
+`(021)6123 4567`) and from abroad (`+86 10 8888 8888`, `+86 (0)21 6123 4567`, `0086-755-26543210`).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,20 @@ _MOBILE_RE: Final = re.compile(r"(?<![\d.])(?:(?:\+|00)\s?86[\s-]{0,2})?(?P<m>1[
 _LANDLINE_RE: Final = re.compile(
     r"(?<![\d.\-])(?P<body>\(\s?0?\d{2,3}\s?\)[\s-]?\d{3,4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{3,4}[\s-]?\d{4})(?![\d-])"
 )
+# A landline written for callers abroad: +86 or 0086, the area code without its 0 (some keep it, or put it
+# in brackets), then the local number.
+_INTL_LANDLINE_RE: Final = re.compile(
+    r"(?<![\d+])(?:\+|00)\s?86[\s-]{0,2}(?:\(\s?0\s?\)\s?|0)?(?P<open>\(\s?)?(?P<area>[1-9]\d{1,2})(?(open)\s?\))"
+    r"[\s-]?(?P<local>\d{3,4}[\s-]?\d{4})(?![\d-])"
+)
+# A number labelled as something else is no phone, whatever its digits (订单号 075526543210).
+_NOT_A_PHONE_LABEL: Final = re.compile(
+    r"(?:订单|单号|流水号|批号|货号|条码|条形码|编号|证号|文号|注册号|备案号|许可证|代码|序列号|运单|快递)[\s:：#]{0,3}$"
+)
 # 400/800 numbers are grouped every way on real pages: 400-612-3456, 4008-120-102, 400-6989-999, 400 6989 999.
-_HOTLINE_RE: Final = re.compile(r"(?<![\d.\-])(?P<p>[48]00)(?P<rest>(?:[\s-]?\d){7})(?![\d-])")
+_HOTLINE_RE: Final = re.compile(
+    r"(?<![\d.\-+])(?:(?:\+|00)\s?86[\s-]{0,2})?(?P<p>[48]00)(?P<rest>(?:[\s-]?\d){7})(?![\d-])"
+)
 _WECHAT_RE: Final = re.compile(
     r"(?:(?:微|威|薇|徽|维|v)\s?信|微\s?x|(?<![a-z])(?:vx|wx|weixin|wechat|v)(?![a-z])|加\s?(?:v|微))"
     r"(?:\s?(?:号码|号|id))?(?P<sep>\s{0,2}:\s{0,2}|\s{0,2}\(\s{0,2}|\s{1,3})?"
@@ -86,12 +104,15 @@ def contact_leads(text: str) -> Iterator[Candidate]:
         yield Candidate("qq", m.start(), m.end(), ident, "well_formed", None, parts)
     for m in _MOBILE_RE.finditer(text):
         number = _digits(m.group("m"))
-        if len(number) != 11:
+        if len(number) != 11 or _labelled_otherwise(text, m.start()):
             continue
-        yield Candidate("phone", m.start(), m.end(), number, "well_formed", None, {"type": "mobile"})
+        yield Candidate("phone", m.start(), m.end(), number, "well_formed", None,
+                        {"type": "mobile", "e164": f"+86{number}"})
     for m in _HOTLINE_RE.finditer(text):
         rest = _digits(m.group("rest"))
         if len(rest) != 7 or m.group("rest").count(" ") + m.group("rest").count("-") > 2:
+            continue
+        if _labelled_otherwise(text, m.start()):
             continue
         yield Candidate(
             "phone",
@@ -100,12 +121,30 @@ def contact_leads(text: str) -> Iterator[Candidate]:
             f"{m.group('p')}-{rest[:3]}-{rest[3:]}",
             "well_formed",
             None,
-            {"type": "hotline"},
+            {"type": "hotline", "e164": f"+86{m.group('p')}{rest}"},
         )
     for m in _LANDLINE_RE.finditer(text):
         number = _landline(m.group("body"))
+        if number and not _labelled_otherwise(text, m.start()):
+            yield Candidate("phone", m.start(), m.end(), number, "well_formed", None,
+                            {"type": "landline", "e164": _e164(number)})
+    for m in _INTL_LANDLINE_RE.finditer(text):
+        if m.group("area") in ("400", "800"):
+            continue  # a service number after +86: read by the hotline pattern
+        number = _landline(f"0{m.group('area')}-{_digits(m.group('local'))}")
         if number:
-            yield Candidate("phone", m.start(), m.end(), number, "well_formed", None, {"type": "landline"})
+            yield Candidate("phone", m.start(), m.end(), number, "well_formed", None,
+                            {"type": "landline", "e164": _e164(number)})
+
+
+def _labelled_otherwise(text: str, start: int) -> bool:
+    """Whether the digits at `start` follow a label naming them an order, serial or licence number."""
+    return _NOT_A_PHONE_LABEL.search(text, max(0, start - 8), start) is not None
+
+
+def _e164(landline: str) -> str:
+    """`+8675526543210` from `0755-26543210`."""
+    return "+86" + _digits(landline)[1:]
 
 
 def _landline(body: str) -> str | None:
