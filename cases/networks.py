@@ -1,8 +1,8 @@
 """Operator networks (串并案): flagged sites run by the same people, linked by the identifiers they share.
 
 Owns the identifier index (`index_captures`: each captured page's contacts, analytics and ad-tracking ids,
-QR-code targets in its screenshot, licence numbers, its template's fingerprint, the domain it redirected
-to and its server address, into `site_identifier`, scan by scan) and the networks built from it
+QR-code targets in its screenshot, licence numbers, its template's fingerprint, the domains of its redirect
+chain and its server address, into `site_identifier`, scan by scan) and the networks built from it
 (`build_networks`, `list_networks`, `network_detail`).
 
 How sites link: every identifier a pair of flagged sites shares adds its strength (`STRENGTH`); a pair
@@ -97,9 +97,7 @@ def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | 
             found.add(("template", template))
     if screenshot:
         found.update(("qr", target) for target in qr_targets(screenshot))
-    target = redirect_target(capture)
-    if target:
-        found.add(("redirect", target))
+    found.update(("redirect", domain) for domain in redirect_chain(capture)[1:])
     if capture.server_ip:
         try:
             address = ipaddress.ip_address(capture.server_ip)
@@ -112,18 +110,25 @@ def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | 
     return {(kind, value[:255]) for kind, value in found}
 
 
-def redirect_target(capture: Capture) -> str | None:
-    """The registrable domain a page redirected to, when it is not the page's own (a doorway domain)."""
-    if not capture.final_url:
-        return None
-    target = site_of(capture.final_url)
-    return target if target and target != site_of(capture.url) else None
+def redirect_chain(capture: Capture) -> list[str]:
+    """The registrable domains a page's fetch went through, in order and each once: the page's own, every
+    redirect hop's (`signals.redirect_hops`: a tracker, a cloaker, an ad's click server), the final one's.
+    One domain when the page did not leave its own."""
+    hops = (capture.signals or {}).get("redirect_hops") or []
+    chain: list[str] = []
+    for url in [capture.url, *(str(hop) for hop in hops), capture.final_url or capture.url]:
+        domain = site_of(url)
+        if domain and domain not in chain:
+            chain.append(domain)
+    return chain
 
 
 def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None = None) -> int:
     """Add the identifiers of a scan's pages (every scan's with None) to the index; the count of new rows.
-    A page that redirected to another domain gives `redirect:<that domain>` to its own site and, when that
-    domain is a known site, to it too (the doorway and the shop it leads to)."""
+    A page that redirected to another domain gives `redirect:<d>` for every domain it went through or
+    landed on to its own site and, when the landing domain is a known site, to that site too, with the
+    page's own domain and the hops (the doorway and the shop it leads to share `redirect:<shop>`; two shops
+    reached through one tracker or one doorway share `redirect:<tracker>`)."""
     blobs = BlobStore(blob_dir)
     query = select(Capture).where(Capture.error.is_(None)).order_by(Capture.id)
     if scan_run_id is not None:
@@ -158,10 +163,12 @@ def index_captures(session: Session, blob_dir: Path, *, scan_run_id: int | None 
             screenshot = shot.read_bytes() if shot.exists() else None
         for kind, value in capture_identifiers(capture, html, screenshot):
             note(capture.site_id, kind, value, capture.fetched_at)
-            if kind == "redirect":
-                target = session.scalar(select(Site.id).where(Site.domain == value))
-                if target is not None and target != capture.site_id:
-                    note(target, kind, value, capture.fetched_at)
+        chain = redirect_chain(capture)
+        if len(chain) > 1:
+            landing = session.scalar(select(Site.id).where(Site.domain == chain[-1]))
+            if landing is not None and landing != capture.site_id:
+                for domain in chain:
+                    note(landing, "redirect", domain[:255], capture.fetched_at)
     session.flush()
     return added
 

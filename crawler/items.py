@@ -41,6 +41,9 @@ class CaptureItem:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     tls: dict[str, Any] | None = None  # certificate summary when fetched over HTTPS (crawler.tls)
+    # The redirect hops between `url` and `final_url` (Scrapy's meta["redirect_urls"] after the first):
+    # a tracker or cloaker several doorway domains pass through ties them (cases.networks).
+    redirect_hops: list[str] = field(default_factory=list)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Filled by ImageTextPipeline when OCR is on: one crawler.ocr.OcrResult per distinct image read, a block
     # per image tried (as `check --json`'s `ocr`), and the bytes of the images read, by SHA-256 (evidence).

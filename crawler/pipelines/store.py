@@ -111,7 +111,8 @@ class StorePipeline:
             warc_sha256=self.blobs.put(warc, ".warc.gz") if warc else None,
             fetched_at=item.fetched_at.astimezone(UTC).replace(tzinfo=None),
             risk=analysis.risk if analysis else "none",
-            signals={**(_jsonable(analysis.signals) if analysis else {}), **_certificate(item.tls)},
+            signals={**(_jsonable(analysis.signals) if analysis else {}), **_certificate(item.tls),
+                     **({"redirect_hops": item.redirect_hops} if item.redirect_hops else {})},
             ocr=item.ocr_blocks,
         )
         for image in item.ocr_images.values():  # what a finding read in an image is evidence too

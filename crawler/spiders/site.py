@@ -138,6 +138,7 @@ class SiteSpider(scrapy.Spider):
             request_headers=_header_pairs(response.request.headers) if response.request else [],
             response_headers=_header_pairs(response.headers),
             tls=response_certificate(response),
+            redirect_hops=list(meta.get("redirect_urls", []))[1:],
         )
 
     def _server_ip(self, response: Response) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import qrcode
 from click.testing import CliRunner
 from PIL import Image
+from sqlalchemy import select
 
 from cases.networks import (
     NetworkChange,
@@ -53,13 +54,15 @@ def screenshot_with_qr(target: str) -> bytes:
 
 
 def page(session, blobs: BlobStore, run_id: int, domain: str, *, leads=(), ip=None, html="",  # type: ignore[no-untyped-def]
-         licence=None, flagged=True, qr=None, cert=None, final_url=None) -> None:
+         licence=None, flagged=True, qr=None, cert=None, final_url=None, hops=(), favicon=None) -> None:
     site = session.query(Site).filter_by(domain=domain).one_or_none() or Site(domain=domain)
     session.add(site)
     session.flush()
     signals = {"contact_leads": list(leads),
                "licence_checks": [{"number": licence, "normalised": licence}] if licence else [],
-               **({"tls_certificate": {"sha256": cert, "dns_names": []}} if cert else {})}
+               **({"tls_certificate": {"sha256": cert, "dns_names": []}} if cert else {}),
+               **({"redirect_hops": list(hops)} if hops else {}),
+               **({"favicon": {"url": f"http://{domain}/favicon.ico", "sha256": favicon}} if favicon else {})}
     capture = Capture(scan_run_id=run_id, site_id=site.id, url=f"http://{domain}/", final_url=final_url,
                       status_code=200, server_ip=ip, signals=signals,
                       body_sha256=blobs.put(f"<html>{html}</html>".encode(), ".html"),
@@ -308,3 +311,29 @@ def test_one_phone_number_written_three_ways_is_one_identifier(sessions, home: P
     scan(sessions, home / "blobs", [{"domain": domain, "leads": found} for domain, found in leads.items()])
     assert sorted(networks(sessions).values()) == [["dashes.test", "e164.test", "intl.test"],
                                                    ["hotline-2.test", "hotline.test"]]
+
+
+def test_doorways_passing_through_one_tracker_are_linked_and_a_search_engine_or_shortener_hop_links_nothing(
+        sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    scan(sessions, home / "blobs", [
+        # Two doorways whose redirects pass through one cloaker (two of its hosts) on the way to two shops.
+        {"domain": "door-a.test", "hops": ["http://jump.cloak-trk.cn/c?id=1"], "final_url": "http://shop-1.test/"},
+        {"domain": "door-b.test", "hops": ["https://go.cloak-trk.cn/r/2", "http://shop-2.test/go"], "final_url": "http://shop-2.test/"},
+        {"domain": "shop-1.test"}, {"domain": "shop-2.test"},
+        # Two more through public redirectors only: a search engine's click link and a URL shortener.
+        {"domain": "door-c.test", "hops": ["https://www.baidu.com/link?url=x1", "http://t.cn/A6x"],
+         "final_url": "http://shop-3.test/"},
+        {"domain": "door-d.test", "hops": ["https://www.baidu.com/link?url=x2", "http://t.cn/B7y"],
+         "final_url": "http://shop-4.test/"},
+    ])
+    found = sorted(networks(sessions).values())
+    assert found == [["door-a.test", "door-b.test", "shop-1.test", "shop-2.test"]]
+    [(network_id, _)] = networks(sessions).items()
+    with sessions() as session:
+        ties = {(link["value"], tuple(link["sites"])) for link in network_detail(session, network_id).links}
+        hops_of_c = set(session.scalars(select(SiteIdentifier.value).join(Site, Site.id == SiteIdentifier.site_id)
+                                        .where(Site.domain == "door-c.test", SiteIdentifier.kind == "redirect")))
+    # The cloaker ties the doorways, and the shops reached through it; each shop is tied to its doorway.
+    assert ("cloak-trk.cn", ("door-a.test", "door-b.test", "shop-1.test", "shop-2.test")) in ties
+    assert ("shop-2.test", ("door-b.test", "shop-2.test")) in ties
+    assert hops_of_c == {"baidu.com", "t.cn", "shop-3.test"}  # recorded, but on the stop-list

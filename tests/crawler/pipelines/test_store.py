@@ -67,6 +67,26 @@ def test_a_flagged_capture_is_stored_with_its_findings_blobs_warc_and_audit_even
     assert event.subject == f"capture:{capture.id}" and event.details["warc_sha256"] == capture.warc_sha256
 
 
+def test_the_hops_of_a_redirect_chain_are_kept_in_the_captures_signals(ruleset: RuleSet, store: Store,
+                                                                      demo_web: str) -> None:
+    from cases.networks import redirect_chain
+
+    analyse, keep = pipelines(ruleset, store)
+    door, hop, shop = ("http://door-a.test/", "http://search.test/link?url=http%3A%2F%2Ftangan-cure.test%2F",
+                       "http://tangan-cure.test/")
+    spider = with_spider(project_crawler(SiteSpider))
+    # As Scrapy's RedirectMiddleware leaves it: every URL before the final one, the first the one asked for.
+    response = fetch(demo_web, shop, Request(shop, meta={"site": "door-a.test", "site_depth": 0, "rendered": False,
+                                                         "redirect_urls": [door, hop]}))
+    item = next(iter(spider.parse_page(response)))
+    assert (item.url, item.redirect_hops, item.final_url) == (door, [hop], shop)
+    keep.process_item(analyse.process_item(item))
+    with store.session() as session:
+        (capture,) = session.scalars(select(Capture)).all()
+    assert capture.signals["redirect_hops"] == [hop]
+    assert redirect_chain(capture) == ["door-a.test", "search.test", "tangan-cure.test"]
+
+
 def test_a_failed_fetch_is_stored_with_its_reason_and_no_warc(ruleset: RuleSet, store: Store) -> None:
     _, keep = pipelines(ruleset, store)
     keep.process_item(CaptureItem(url="http://unknown-host.test/", site="unknown-host.test",
