@@ -1,15 +1,15 @@
 """Operator networks (串并案): flagged sites run by the same people, linked by the identifiers they share.
 
 Owns the identifier index (`index_captures`: each captured page's contacts, analytics and ad-tracking ids,
-QR-code targets in its screenshot, licence numbers, its template's fingerprint, the domains of its redirect
-chain and its server address, into `site_identifier`, scan by scan) and the networks built from it
+QR-code targets in its screenshot, licence numbers, its template's and its icon's fingerprints, the domains
+of its redirect chain and its server address, into `site_identifier`, scan by scan) and the networks built from it
 (`build_networks`, `list_networks`, `network_detail`).
 
 How sites link: every identifier a pair of flagged sites shares adds its strength (`STRENGTH`); a pair
 whose strengths reach `LINK_AT` is linked, and linked sites form a network. A phone, WeChat/QQ id,
 e-mail or analytics account links by itself, and so does a doorway domain redirecting to a shop; a
-shared server address or page template only adds weight (many unrelated shops sit on one host or use one
-shop system), a /24 even less. An identifier seen on more than `max_sites` sites (of all sites
+shared server address, page template or icon only adds weight (many unrelated shops sit on one host or use
+one shop system with its default icon), a /24 even less. An identifier seen on more than `max_sites` sites (of all sites
 ever captured, flagged or not) links nothing: a platform's own analytics id or a CDN address is no link.
 The stop-list (`cases/network_stoplist.yaml`, reviewed data) names identifiers and address ranges that
 never link. Networks keep their id as they grow; when a new link joins two, the older absorbs the newer
@@ -55,6 +55,10 @@ STRENGTH: Final[dict[str, float]] = {
     # The page template's structure (crawler.page_template): one seller's template, or a shop system's that
     # many unrelated sellers use (the spread rule stops the widespread ones, not the rare ones): only adds.
     "template": 0.4,
+    # The site's icon (crawler/favicons.py, SHA-256 of its bytes): an operator reuses his logo across domains,
+    # but a shop system's or CMS's default icon is on countless unrelated shops (the stop-list names the
+    # known ones, the spread rule stops the rest): like a template, it only adds.
+    "favicon": 0.4,
     "ip": 0.4, "ip24": 0.2,
 }
 #: A pair of sites whose shared identifiers add up to this is linked.
@@ -73,15 +77,19 @@ def stoplist() -> tuple[frozenset[str], tuple[ipaddress.IPv4Network | ipaddress.
 
 
 def capture_identifiers(capture: Capture, html: str | None, screenshot: bytes | None = None) -> set[tuple[str, str]]:
-    """(kind, value) of one captured page: contacts, licence numbers and the TLS certificate's fingerprint
-    from its signals, tracking ids and the template's fingerprint from its HTML, QR-code targets from its
-    screenshot, the domain it redirected to, its server address and that address's /24."""
+    """(kind, value) of one captured page: contacts, licence numbers, its site's icon and the TLS
+    certificate's fingerprint from its signals, tracking ids and the template's fingerprint from its HTML,
+    QR-code targets from its screenshot, the other domains of its redirect chain, its server address and
+    that address's /24."""
     signals = capture.signals or {}
     found: set[tuple[str, str]] = set()
     for lead in signals.get("contact_leads") or ():
         kind, _, value = str(lead).partition(":")
         if kind in STRENGTH and value:
             found.add((kind, value))
+    icon = signals.get("favicon")
+    if isinstance(icon, dict) and icon.get("sha256"):
+        found.add(("favicon", str(icon["sha256"])))
     certificate = signals.get("tls_certificate")
     if isinstance(certificate, dict) and certificate.get("sha256"):
         found.add(("tls", str(certificate["sha256"])))

@@ -44,6 +44,9 @@ class CaptureItem:
     # The redirect hops between `url` and `final_url` (Scrapy's meta["redirect_urls"] after the first):
     # a tracker or cloaker several doorway domains pass through ties them (cases.networks).
     redirect_hops: list[str] = field(default_factory=list)
+    # Filled by FaviconPipeline: the site's icon ({"url", "sha256"}) and its bytes (kept as evidence).
+    favicon: dict[str, str] | None = None
+    favicon_image: bytes | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Filled by ImageTextPipeline when OCR is on: one crawler.ocr.OcrResult per distinct image read, a block
     # per image tried (as `check --json`'s `ocr`), and the bytes of the images read, by SHA-256 (evidence).

@@ -63,6 +63,7 @@ DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
 # Order is data: a page is analysed before it is stored, so a Capture and its Findings land together.
 PIPELINES_BASE = {
     "crawler.pipelines.ocr.ImageTextPipeline": 200,  # off unless OCR_ENABLED (NotConfigured)
+    "crawler.pipelines.favicon.FaviconPipeline": 250,  # each site's icon, once per crawl (FAVICON_ENABLED)
     "crawler.pipelines.analyse.PageAnalysisPipeline": 300,
     "crawler.pipelines.store.StorePipeline": 800,
 }
@@ -105,6 +106,11 @@ OCR_MAX_IMAGE_BYTES = 5 * 1024 * 1024  # larger images are not read
 OCR_RECYCLE_IMAGES = 200  # the worker is replaced after this many images (its memory grows, RapidOCR#187)
 OCR_RECYCLE_MB = 1500  # ... or once it holds more than this
 OCR_CACHE_DIR = ""  # results by image SHA-256 across scans; `pharmwatch scan` sets <home>/ocr-cache
+
+# FAVICON_*: each site's icon, fetched once per crawl through the downloader; its SHA-256 ties sites
+# (cases.networks).
+FAVICON_ENABLED = True
+FAVICON_MAX_BYTES = 1024 * 1024  # larger icons are not fingerprinted
 
 # STORE_*: where captures, findings and evidence go.
 STORE_DATABASE_URL = ""  # required to store anything; `pharmwatch scan` sets it

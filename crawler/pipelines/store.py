@@ -112,11 +112,14 @@ class StorePipeline:
             fetched_at=item.fetched_at.astimezone(UTC).replace(tzinfo=None),
             risk=analysis.risk if analysis else "none",
             signals={**(_jsonable(analysis.signals) if analysis else {}), **_certificate(item.tls),
-                     **({"redirect_hops": item.redirect_hops} if item.redirect_hops else {})},
+                     **({"redirect_hops": item.redirect_hops} if item.redirect_hops else {}),
+                     **({"favicon": item.favicon} if item.favicon else {})},
             ocr=item.ocr_blocks,
         )
         for image in item.ocr_images.values():  # what a finding read in an image is evidence too
             self.blobs.put(image, ".img")
+        if item.favicon_image:  # the icon that ties the site to others (cases.networks), by its SHA-256
+            self.blobs.put(item.favicon_image, ".img")
         session.add(capture)
         session.flush()
         for hit in analysis.findings if analysis else []:
