@@ -337,3 +337,52 @@ def test_doorways_passing_through_one_tracker_are_linked_and_a_search_engine_or_
     assert ("cloak-trk.cn", ("door-a.test", "door-b.test", "shop-1.test", "shop-2.test")) in ties
     assert ("shop-2.test", ("door-b.test", "shop-2.test")) in ties
     assert hops_of_c == {"baidu.com", "t.cn", "shop-3.test"}  # recorded, but on the stop-list
+
+
+THINKPHP_DEFAULT_ICON = "50ee6523a4cba10377554c53f88bcd8b53cb5d11a03439f04f73aff55e982e86"  # on the stop-list
+
+
+def test_a_shared_icon_only_adds_to_another_tie_and_a_frameworks_default_icon_adds_nothing(
+        sessions, home: Path) -> None:  # type: ignore[no-untyped-def]
+    logo, other = "1f" * 32, "2e" * 32
+    scan(sessions, home / "blobs", [
+        {"domain": "icon-only-1.test", "favicon": logo},  # the icon alone: 0.4
+        {"domain": "icon-only-2.test", "favicon": logo},
+        {"domain": "icon-host-1.test", "favicon": other, "ip": "39.98.2.2"},  # + host 0.4 + its /24 0.2
+        {"domain": "icon-host-2.test", "favicon": other, "ip": "39.98.2.2"},
+        # Two shops on one shared host, both built on ThinkPHP and never given an icon of their own.
+        {"domain": "thinkphp-1.test", "favicon": THINKPHP_DEFAULT_ICON, "ip": "39.99.3.3"},
+        {"domain": "thinkphp-2.test", "favicon": THINKPHP_DEFAULT_ICON, "ip": "39.99.3.3"},
+    ])
+    [(network_id, sites)] = networks(sessions).items()
+    assert sites == ["icon-host-1.test", "icon-host-2.test"]
+    with sessions() as session:
+        kinds = sorted((link["kind"], link["strength"]) for link in network_detail(session, network_id).links)
+        indexed = session.query(SiteIdentifier).filter_by(kind="favicon", value=THINKPHP_DEFAULT_ICON).count()
+    assert kinds == [("favicon", 0.4), ("ip", 0.4), ("ip24", 0.2)]
+    assert indexed == 2  # indexed like any icon: the stop-list decides what links, not what is recorded
+
+
+def test_every_stoplist_entry_is_a_well_formed_identifier_or_address_range() -> None:
+    import re
+
+    import yaml
+
+    from cases.networks import STOPLIST_PATH, STRENGTH, stoplist
+    from crawler.domains import site_of
+
+    raw = yaml.safe_load(STOPLIST_PATH.read_text(encoding="utf-8"))
+    identifiers, ranges = stoplist()
+    offenders = []
+    for entry in raw["identifiers"]:
+        kind, _, value = entry.partition(":")
+        if kind not in STRENGTH:
+            offenders.append(f"{entry}: unknown kind")
+        elif kind == "favicon" and not re.fullmatch(r"[0-9a-f]{64}", value):
+            offenders.append(f"{entry}: not a SHA-256 in lower-case hex")
+        elif kind == "redirect" and site_of(f"http://{value}/") != value:
+            offenders.append(f"{entry}: not a registrable domain, as the index writes it")
+    assert offenders == []
+    assert len(identifiers) == len(raw["identifiers"])  # no repeats
+    assert {"redirect:baidu.com", "redirect:t.cn", f"favicon:{THINKPHP_DEFAULT_ICON}"} <= identifiers
+    assert len(ranges) == len(raw["networks"])
