@@ -58,7 +58,9 @@ def check_tip(sessions: sessionmaker[Session], tip_id: int, crawl_settings: Mapp
     if run.status != "finished":
         raise TipError(f"the check of tip {tip_id} (run {run.id}) did not finish: {run.error}; the tip stays pending")
     with transaction(sessions) as session:
-        mark_tips_scanned(session, run.id, [tip_id], actor=actor)
+        # Every pending tip of that page was answered by this crawl, not only the one asked about.
+        same_page = session.scalars(select(Tip.id).where(Tip.url == url, Tip.status == "pending")).all()
+        mark_tips_scanned(session, run.id, [tip_id, *same_page], actor=actor)
         open_cases_for_scan(session, run.id)
         index_captures(session, blob_dir, scan_run_id=run.id)
         build_networks(session, site_ids=captured_sites(session, run.id))
