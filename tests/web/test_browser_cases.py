@@ -162,8 +162,15 @@ def test_a_supervisor_refers_a_case_and_downloads_evidence_that_verifies(office:
         assert "通信管理部门" in page.locator("section.card dl").inner_text()
         page.screenshot(path=str(tmp_path / "referral-draft.png"), full_page=True)
 
-        # The evidence package, made by `pharmwatch evidence export` in a child process, downloaded.
+        # Re-check now: the case page polls the job's state until the crawl has finished, then shows the outcome.
         page.goto(f"{base}/cases/{case_id}")
+        page.click("button.recheck")
+        page.wait_for_selector("#recheck[data-state=running]", timeout=10_000)
+        page.wait_for_selector("#recheck[data-state=finished]", timeout=120_000)
+        assert page.locator("#recheck strong.outcome").inner_text() == "违规仍在"
+        page.screenshot(path=str(tmp_path / "case-rechecked.png"), full_page=True)
+
+        # The evidence package, made by `pharmwatch evidence export` in a child process, downloaded.
         started = time.monotonic()
         with page.expect_download(timeout=120_000) as download_info:
             page.click("button.export")
@@ -244,3 +251,12 @@ def _session(office: Office, name: str) -> str:
     with db.transaction(office.sessions()) as session:
         user = session.scalar(select(auth.UserAccount).where(auth.UserAccount.name == name))
         return auth.start_session(session, user, hours=1)
+
+
+def test_a_job_that_fails_says_why(office: Office) -> None:
+    jobs = office.app().state.jobs
+    job, started = jobs.start("tip_check", "url:nowhere", 999, ["tip", "check", "999"], started_by="mona")
+    assert started
+    jobs.wait(timeout=120)
+    assert job.state == "failed" and job.returncode == 2
+    assert "no tip 999" in job.failure() and job.to_json()["error"] == job.failure()
