@@ -1,8 +1,8 @@
 """Checking a tip now, instead of waiting for the next scan, and what the check found.
 
 `check_tip` crawls the tip's URL through the one crawl entry point (`crawler.run.crawl`: a run of its own
-in a child process), then does what a scan does after its crawl for that run: marks the tip scanned,
-opens a case for a flagged site, indexes the pages' identifiers and updates the operator networks.
+in a child process), then settles the run as a scan does (`cases.settle`): marks the tip scanned, opens a
+case for a flagged site, indexes the pages' identifiers and updates the operator networks.
 `tip_result` is what a monitor is shown afterwards: flagged or not, and the findings at the URL.
 """
 
@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from w3lib.url import canonicalize_url
 
-from cases.networks import build_networks, captured_sites, index_captures
-from cases.opening import open_cases_for_scan
-from cases.tips import TipError, mark_tips_scanned, tip_outcome
+from cases.settle import settle_run
+from cases.tips import TipError, tip_outcome
 from crawler.run import CrawlTargets, crawl
 from rules import RuleSet
 from rules.model import FLAGGING_SEVERITIES
@@ -60,10 +59,7 @@ def check_tip(sessions: sessionmaker[Session], tip_id: int, crawl_settings: Mapp
     with transaction(sessions) as session:
         # Every pending tip of that page was answered by this crawl, not only the one asked about.
         same_page = session.scalars(select(Tip.id).where(Tip.url == url, Tip.status == "pending")).all()
-        mark_tips_scanned(session, run.id, [tip_id, *same_page], actor=actor)
-        open_cases_for_scan(session, run.id)
-        index_captures(session, blob_dir, scan_run_id=run.id)
-        build_networks(session, site_ids=captured_sites(session, run.id))
+        settle_run(session, run.id, [tip_id, *same_page], blob_dir=blob_dir, actor=actor)
     with sessions() as session:
         return tip_result(session, tip_id)
 
