@@ -47,11 +47,16 @@ def check_tip(sessions: sessionmaker[Session], tip_id: int, crawl_settings: Mapp
               actor: str, ruleset: RuleSet | None = None) -> TipResult:
     """Crawl tip `tip_id`'s URL now (a new run) and settle the run as a scan would; the tip's result.
 
-    A crawl that fails leaves the tip pending (our failure is not the site's) and raises TipError."""
+    Only a pending tip is checked. A crawl that fails leaves the tip pending (our failure is not the
+    site's) and raises TipError."""
     with sessions() as session:
         tip = session.get(Tip, tip_id)
         if tip is None:
             raise TipError(f"no tip {tip_id}")
+        if tip.status != "pending":
+            # Its result stays the run that answered it; a flagged site is re-checked through its case.
+            raise TipError(f"tip {tip_id} was checked already (run {tip.scan_run_id}): re-check its site's case, "
+                           "or add the URL again as a new tip")
         url = tip.url
     run = crawl(CrawlTargets(urls=[url]), crawl_settings, ruleset=ruleset)
     if run.status != "finished":

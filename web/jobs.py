@@ -91,6 +91,11 @@ class Jobs:
             if sum(job.state == "running" for job in self._jobs.values()) >= self.max_running:
                 raise JobRefused(f"{self.max_running} checks are running already: try again when one has finished")
             job_id = max(self._jobs, default=0) + 1
+            # Kept: running jobs and each subject's last one (its state is shown until the next starts).
+            latest = set(self._latest.values())
+            for old in [job for job in self._jobs.values() if job.id not in latest and job.state != "running"]:
+                del self._jobs[old.id]
+                old.log_path.unlink(missing_ok=True)
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log_path = self.log_dir / f"job-{job_id}-{kind}.log"
             with log_path.open("wb") as log:

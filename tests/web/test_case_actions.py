@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from storage.models import AuditEvent, Referral
+from storage.models import AuditEvent, Referral, Tip
 from tests.web.world import World
 
 
@@ -88,3 +88,16 @@ def test_before_any_check_a_tip_offers_check_now_and_a_case_its_last_recheck(
     recheck = mona.get(f"/api/cases/{world.case_id}/recheck").json()["data"]
     assert recheck == {"job": None, "last_recheck": None}
     assert mona.post("/api/cases/999/recheck").status_code == 404
+
+
+def test_a_checked_tip_is_not_checked_again_and_htmx_is_told_why(world: World,
+                                                                  signed_in: Callable[[str], TestClient]) -> None:
+    mona = signed_in("mona")
+    tip = mona.post("/api/tips", json={"url": "http://checked.example.com/"}).json()["data"]
+    with world.sessions() as session:
+        session.get_one(Tip, tip["id"]).status = "scanned"
+        session.commit()
+    assert mona.post(f"/api/tips/{tip['id']}/check").status_code == 409
+    fragment = mona.post(f"/tips/{tip['id']}/check", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "was checked already" in fragment.text  # swapped in, not dropped
+    assert "hx-post" not in fragment.text  # no button for a checked tip

@@ -167,6 +167,9 @@ def _start_recheck(request: Request, db: Session, user: Principal, case_id: int)
                                                      ["case", "recheck", str(case_id), "--by", user.name],
                                                      started_by=user.name)
     except JobRefused as exc:
+        if is_htmx(request):  # htmx swaps nothing on an error status: the fragment says why instead
+            return page(request, "case_recheck.html", {**recheck_state(request, db, case_id), "refused": str(exc)},
+                        user=user)
         return error(request, 503, str(exc), user)
     if is_api(request) or is_htmx(request):
         return _recheck_answer(request, db, user, case_id, 202 if started else 200)

@@ -119,6 +119,12 @@ def _start(request: Request, user: Principal, tip_id: int, url: str) -> tuple[Jo
                                         "--by", user.name], started_by=user.name)
 
 
+def _refused(request: Request, db: Session, user: Principal, tip_id: int, status_code: int, why: str) -> Response:
+    if is_htmx(request):  # htmx swaps nothing on an error status: the fragment says why instead
+        return page(request, "tip_check.html", {**check_state(request, db, tip_id), "refused": why}, user=user)
+    return error(request, status_code, why, user)
+
+
 def _check_answer(request: Request, db: Session, user: Principal, tip_id: int, status_code: int = 200) -> Response:
     state = check_state(request, db, tip_id)
     if is_api(request):
@@ -129,10 +135,14 @@ def _check_answer(request: Request, db: Session, user: Principal, tip_id: int, s
 
 def _check(request: Request, db: Session, user: Principal, tip_id: int) -> Response:
     tip = _tip(db, tip_id)
+    running = request.app.state.jobs.running_for(check_key(tip.url))
+    if tip.status != "pending" and running is None:
+        return _refused(request, db, user, tip_id, 409, f"tip {tip_id} was checked already: its result is shown; "
+                                                        "re-check its site's case, or add the URL again as a new tip")
     try:
         _job, started = _start(request, user, tip_id, tip.url)
     except JobRefused as exc:
-        return error(request, 503, str(exc), user)
+        return _refused(request, db, user, tip_id, 503, str(exc))
     if is_api(request) or is_htmx(request):
         return _check_answer(request, db, user, tip_id, 202 if started else 200)
     return RedirectResponse(f"/tips#tip-{tip_id}", status_code=303)
