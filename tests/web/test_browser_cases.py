@@ -175,6 +175,7 @@ def test_a_supervisor_refers_a_case_and_downloads_evidence_that_verifies(office:
         with page.expect_download(timeout=120_000) as download_info:
             page.click("button.export")
         package = tmp_path / download_info.value.suggested_filename
+        assert package.name == f"pharmwatch-case-{case_id}.wacz"
         download_info.value.save_as(package)
         print(f"evidence package {package.stat().st_size} bytes in {time.monotonic() - started:.1f} s")
 

@@ -119,9 +119,10 @@ def _export(request: Request, db: Session, user: Principal, case_id: int) -> Res
         shutil.rmtree(folder, ignore_errors=True)
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         return error(request, 409, f"no evidence package: {reason.removeprefix('error: ')}", user)
+    # The CLI's one line ("PATH: N bytes, sha256 …, signed by …") without the temporary path.
+    summary = " ".join(done.stdout.split()).removeprefix(f"{out}: ")[:300]
     return FileResponse(out, media_type="application/zip", filename=out.name,
-                        headers={"X-Evidence-Summary": " ".join(done.stdout.split())[:300].encode(
-                            "ascii", "replace").decode()},
+                        headers={"X-Evidence-Summary": summary.encode("ascii", "replace").decode()},
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
