@@ -245,6 +245,7 @@ def test_check_now_twice_starts_one_crawl_and_the_json_twin_tells_its_state(offi
     with office.sessions()() as session:
         assert {tip.status for tip in session.scalars(select(Tip))} == {"scanned"}  # both tips of the page
         events = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.actor == "mona"))]
+    assert events.count("tip_check_started") == 1 and events.count("case_recheck_started") == 1  # one each
     assert {"tip_submitted", "tip_scanned", "case_recheck"} <= set(events), events
 
 

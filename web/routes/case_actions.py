@@ -28,6 +28,7 @@ from starlette.background import BackgroundTask
 from cases import referrals as book
 from cases.casebook import case_detail
 from cases.referrals import AUTHORITIES, ReferralError
+from storage.audit import record_event
 from storage.models import Case, NetworkMember
 from web.app import envelope, error, is_api, page
 from web.deps import DbSession, Monitor, Principal, Supervisor
@@ -164,7 +165,7 @@ def _start_recheck(request: Request, db: Session, user: Principal, case_id: int)
     if _case(db, case_id).status == "closed":
         return error(request, 409, f"case {case_id} is closed: reopen it to re-check it", user)
     try:
-        _job, started = request.app.state.jobs.start("case_recheck", recheck_key(case_id), case_id,
+        job, started = request.app.state.jobs.start("case_recheck", recheck_key(case_id), case_id,
                                                      ["case", "recheck", str(case_id), "--by", user.name],
                                                      started_by=user.name)
     except JobRefused as exc:
@@ -172,6 +173,10 @@ def _start_recheck(request: Request, db: Session, user: Principal, case_id: int)
             return page(request, "case_recheck.html", {**recheck_state(request, db, case_id), "refused": str(exc)},
                         user=user)
         return error(request, 503, str(exc), user)
+    if started:  # the outcome is audited by the re-check itself; that it was asked for, here
+        record_event(db, actor=user.name, action="case_recheck_started", subject=f"case:{case_id}",
+                     details={"job": job.id})
+        db.commit()
     if is_api(request) or is_htmx(request):
         return _recheck_answer(request, db, user, case_id, 202 if started else 200)
     return RedirectResponse(f"/cases/{case_id}#recheck", status_code=303)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from cases.tip_check import tip_result
 from cases.tips import TIP_STATUSES, TipError, TipRecord, add_tip, list_tips
+from storage.audit import record_event
 from storage.models import Tip
 from web.app import envelope, error, is_api, page
 from web.deps import DbSession, Monitor, Principal
@@ -64,9 +65,13 @@ def _add(request: Request, db: Session, user: Principal, url: str, source: str, 
         return error(request, 400, str(exc), user)
     if check_now and tip.status == "pending":
         try:
-            _start(request, user, tip.id, tip.url)
+            job, started = _start(request, user, tip.id, tip.url)
         except JobRefused as exc:
             return error(request, 503, f"tip {tip.id} recorded, not checked: {exc}", user)
+        if started:
+            record_event(db, actor=user.name, action="tip_check_started", subject=f"tip:{tip.id}",
+                         details={"job": job.id, "url": tip.url})
+            db.commit()
     if is_api(request):
         return envelope({**tip.to_json(), "created": created}, 201 if created else 200)
     done = "added" if created else "already recorded"
@@ -140,9 +145,13 @@ def _check(request: Request, db: Session, user: Principal, tip_id: int) -> Respo
         return _refused(request, db, user, tip_id, 409, f"tip {tip_id} was checked already: its result is shown; "
                                                         "re-check its site's case, or add the URL again as a new tip")
     try:
-        _job, started = _start(request, user, tip_id, tip.url)
+        job, started = _start(request, user, tip_id, tip.url)
     except JobRefused as exc:
         return _refused(request, db, user, tip_id, 503, str(exc))
+    if started:  # what it found is audited by the check itself; that it was asked for, here
+        record_event(db, actor=user.name, action="tip_check_started", subject=f"tip:{tip_id}",
+                     details={"job": job.id, "url": tip.url})
+        db.commit()
     if is_api(request) or is_htmx(request):
         return _check_answer(request, db, user, tip_id, 202 if started else 200)
     return RedirectResponse(f"/tips#tip-{tip_id}", status_code=303)
