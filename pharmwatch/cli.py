@@ -330,6 +330,34 @@ def tip_list(ctx: click.Context, status: str | None, fmt: str, by: str) -> None:
     render_tips(tips, fmt, sys.stdout, status=status)
 
 
+@tip_group.command("check")
+@click.argument("tip_id", type=int)
+@format_option("table", "json")
+@_BY_OPTION
+@click.pass_context
+def tip_check(ctx: click.Context, tip_id: int, fmt: str, by: str) -> None:
+    """Check a tip now (a crawl of its URL as a run of its own): flagged or not, and the findings."""
+    from cases.tip_check import check_tip
+    from cases.tips import TipError
+    from outputs import terminal_line
+    from storage.db import session_factory
+
+    settings = settings_from(ctx)
+    ruleset = rule_packs(settings, "refusing to check with a broken rule pack:\n")
+    try:
+        result = check_tip(session_factory(database(settings)), tip_id, settings.crawl_overrides(),
+                           blob_dir=settings.blob_dir, actor=by, ruleset=ruleset)
+    except TipError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    verdict = "flagged" + (f" (case {result.case_id})" if result.case_id else "") if result.flagged else "not flagged"
+    click.echo(terminal_line(f"tip {tip_id} checked (run {result.scan_run_id}): {verdict}; {result.outcome}"))
+    for finding in result.findings:
+        click.echo(terminal_line(f"  {finding['severity']:<8} {finding['rule_id']}  {finding['title']}"))
+
+
 # --- keys and evidence ------------------------------------------------------------------------
 @cli.group("case")
 def case_group() -> None:

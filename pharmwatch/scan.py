@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cases.networks import NetworkChange, build_networks, captured_sites, index_captures
-from cases.opening import open_cases_for_scan
-from cases.tips import mark_tips_scanned, pending_tips
+from cases.networks import NetworkChange
+from cases.settle import settle_run
+from cases.tips import pending_tips
 from crawler.run import CrawlTargets, crawl
 from pharmwatch.config import Settings
 from pharmwatch.scan_lock import ScanLock
@@ -60,14 +60,11 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
                                search_plan=plan)
         run = crawl(targets, settings.crawl_overrides(verbose=verbose), run_id=run_id, ruleset=ruleset)
         with transaction(sessions) as session:
-            scanned = mark_tips_scanned(session, run_id, [tip_id for tip_id, _ in tip_targets])
-            cases = open_cases_for_scan(session, run_id)
-            index_captures(session, settings.blob_dir, scan_run_id=run_id)
-            networks = build_networks(session, site_ids=captured_sites(session, run_id))
+            settled = settle_run(session, run_id, [tip_id for tip_id, _ in tip_targets], blob_dir=settings.blob_dir)
             problems = failure_reasons(session, run_id)
             short = shortfall(*capture_counts(session, run_id), min_share=settings.scan.min_captured_share)
-    return ScanOutcome(run=run, resumed=resumed, open_cases=len(cases), problems=problems, error=run.error,
-                       tips_scanned=scanned, shortfall=short, networks=networks)
+    return ScanOutcome(run=run, resumed=resumed, open_cases=len(settled.cases), problems=problems, error=run.error,
+                       tips_scanned=settled.tips_scanned, shortfall=short, networks=settled.networks)
 
 
 def shortfall(pages: int, failed: int, searched: int, unread: int, *, min_share: float) -> str | None:

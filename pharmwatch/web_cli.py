@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -125,9 +126,11 @@ def user_token(ctx: click.Context, name: str, token_name: str, by: str | None) -
     click.echo(_do(settings_from(ctx), lambda s: new_api_token(s, name, token_name, actor=_actor(by))))
 
 
-def web_config(settings: Settings):  # type: ignore[no-untyped-def]
-    """The web layer's plain values, from the settings (and the rule packs' disease areas)."""
+def web_config(settings: Settings, config_file: Path | None = None):  # type: ignore[no-untyped-def]
+    """The web layer's plain values, from the settings (and the rule packs' disease areas); `cli` is this
+    `pharmwatch` with the same settings file, which the web runs in child processes (checks, evidence export)."""
     from pharmwatch.cli import rule_packs
+    from pharmwatch.schedule_runs import job_command
     from web.app import WebConfig
 
     web = settings.web
@@ -136,7 +139,8 @@ def web_config(settings: Settings):  # type: ignore[no-untyped-def]
                      login_window_minutes=web.login_window_minutes, language=web.language,
                      rule_diseases={rule.id: tuple(rule.diseases) for rule in rule_packs(settings).rules},
                      home=settings.home, key_fingerprint=_key_fingerprint(settings),
-                     allow_private=tuple(settings.crawl.allow_private))
+                     allow_private=tuple(settings.crawl.allow_private),
+                     cli=tuple(job_command([], config_file.resolve() if config_file else None)))
 
 
 def _key_fingerprint(settings: Settings) -> str | None:
@@ -170,7 +174,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, with_scheduler
 
     settings = settings_from(ctx)
     engine = database(settings)
-    app = create_app(web_config(settings), engine)
+    app = create_app(web_config(settings, ctx.obj.get("config_file")), engine)
     host, port = host or settings.web.host, port or settings.web.port
     if with_scheduler:
         scheduler = Scheduler(settings, engine, config_file=ctx.obj.get("config_file"),

@@ -29,6 +29,7 @@ from rules.reference.diseases import DISEASE_ZH, UNSPECIFIED
 from storage.db import session_factory
 from web.deps import CsrfRejected, Forbidden, Principal, SignInRequired
 from web.i18n import HTML_LANG, LANGUAGES, translations
+from web.jobs import Jobs
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "pw_lang"
@@ -53,6 +54,7 @@ class WebConfig:
     home: Path | None = None  # the data folder: the office's own referral letter template
     key_fingerprint: str | None = None  # the evidence signing key's, printed on referral letters
     allow_private: Sequence[str] = ()  # [crawl] allow_private: networks a tip may point at
+    cli: Sequence[str] = ()  # `pharmwatch [--config FILE]`: background work and evidence export run it as a child
 
 
 def create_app(config: WebConfig, engine: Engine) -> FastAPI:
@@ -62,6 +64,7 @@ def create_app(config: WebConfig, engine: Engine) -> FastAPI:
     app.state.config = config
     app.state.sessions = session_factory(engine)
     app.state.templates = _templates(config)
+    app.state.jobs = Jobs(config.cli, (config.home or config.blob_dir.parent) / "logs" / "web-jobs")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (login, daily, dashboard, cases, captures, networks, blacklist, referrals, tips, scans, users):
         app.include_router(module.router)

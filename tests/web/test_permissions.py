@@ -36,6 +36,12 @@ ROUTES = {
     ("GET", "/tips"): "monitor", ("GET", "/api/tips"): "monitor",
     ("POST", "/tips"): "monitor", ("POST", "/api/tips"): "monitor",
     ("GET", "/scans"): "monitor", ("GET", "/api/scans"): "monitor",
+    ("POST", "/cases/{case_id}/referral"): "supervisor", ("POST", "/api/cases/{case_id}/referral"): "supervisor",
+    ("POST", "/cases/{case_id}/evidence"): "supervisor", ("POST", "/api/cases/{case_id}/evidence"): "supervisor",
+    ("POST", "/cases/{case_id}/recheck"): "monitor", ("POST", "/api/cases/{case_id}/recheck"): "monitor",
+    ("GET", "/cases/{case_id}/recheck"): "monitor", ("GET", "/api/cases/{case_id}/recheck"): "monitor",
+    ("POST", "/tips/{tip_id}/check"): "monitor", ("POST", "/api/tips/{tip_id}/check"): "monitor",
+    ("GET", "/tips/{tip_id}/check"): "monitor", ("GET", "/api/tips/{tip_id}/check"): "monitor",
 }
 ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
 RANK = ["monitor", "supervisor", "admin"]
@@ -81,7 +87,8 @@ def _get_paths(world: World) -> dict[str, str]:
             "/blacklist": "monitor", "/api/blacklist": "monitor", "/referrals": "monitor", "/api/referrals": "monitor",
             f"/referrals/{world.referral_id}": "monitor", f"/api/referrals/{world.referral_id}": "monitor",
             f"/referrals/{world.referral_id}/letter": "monitor", "/tips": "monitor", "/api/tips": "monitor",
-            "/scans": "monitor", "/api/scans": "monitor"}
+            "/scans": "monitor", "/api/scans": "monitor",
+            f"/cases/{world.case_id}/recheck": "monitor", f"/api/cases/{world.case_id}/recheck": "monitor"}
 
 
 def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, client: TestClient) -> None:
@@ -96,7 +103,10 @@ def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, cli
     for path in (f"/cases/{world.case_id}/review", "/users", "/users/mona/disable",
                  f"/api/cases/{world.case_id}/review", "/blacklist", "/blacklist/1/lift", "/api/blacklist",
                  f"/referrals/{world.referral_id}/status", f"/api/referrals/{world.referral_id}/status", "/tips",
-                 "/api/tips"):
+                 "/api/tips", f"/cases/{world.case_id}/referral", f"/api/cases/{world.case_id}/referral",
+                 f"/cases/{world.case_id}/evidence", f"/api/cases/{world.case_id}/evidence",
+                 f"/cases/{world.case_id}/recheck", f"/api/cases/{world.case_id}/recheck", "/tips/1/check",
+                 "/api/tips/1/check"):
         assert client.post(path, data={}, follow_redirects=False).status_code == 401, path
 
 
@@ -144,6 +154,13 @@ def test_posting_needs_the_role_of_the_step(world: World, signed_in: Callable[[s
     assert response.status_code == (403 if role == "monitor" else 409)  # 409: a draft is sent first
     response = client.post("/tips", data={"url": f"http://{name}.example.com/"}, follow_redirects=False)
     assert response.status_code == 303
+    # Referring and exporting evidence are a supervisor's (409: the case is not confirmed; 503: this test app has
+    # no pharmwatch command to export with); a re-check is anyone's (503 here for the same reason).
+    response = client.post(f"/cases/{world.case_id}/referral", data={"authority": "police"}, follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 409)
+    response = client.post(f"/cases/{world.case_id}/evidence", follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 503)
+    assert client.post(f"/cases/{world.case_id}/recheck", follow_redirects=False).status_code == 503
 
 
 def test_an_unknown_token_or_a_session_cookie_of_nobody_is_anonymous(world: World, app) -> None:  # type: ignore[no-untyped-def]

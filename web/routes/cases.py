@@ -24,8 +24,11 @@ from storage.blobs import BlobStore
 from storage.models import Capture, UserAccount
 from web.app import envelope, error, is_api, page
 from web.deps import DbSession, Forbidden, Monitor, Principal
+from web.routes import case_actions
 
 router = APIRouter()
+# Referral, evidence export and re-check now come first: the step route below takes any /cases/{id}/{action}.
+router.include_router(case_actions.router)
 # The role each step needs: monitors review, decide and hand out work; closing and reopening a
 # decided case are a supervisor's.
 ACTION_ROLES = {"review": "monitor", "confirm": "monitor", "dismiss": "monitor", "assign": "monitor",
@@ -124,9 +127,10 @@ def cases_json(request: Request, db: DbSession, user: Monitor, status: str = "",
 
 @router.get("/cases/{case_id}")
 def case_html(request: Request, db: DbSession, user: Monitor, case_id: int) -> Response:
-    return page(request, "case.html", {"c": _case_or_404(request, db, case_id, user),
-                                       "reason_required": REASON_REQUIRED, "done": request.query_params.get("done")},
-                user=user)
+    c = _case_or_404(request, db, case_id, user)
+    return page(request, "case.html", {"c": c, "reason_required": REASON_REQUIRED,
+                                       "done": request.query_params.get("done"),
+                                       **case_actions.case_page_extras(request, db, case_id, user)}, user=user)
 
 
 @router.get("/api/cases/{case_id}")
