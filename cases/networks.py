@@ -5,7 +5,7 @@ QR-code targets in its screenshot, licence numbers, its template's and its icon'
 of its redirect chain and its server address, into `site_identifier`, scan by scan) and the networks built from it
 (`build_networks`, `list_networks`, `network_detail`).
 
-How sites link: every identifier a pair of flagged sites shares adds its strength (`STRENGTH`); a pair
+How sites link: every kind of identifier a pair of flagged sites shares adds its strength once (`STRENGTH`); a pair
 whose strengths reach `LINK_AT` is linked, and linked sites form a network. A phone, WeChat/QQ id,
 e-mail or analytics account links by itself, and so does a doorway domain redirecting to a shop; a
 shared server address, page template or icon only adds weight (many unrelated shops sit on one host or use
@@ -250,13 +250,16 @@ def _stopped(kind: str, value: str) -> bool:
 
 
 def groups(links: dict[tuple[str, str], set[int]]) -> list[set[int]]:
-    """Sites joined by pairs whose shared strengths reach LINK_AT (connected groups of two or more)."""
-    pair_weight: dict[tuple[int, int], float] = defaultdict(float)
+    """Sites joined by pairs whose shared kinds of identifier add up to LINK_AT (connected groups of two or more)."""
+    # Each kind counts once per pair: two template values (a page's plain and rendered copies) or two server
+    # addresses of one host are one piece of evidence, not two.
+    pair_kinds: dict[tuple[int, int], set[str]] = defaultdict(set)
     for (kind, _), sites in links.items():
         ordered = sorted(sites)
         for i, first in enumerate(ordered):
             for second in ordered[i + 1:]:
-                pair_weight[(first, second)] += STRENGTH.get(kind, 0.0)
+                pair_kinds[(first, second)].add(kind)
+    pair_weight = {pair: sum(STRENGTH.get(kind, 0.0) for kind in kinds) for pair, kinds in pair_kinds.items()}
     parent: dict[int, int] = {}
 
     def root(site: int) -> int:

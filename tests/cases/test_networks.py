@@ -16,6 +16,7 @@ from cases.networks import (
     NetworkChange,
     build_networks,
     captured_sites,
+    groups,
     index_captures,
     list_networks,
     network_detail,
@@ -361,6 +362,14 @@ def test_a_shared_icon_only_adds_to_another_tie_and_a_frameworks_default_icon_ad
         indexed = session.query(SiteIdentifier).filter_by(kind="favicon", value=THINKPHP_DEFAULT_ICON).count()
     assert kinds == [("favicon", 0.4), ("ip", 0.4), ("ip24", 0.2)]
     assert indexed == 2  # indexed like any icon: the stop-list decides what links, not what is recorded
+
+
+def test_each_kind_of_identifier_counts_once_per_pair() -> None:
+    # A page's plain and rendered copies give two template values; one host can show two addresses: more
+    # values of one kind are one piece of evidence, so template + icon (0.8) stays below a link.
+    weak = {("template", "plain"): {1, 2}, ("template", "rendered"): {1, 2}, ("favicon", "f" * 64): {1, 2},
+            ("template", "t3"): {3, 4}, ("favicon", "e" * 64): {3, 4}, ("ip", "39.96.7.7"): {3, 4}}
+    assert groups(weak) == [{3, 4}]
 
 
 def test_every_stoplist_entry_is_a_well_formed_identifier_or_address_range() -> None:
