@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PHARMWATCH_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-fast install system-deps lint model eval
+.PHONY: demo test test-fast install system-deps lint model eval bench
 
 demo: install
 	$(VENV)/bin/pharmwatch demo run
@@ -30,6 +30,10 @@ model: install
 
 eval: install
 	$(VENV)/bin/pharmwatch rules eval
+
+# Every benchmark in bench/, each beside its baseline (ratios measured in one run; about 10 minutes).
+bench: install
+	$(PY) bench/all.py
 
 lint: install
 	$(VENV)/bin/ruff check .

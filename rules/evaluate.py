@@ -17,6 +17,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import replace
+from itertools import repeat
 from typing import Final
 
 from rules.compiled import CompiledRule, CompiledRules
@@ -239,11 +240,11 @@ class DocumentState:
             key_uses = self._key_uses
             for key_id, spans in self.scan.clean.items():
                 for use_uid, term_index, _prefix in key_uses[key_id]:
-                    by_uid.setdefault(use_uid, []).extend((span, term_index) for span in spans)
+                    by_uid.setdefault(use_uid, []).extend(zip(spans, repeat(term_index)))
             for key_id, spans in self.scan.blocked.items():
                 for use_uid, term_index, prefix in key_uses[key_id]:
                     if prefix:
-                        by_uid.setdefault(use_uid, []).extend((span, term_index) for span in spans)
+                        by_uid.setdefault(use_uid, []).extend(zip(spans, repeat(term_index)))
         found = by_uid.get(uid, [])
         if len(found) > MAX_SPANS_PER_SELECTION and uid not in self._capped:
             found.sort()
@@ -272,9 +273,11 @@ class DocumentState:
         window = self._windows.get(pattern)
         if window is None:
             return [(0, n)]
-        occurrences = sorted(span for key_id in window.hint_keys for span in self.scan.hints.get(key_id, ()))
-        if not occurrences:
+        hints = self.scan.hints
+        present = [key_id for key_id in window.hint_keys if key_id in hints]
+        if not present:
             return []
+        occurrences = sorted(span for key_id in present for span in hints[key_id])
         width = window.max_width
         if width is None:
             return [(0, n)]

@@ -28,7 +28,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 #: Force a backend with PHARMWATCH_MATCHER=ahocorasick|hyperscan (the benchmark compares both).
 BACKEND_ENV: Final = "PHARMWATCH_MATCHER"
 
-__all__ = ["BACKEND_ENV", "ScanResult", "TermMatcher", "TermRef", "available_backends", "pinyin_variants"]
+__all__ = ["BACKEND_ENV", "LiteralFinder", "ScanResult", "TermMatcher", "TermRef", "available_backends",
+           "pinyin_variants"]
 
 Span = tuple[int, int]
 
@@ -156,6 +157,47 @@ _ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")
 
 def _may_collide(key: str) -> bool:
     return any((ord(c) & 0xFF) < 2 or ((ord(c) >> 8) & 0xFF) < 2 for c in key)
+
+
+class LiteralFinder:
+    """The non-overlapping occurrences of a fixed set of literals, as `re.finditer` of their alternation
+    (longest first) finds them: leftmost, then longest, then on after its end. A literal starting (ending)
+    with an ASCII letter or digit needs no such character before (after) it. One automaton pass instead
+    of a backtracking regex trying hundreds of alternatives at every position.
+
+    `literals` maps each spelling to report as: a variant (a typographic apostrophe) to its canonical form.
+    """
+
+    def __init__(self, literals: dict[str, str], backend: str | None = None):
+        spellings = sorted(literals)
+        self._reported = [literals[s] for s in spellings]
+        self._lengths = [len(s) for s in spellings]
+        self._bounded = [(s[0] in _BOUNDARY_CHARS, s[-1] in _BOUNDARY_CHARS) for s in spellings]
+        name = backend or os.environ.get(BACKEND_ENV) or available_backends()[0]
+        self._backend = (HyperscanBackend if name == "hyperscan" else AhoCorasickBackend)(spellings)
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, canonical literal) of each occurrence in `text`, in order."""
+        candidates = []
+        n = len(text)
+        for key_id, end in self._backend.occurrences(text):
+            start = end - self._lengths[key_id]
+            head, tail = self._bounded[key_id]
+            if (head and start > 0 and text[start - 1] in _BOUNDARY_CHARS) or (
+                    tail and end < n and text[end] in _BOUNDARY_CHARS):
+                continue
+            candidates.append((start, -end, key_id))
+        candidates.sort()
+        found: list[tuple[int, int, str]] = []
+        reached = 0
+        for start, neg_end, key_id in candidates:
+            if start >= reached:
+                found.append((start, -neg_end, self._reported[key_id]))
+                reached = -neg_end
+        return found
+
+
+_BOUNDARY_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 class TermMatcher:

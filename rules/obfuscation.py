@@ -213,10 +213,18 @@ class Lexicon:
         """Disguised drug names in normalised text, as spans of `norm.text` (left to right, not overlapping)."""
         text = norm.text
         pieces = [(m.start(), m.end()) for m in _PIECE_RE.finditer(text)]
+        # Per gap between neighbouring pieces, once per text: can it stand inside a name, and is there a gap
+        # with a symbol before the run of joinable gaps from here breaks (words joined by spaces alone are
+        # separate words, so prose needs no joining at all)?
+        joinable = [_joinable(text[a[1] : b[0]]) for a, b in zip(pieces, pieces[1:], strict=False)]
+        symbol_ahead = [False] * len(pieces)
+        for k in range(len(joinable) - 1, -1, -1):
+            if joinable[k]:
+                symbol_ahead[k] = text[pieces[k][1] : pieces[k + 1][0]].strip() != "" or symbol_ahead[k + 1]
         out: list[ObfuscatedName] = []
         i = 0
         while i < len(pieces):
-            hit = self._best_at(text, pieces, i)
+            hit = self._best_at(text, pieces, i, joinable, symbol_ahead)
             if hit is None:
                 i += 1
                 continue
@@ -229,11 +237,11 @@ class Lexicon:
         return out
 
     def _best_at(
-        self, text: str, pieces: list[tuple[int, int]], i: int
+        self, text: str, pieces: list[tuple[int, int]], i: int, joinable: list[bool], symbol_ahead: list[bool],
     ) -> tuple[int, int, int, DrugName, str] | None:
         """The longest run of pieces from `i` that spells a drug name: (last piece, start, end, entry, how)."""
         start, end = pieces[i]
-        if end - start < 4 and (i + 1 == len(pieces) or not _joinable(text[end : pieces[i + 1][0]])):
+        if end - start < 4 and (i + 1 == len(pieces) or not joinable[i]):
             return None  # a short word standing alone (most words): nothing to read
         start, end = _trimmed(text, start, end)
         if end <= start:
@@ -247,13 +255,15 @@ class Lexicon:
         # Pieces joined across separators: v.i.a.g.r.a, cia . lis, V-i-a-g-r-a, v i a g r a.
         letters = len(single)
         all_single = letters == 1
+        if not (all_single or symbol_ahead[i]):
+            return best
         symbol_gap = False
         joined = [single]
         j = i
         while j + 1 < len(pieces) and letters <= self.max_len:
-            gap = text[pieces[j][1] : pieces[j + 1][0]]
-            if not _joinable(gap):
+            if not joinable[j]:
                 break
+            gap = text[pieces[j][1] : pieces[j + 1][0]]
             symbol_gap = symbol_gap or gap.strip() != ""
             j += 1
             piece = text[pieces[j][0] : pieces[j][1]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Final
 
 import yaml
 
+from rules.matcher import LiteralFinder
 from rules.normalise import NormalisedText, normalise_term
 
 #: The scope kinds, in the order a claim is tested against them.
@@ -77,28 +79,20 @@ class ScopeCues:
 
     default_categories: frozenset[str]
     groups: tuple[CueGroup, ...]
-    #: Every cue and not-cue, longest first, in one pattern.
-    cue_re: re.Pattern[str]
+    #: Every cue and not-cue (reported with a straight apostrophe: don’t is don't).
+    cue_finder: LiteralFinder
     #: Cue text → indexes into `groups` (a not-cue has none).
     roles: dict[str, tuple[int, ...]]
-    break_re: re.Pattern[str]
+    break_finder: LiteralFinder
     #: (kind, pattern): a claim inside a match is in that kind's scope.
     frames: tuple[tuple[str, re.Pattern[str]], ...]
     #: SHA-256 input: the file's bytes, so a changed vocabulary changes the pack digest.
     raw: bytes
 
 
-def _term_pattern(term: str) -> str:
-    body = re.escape(term).replace("'", "['’]")
-    if _LATIN.match(term):
-        body = r"(?<![a-z0-9])" + body
-    if _LATIN.match(term[-1]):
-        body += r"(?![a-z0-9])"
-    return body
-
-
-def _alternation(terms: list[str]) -> str:
-    return "|".join(_term_pattern(t) for t in sorted(set(terms), key=lambda t: (-len(t), t)))
+def _spellings(terms: Iterable[str]) -> dict[str, str]:
+    """Each term as written and, for one with an apostrophe, as typeset (don’t), both reported as written."""
+    return {spelling: term for term in terms for spelling in {term, term.replace("'", "’")}}
 
 
 def _term_list(value: object, where: str, problems: list[str]) -> list[str]:
@@ -210,9 +204,9 @@ def parse_scope_cues(raw: bytes, path: Path = CUES_PATH) -> ScopeCues:
     return ScopeCues(
         default_categories=frozenset(categories),
         groups=tuple(groups),
-        cue_re=re.compile(_alternation(list(roles))),
+        cue_finder=LiteralFinder(_spellings(roles)),
         roles={t: tuple(ix) for t, ix in roles.items()},
-        break_re=re.compile(_alternation(break_terms)),
+        break_finder=LiteralFinder(_spellings(break_terms)),
         frames=tuple(frames),
         raw=raw,
     )
@@ -247,6 +241,8 @@ class ScopeReader:
         self.text = norm.text
         self._sentences: dict[int, _Sentence] = {}
         self._frames: dict[str, list[Span]] | None = None
+        self._cues: list[tuple[int, int, str]] | None = None
+        self._cue_starts: list[int] = []
         self.memo: dict[tuple[Span, frozenset[str]], ScopeVerdict | None] = {}
 
     def verdict(self, span: Span, kinds: frozenset[str]) -> ScopeVerdict | None:
@@ -325,13 +321,25 @@ class ScopeReader:
         text = self.text
         roles = self.cues.roles
         # A typographic apostrophe (don’t) is the cue written with a straight one.
-        cues = [(m.start(), m.end(), m.group().replace("’", "'")) for m in self.cues.cue_re.finditer(text, start, end)]
-        cues = [c for c in cues if roles.get(c[2])]
-        breaks = [m.span() for m in self.cues.break_re.finditer(text, start, end)]
+        cues = [c for c in self._cues_between(start, end) if roles.get(c[2])]
+        breaks = self.cues.break_finder.find(text[start:end])
+        breaks = [(a + start, b + start) for a, b, _ in breaks]
         last = text[start:end].rstrip()
         sentence = _Sentence(start, end, last.endswith("?"), cues, [b[0] for b in breaks], [b[1] for b in breaks])
         self._sentences[sid] = sentence
         return sentence
+
+    def _cues_between(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """The cues and not-cues inside `[start, end)`, from one pass over the whole text."""
+        if self._cues is None:
+            self._cues = self.cues.cue_finder.find(self.text)
+            self._cue_starts = [c[0] for c in self._cues]
+        i = bisect_left(self._cue_starts, start)
+        found = []
+        while i < len(self._cues) and self._cues[i][1] <= end:
+            found.append(self._cues[i])
+            i += 1
+        return found
 
     @staticmethod
     def _clause(sentence: _Sentence, s: int, e: int) -> Span:

@@ -11,7 +11,7 @@ import itertools
 from typing import Final
 
 from rules.condition import And, Name, Node, Not, OfQuantifier, Or
-from rules.model import NearSelection, Rule, TermSelection
+from rules.model import NearSelection, ObfuscatedSelection, Rule, TermSelection
 
 #: Above this many undetermined selections, a rule is simply evaluated on every document.
 MAX_ENUMERATED_ATOMS: Final = 12
@@ -53,22 +53,26 @@ def _under_not(node: Node, negated: bool = False) -> set[str]:
     return node.names() if negated else set()
 
 
-def _has_regex(rule: Rule, name: str, seen: frozenset[str] = frozenset()) -> bool:
+def _costly(rule: Rule, name: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Does looking up `name` run more than the term index: a regex, or a pass over the text for disguised names?"""
     sel = rule.selections[name]
     if isinstance(sel, TermSelection):
         return bool(sel.regex)
+    if isinstance(sel, ObfuscatedSelection):
+        return True
     if isinstance(sel, NearSelection) and name not in seen:
-        return any(_has_regex(rule, side, seen | {name}) for side in (sel.a, sel.b))
+        return any(_costly(rule, side, seen | {name}) for side in (sel.a, sel.b))
     return False
 
 
 def near_order(rule: Rule) -> dict[str, tuple[str, str]]:
-    """Per near selection, its two sides in lookup order: the side without regexes first."""
+    """Per near selection, its two sides in lookup order: the cheap side first (no regex, no disguised names),
+    so that when it has no match the costly side is never looked up."""
     order: dict[str, tuple[str, str]] = {}
     for name, sel in rule.selections.items():
         if isinstance(sel, NearSelection):
-            regex_first = _has_regex(rule, sel.a) and not _has_regex(rule, sel.b)
-            order[name] = (sel.b, sel.a) if regex_first else (sel.a, sel.b)
+            costly_first = _costly(rule, sel.a) and not _costly(rule, sel.b)
+            order[name] = (sel.b, sel.a) if costly_first else (sel.a, sel.b)
     return order
 
 

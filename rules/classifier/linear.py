@@ -13,15 +13,13 @@ import gzip
 import hashlib
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
-from rules.classifier.features import NGRAM_SIZES, folded, grams_of_folded
+from rules.classifier.features import NGRAM_SIZES, folded
 
 #: The model shipped with the bundled packs.
 MODEL_PATH: Final = Path(__file__).with_name("claims_model.json.gz")
@@ -82,15 +80,26 @@ class LinearTextModel:
         return self.vector_of_folded(folded(text))
 
     def vector_of_folded(self, folded_text: str) -> Vector:
-        """`vector` of a text already passed through `features.folded`."""
-        counts = Counter(grams_of_folded(folded_text))
-        indices = np.fromiter(map(self.vocabulary.get, counts, repeat(-1)), dtype=np.int64, count=len(counts))
-        known = indices >= 0
-        indices = indices[known]
-        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]))
-        values *= self._arrays[0][indices]
+        """`vector` of a text already passed through `features.folded`.
+
+        Counted in numpy: each n-gram is one 63-bit number (`gram_keys`), looked up by bisection in the
+        vocabulary's sorted numbers, so no Python object is made per n-gram.
+        """
+        keys, counts = np.unique(gram_keys(folded_text), return_counts=True)
+        vocabulary_keys, features = self._vocabulary_keys
+        at = np.minimum(np.searchsorted(vocabulary_keys, keys), vocabulary_keys.size - 1)
+        known = vocabulary_keys[at] == keys
+        indices = features[at[known]]
+        values = (1.0 + np.log(counts[known].astype(np.float64))) * self._arrays[0][indices]
         norm = math.sqrt(float(values @ values))
         return Vector(indices, values / norm) if norm else Vector(indices[:0], values[:0])
+
+    @functools.cached_property
+    def _vocabulary_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The vocabulary's n-grams as `gram_keys` numbers, sorted, and their feature indices in that order."""
+        keys = np.array([_gram_key(gram) for gram in self.grams], dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order.astype(np.int64)
 
     def flag_contributions(self, vector: Vector) -> np.ndarray:
         """Each feature's share of the flag head's score, in the order of `vector.indices`."""
@@ -172,3 +181,23 @@ def _sigmoid(x: float) -> float:
 def _round(x: float) -> float:
     # Seven significant digits keep scores identical to four decimals and the file small.
     return float(f"{x:.7g}")
+
+
+# An n-gram of up to three characters as one number: (code point + 1) of each character in 21 bits, first
+# character lowest. Code points stay below 2**21, so n-grams of different lengths never share a number.
+_CHAR_BITS: Final = 21
+
+
+def gram_keys(folded_text: str) -> np.ndarray:
+    """The numbers of every 1-, 2- and 3-gram of `folded_text` (see `_gram_key`), as `features.grams_of_folded`."""
+    chars = np.frombuffer(folded_text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64) + 1
+    parts = [chars]
+    if chars.size > 1:
+        parts.append(chars[:-1] | (chars[1:] << _CHAR_BITS))
+    if chars.size > 2:
+        parts.append(chars[:-2] | (chars[1:-1] << _CHAR_BITS) | (chars[2:] << 2 * _CHAR_BITS))
+    return np.concatenate(parts)
+
+
+def _gram_key(gram: str) -> int:
+    return sum((ord(ch) + 1) << (_CHAR_BITS * i) for i, ch in enumerate(gram))

@@ -187,3 +187,21 @@ def test_links_side_by_side_are_separate_words() -> None:
     assert extract_document(html).text == "银屑病(牛皮癣) 白癜风 斑秃"
     # Inline emphasis and a link followed by text stay one phrase.
     assert extract_document("<p><b>根治</b>糖尿病，<a href='/'>点击</a>咨询</p>").text == "根治糖尿病，点击咨询"
+
+
+def test_a_page_nested_deeper_than_the_parser_allows_keeps_all_its_text() -> None:
+    # libxml2 stops at 2,048 open elements; a browser keeps the text (Chromium flattens past 512).
+    nested = "<div>" * 20_000 + "根治糖尿病" + "</div>" * 20_000
+    document = extract_document(f"<html><body><p>前言</p>{nested}<p>联系微信 abc123</p></body></html>")
+    assert document.text.split("\n") == ["前言", "根治糖尿病", "联系微信 abc123"]
+
+
+def test_declarations_in_already_decoded_text_do_not_decode_it_again() -> None:
+    # The page was decoded (crawler.charset); its own declarations name the bytes it came in, not this text.
+    for head in ('<?xml version="1.0" encoding="gbk"?>', '<meta charset="big5">', ""):
+        assert extract_document(f"{head}<html><body><p>降压灵 根治高血压</p></body></html>").text == "降压灵 根治高血压"
+
+
+def test_ruby_annotations_are_not_page_words() -> None:
+    html = "<p><ruby>降<rp>(</rp><rt>jiàng</rt><rp>)</rp>压<rt>yā</rt></ruby>神药</p>"
+    assert extract_document(html).text == "降压神药"

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules import RuleSet, TextDocument, load_ruleset
 from rules.classifier import MODEL_PATH, LinearTextModel, ModelFileError, load_model
@@ -179,3 +181,16 @@ def test_a_claim_amid_unrelated_text_is_read_on_its_own(bundled: RuleSet) -> Non
     analysis = bundled.analyse(page)
     assert analysis.signals["model_score"] >= bundled.opinion.model.threshold
     assert off_topic(news.split("。")[0] * 2) and not off_topic("三天见效，不反弹")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_each_ngram_is_one_number_and_distinct_ngrams_distinct_numbers(text: str) -> None:
+    # The scorer counts n-grams as numbers (linear.gram_keys): the same multiset as the n-gram strings.
+    from collections import Counter
+
+    from rules.classifier.features import grams_of_folded
+    from rules.classifier.linear import _gram_key, gram_keys
+
+    assert Counter(gram_keys(text).tolist()) == Counter(_gram_key(g) for g in grams_of_folded(text))
+    assert len({_gram_key(g) for g in grams_of_folded(text)}) == len(set(grams_of_folded(text)))
