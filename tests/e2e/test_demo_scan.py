@@ -321,3 +321,23 @@ def test_the_scan_finds_exactly_the_demo_operator_networks_and_links_no_decoy(sc
                                              .where(Site.domain == domain, SiteIdentifier.kind == "template")))
                  for domain in ("jiuzhou-dayaofang.test", "kangle-yaodian.test")}
     assert templates["jiuzhou-dayaofang.test"] & templates["kangle-yaodian.test"]  # the template decoy: shared, 0.4
+
+
+def test_the_image_only_shop_s_evidence_report_shows_the_images_with_the_claim_outlined(
+        scanned: dict, tmp_path: Path) -> None:
+    import zipfile
+
+    site = next(s for s in load_manifest() if s.needs_ocr)
+    package = tmp_path / "xinmai.wacz"
+    document, names, report = export_case_of(scanned, site.domain, package)
+    cure = next(f for f in document["findings"] if f["ocr"] and site.evidence_phrase in f["excerpt"])
+    image = {entry["sha256"] for entry in cure["ocr"]}
+    with zipfile.ZipFile(package) as zf:
+        originals = {n.split("image-", 1)[1].split(".")[0]: zf.read(n) for n in names if "/image-" in n}
+    assert image <= set(originals)
+    assert all(scanned["blobs"].get(sha, ".img") == data for sha, data in originals.items())  # unchanged bytes
+    outlined = [n for n in names if n.startswith("report/outlined-")]
+    assert outlined and any(f'src="{n.rsplit("/", 1)[1]}"' in report for n in outlined)
+    assert "红框为匹配文字在图片中的位置" in report
+    verified = run_cli("evidence", "verify", str(package), home=tmp_path / "elsewhere", config=None)
+    assert verified.returncode in (0, 3), verified.stdout  # 3: origin unchecked (no fingerprint given)
