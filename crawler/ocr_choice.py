@@ -51,11 +51,16 @@ class ImageChoice:
             return "another page of the site was flagged in this crawl"
         return None
 
-    def little_text(self, document: TextDocument) -> bool:
+    def little_text(self, body_chars: int) -> bool:
         """Less visible body text than the threshold (titles, alts and the URL do not count)."""
-        body = sum(s.end - s.start for s in document.sections if s.scope == "body") if document.sections \
-            else len(document.text)
-        return body < self.mostly_images_text_chars
+        return body_chars < self.mostly_images_text_chars
+
+    @staticmethod
+    def body_chars(document: TextDocument) -> int:
+        """The characters of a document's visible body text."""
+        if not document.sections:
+            return len(document.text)
+        return sum(s.end - s.start for s in document.sections if s.scope == "body")
 
     def too_small(self, data: bytes) -> str | None:
         """Why an image is too small to hold a readable line, or None (also None when Pillow cannot read

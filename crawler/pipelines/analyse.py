@@ -58,6 +58,7 @@ class PageAnalysisPipeline:
     def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
         if isinstance(item, CaptureItem) and item.html is not None:
             document = extract_document(item.html, item.final_url or item.url)
+            item.body_chars = sum(part.end - part.start for part in document.sections if part.scope == "body")
             if item.ocr_results:  # text read in the page's images (ImageTextPipeline), scope "ocr"
                 document, item.ocr_spans = with_ocr_text(document, item.ocr_results)
             item.text = document.text

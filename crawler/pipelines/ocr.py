@@ -78,7 +78,10 @@ class ImageTextPipeline:
         reason = self.choice.why_read(item.analysis, site_flagged=site in self.flagged_sites)
         if item.analysis is not None and item.analysis.flagged:
             self.flagged_sites.add(site)
-        little_text = self.choice.little_text(extract_document(item.html, base))
+        # The analysis step counted the body text; parsing a page again would hold up the reactor.
+        body_chars = item.body_chars if item.body_chars is not None else \
+            ImageChoice.body_chars(extract_document(item.html, base))
+        little_text = self.choice.little_text(body_chars)
         if reason is None and not little_text:
             # Decided before fetching anything: an unrelated page with text of its own costs no OCR.
             if sources:

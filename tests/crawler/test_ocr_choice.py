@@ -41,15 +41,15 @@ def test_pages_are_read_when_their_text_is_suspicious_or_drug_related(ruleset: R
     pharmacy, _ = _analysis(ruleset, "kangjian-pharmacy.test", "otc.html")
     assert (choice.why_read(pharmacy) or "").startswith("page text is drug-related (sells_drugs")
     hospital, document = _analysis(ruleset, "renmin-hospital.test", "guide.html")
-    assert choice.why_read(hospital) is None and not choice.little_text(document)
+    assert choice.why_read(hospital) is None and not choice.little_text(choice.body_chars(document))
     assert choice.why_read(hospital, site_flagged=True) == "another page of the site was flagged in this crawl"
 
 
 def test_a_page_with_little_text_is_a_candidate_for_being_mostly_images(ruleset: RuleSet) -> None:
     analysis, document = _analysis(ruleset, "xinmai-kang.test", "product.html")
     assert ImageChoice().why_read(analysis) is None  # its text alone says nothing
-    assert ImageChoice().little_text(document)
-    assert not ImageChoice(mostly_images_text_chars=10).little_text(document)
+    assert ImageChoice().little_text(ImageChoice.body_chars(document))
+    assert not ImageChoice(mostly_images_text_chars=10).little_text(ImageChoice.body_chars(document))
 
 
 def test_images_too_small_to_hold_a_line_are_skipped_by_bytes_then_by_pixels() -> None:

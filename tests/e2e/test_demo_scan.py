@@ -84,6 +84,7 @@ def test_the_image_only_shop_is_flagged_from_its_images_with_the_read_excerpt(sc
     read = {block["sha256"] for block in product.ocr if "lines" in block}
     assert read_in <= read and all(len(entry["box"]) == 4 for entry in cure.ocr)
     assert all(scanned["blobs"].verify(sha, ".img") for sha in read_in)  # the images themselves are kept
+    assert "wechat:xmk2026" in product.signals["contact_leads"]  # an id read in an image links operators too
     # Pages of other sites are not mostly images and their pictures are flat placeholders: skipped, with why.
     hospital = session.scalars(select(Capture).join(Site).where(Site.domain == "renmin-hospital.test",
                                                                 Capture.ocr.is_not(None))).all()
