@@ -14,7 +14,6 @@ Stats: `ocr/images`, `ocr/cache_hits`, `ocr/skipped`, `ocr/skipped_small`, `ocr/
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.extract import extract_document, image_sources
 from crawler.items import CaptureItem
-from crawler.ocr import OcrError, OcrReader, OcrResult, data_uri_bytes
+from crawler.ocr import OcrError, OcrReader, data_uri_bytes
 from crawler.ocr_choice import PAGE_NOT_CHOSEN, ImageChoice
 
 #: The `image` of the block of a page's full-page screenshot (its bytes are the capture's screenshot).
@@ -45,7 +44,9 @@ class ImageTextPipeline:
         self.screenshots = screenshots
         self.spent = 0.0
         self.flagged_sites: set[str] = set()  # sites a page of which was flagged in this crawl
-        self._lock = threading.Lock()  # one worker: images are read one at a time
+        # One worker: images are read one at a time. The turn is taken on the event loop, so a page waiting
+        # for it holds no thread of the loop's default executor (which the address guard resolves names in).
+        self._turn = asyncio.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ImageTextPipeline:
@@ -127,7 +128,8 @@ class ImageTextPipeline:
     async def _read_into(self, item: CaptureItem, source: str, data: bytes) -> None:
         assert item.ocr_blocks is not None
         try:
-            result = await asyncio.to_thread(self._read, data)
+            async with self._turn:
+                result = await asyncio.to_thread(self.reader.read, data)
         except OcrError as exc:
             self._count("ocr/errors")
             item.ocr_blocks.append({"image": source, "error": str(exc)})
@@ -137,10 +139,6 @@ class ImageTextPipeline:
         if result.sha256 not in item.ocr_images:
             item.ocr_images[result.sha256] = data
             item.ocr_results.append(result)
-
-    def _read(self, data: bytes) -> OcrResult:
-        with self._lock:
-            return self.reader.read(data)
 
     async def _fetch(self, source: str) -> bytes | str:
         """The image's bytes, or why not (refused by the guard, failed, not 200, too large)."""
