@@ -57,4 +57,5 @@ class CaptureItem:
     # Filled by PageAnalysisPipeline:
     title: str | None = None
     text: str | None = None
+    body_chars: int | None = None  # visible body text, in characters (the image step: "mostly images"?)
     analysis: Any = None  # rules.Analysis

@@ -61,10 +61,13 @@ DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH = {
 DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
 
 # Order is data: a page is analysed before it is stored, so a Capture and its Findings land together.
+# With OCR on, the image step chooses pages from the text's analysis, and a page whose images it read
+# is analysed again with their text.
 PIPELINES_BASE = {
-    "crawler.pipelines.ocr.ImageTextPipeline": 200,  # off unless OCR_ENABLED (NotConfigured)
     "crawler.pipelines.favicon.FaviconPipeline": 250,  # each site's icon, once per crawl (FAVICON_ENABLED)
     "crawler.pipelines.analyse.PageAnalysisPipeline": 300,
+    "crawler.pipelines.ocr.ImageTextPipeline": 400,  # off unless OCR_ENABLED (NotConfigured)
+    "crawler.pipelines.analyse.ImageTextAnalysisPipeline": 500,  # likewise
     "crawler.pipelines.store.StorePipeline": 800,
 }
 ITEM_PIPELINES = dict(PIPELINES_BASE)
@@ -100,6 +103,13 @@ SERP_DONE_PAGES = []  # [engine, query, page] already stored for this scan run (
 # --- OCR of page images during a scan (issue #20). Off: a worker costs about 0.5-0.7 GB and 1 s an image.
 OCR_ENABLED = False  # read the text in each captured page's images (scope "ocr")
 OCR_MAX_IMAGES_PER_PAGE = 10  # images read per page, in page order
+# Which images (crawler/ocr_choice.py): pages whose text is drug-related or suspicious, or whose site was
+# flagged earlier in the crawl, or that are mostly images; never an image too small to hold a line.
+OCR_MIN_IMAGE_BYTES = 1024  # smaller files are spacers, pixels, icons or flat placeholders: skipped
+OCR_MIN_IMAGE_SIDE = 32  # ... and so are images narrower or lower than this (pixels)
+OCR_MIN_IMAGE_PIXELS = 20_000  # ... or with fewer pixels than this (a 160x160 product shot passes, 120x120 not)
+OCR_MOSTLY_IMAGES_TEXT_CHARS = 200  # less visible body text than this, beside a large image: "mostly images"
+OCR_READ_SCREENSHOTS = True  # the full-page screenshot of a page that is mostly images is read too
 OCR_TIME_BUDGET_SECONDS = 300.0  # OCR time per crawl (fetching included); past it no more images are read
 OCR_TIMEOUT_SECONDS = 60.0  # one image, model loading of a fresh worker included; then the worker is killed
 OCR_MAX_IMAGE_BYTES = 5 * 1024 * 1024  # larger images are not read

@@ -40,7 +40,7 @@ class DemoSite:
     evidence_url: str  # page holding evidence_phrase; start_url unless the manifest says otherwise
     needs_js: bool
     encoding: str
-    #: The evidence exists only in images: `check` (OCR on) finds it, a scan does not read images yet.
+    #: The evidence exists only in images: `check` and a scan with OCR on (the demo's) find it.
     needs_ocr: bool = False
 
     @property

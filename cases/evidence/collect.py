@@ -58,6 +58,9 @@ def export_evidence(session: Session, blobs: BlobStore, keys: KeyPair, out: Path
     screenshots = {c.screenshot_sha256: blobs.get(c.screenshot_sha256, ".png")
                    for c in captures if c.screenshot_sha256}
     findings = one_per_fact(_page_findings(session, blobs, captures))
+    # The images findings were read in (OCR): kept by the scan as `<sha256>.img`, shown outlined in the report.
+    ocr_images = {entry["sha256"]: blobs.get(entry["sha256"], ".img") for finding in findings
+                  for entry in finding.get("ocr") or [] if blobs.path(entry["sha256"], ".img").is_file()}
     observations = _search_observations(session, site.id, captures)
     findings += _ad_findings(session, observations)
     for finding in findings:
@@ -77,7 +80,7 @@ def export_evidence(session: Session, blobs: BlobStore, keys: KeyPair, out: Path
     summary = build_package(out, warcs=[blobs.path(c.warc_sha256, ".warc.gz") for c in captures], pages=pages,
                             case=case, findings=findings, custody=custody, screenshots=screenshots, keys=keys,
                             tsa_url=tsa_url, exported_by=exported_by, timezone=timezone, search=search,
-                            result_pages=result_pages)
+                            result_pages=result_pages, ocr_images=ocr_images)
     record_event(session, actor=exported_by, action="exported",
                  subject=f"case:{case_row.id}" if case_row else f"site:{site.domain}",
                  details={"file": str(out), "sha256": summary.sha256, "captures": len(captures),

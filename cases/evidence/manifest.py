@@ -43,6 +43,16 @@ def screenshot_member(sha256: str) -> str:
     return f"{SCREENSHOT_DIR}/screenshot-{sha256}.png"
 
 
+def ocr_image_member(sha256: str, extension: str) -> str:
+    """Where an image a finding was read in (OCR) is kept: its original bytes, beside report.html."""
+    return f"{SCREENSHOT_DIR}/image-{sha256}.{extension}"
+
+
+def outlined_member(name: str) -> str:
+    """Where a derived rendering of such an image, with the matched lines outlined, is kept."""
+    return f"{SCREENSHOT_DIR}/{name}"
+
+
 def result_page_member(sha256: str) -> str:
     """Where a search result page that led to the site is kept (its raw HTML, by SHA-256)."""
     return f"search/{sha256}.html"

@@ -2,8 +2,9 @@
 
 Takes plain inputs (the captures' WARC bytes, page entries, the case, findings and custody
 events as dicts, screenshots by SHA-256, the installation key) and writes the ZIP: web archive,
-CDXJ index, pages, report (HTML + PDF, Chinese), findings, custody chain, public key, manifest
-with a SHA-256 for every file, and the signed digest with an optional RFC 3161 timestamp.
+CDXJ index, pages, report (HTML + PDF, Chinese), findings, custody chain, public key, the images
+findings were read in (OCR: the original bytes, and a derived rendering with the matched lines
+outlined), manifest with a SHA-256 for every file, and the signed digest with an optional RFC 3161 timestamp.
 Which captures belong to a case is the caller's business (the database side); this module
 never opens a database.
 """
@@ -24,7 +25,17 @@ from typing import Any
 from cases.evidence import manifest as m
 from cases.evidence.custody import chain_events, custody_document, iso_utc, jsonable
 from cases.evidence.keys import KeyPair
-from cases.evidence.report import CaptureRow, ReportContext, render_html, render_pdf, slice_screenshot
+from cases.evidence.report import (
+    CaptureRow,
+    ReportContext,
+    image_extension,
+    ocr_regions,
+    outlined_name,
+    outlined_rendering,
+    render_html,
+    render_pdf,
+    slice_screenshot,
+)
 from cases.evidence.timestamp import TimestampError, check_token, request_timestamp, token_certificates_pem
 from cases.evidence.warcs import JoinedArchive, WarcSegment, join_warcs
 
@@ -88,12 +99,15 @@ def build_package(
     tsa_proxy: str | None = None,
     search: Sequence[Mapping[str, Any]] = (),
     result_pages: Mapping[str, bytes] | None = None,
+    ocr_images: Mapping[str, bytes] | None = None,
 ) -> PackageSummary:
     """Write the evidence package to `out` (atomically: a failed export leaves no file behind).
 
     `search`: the search results and ads that led to the site (engine, query, page, rank, is_ad,
     advertiser, title, snippet, url, observed_at, result_page_sha256); `result_pages`: the result
-    pages they were read from, by SHA-256, kept as `search/<sha256>.html`.
+    pages they were read from, by SHA-256, kept as `search/<sha256>.html`. `ocr_images`: the images
+    findings were read in (their `ocr` entries name them by SHA-256), kept as `report/image-<sha256>.<ext>`
+    beside a rendering with the matched lines outlined.
 
     `case`: id, site (domain), status, risk, categories, opened_at, plus anything worth showing.
     `findings`: Finding rows as dicts (rule_id, title, category, severity, legal_basis, excerpt,
@@ -109,6 +123,10 @@ def build_package(
     for sha, data in result_pages.items():
         if hashlib.sha256(data).hexdigest() != sha:
             raise ValueError(f"result page {sha}: its bytes do not hash to it")
+    ocr_images = dict(ocr_images or {})
+    for sha, data in ocr_images.items():
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ValueError(f"image {sha}: its bytes do not hash to it; the blob store copy has changed")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -118,7 +136,7 @@ def build_package(
         summary = _write(tmp, out, moment, created_text, warcs=warcs, pages=pages, case=case, findings=findings,
                          custody=custody, screenshots=screenshots, keys=keys, tsa_url=tsa_url,
                          exported_by=exported_by, timezone=timezone, tsa_timeout=tsa_timeout, tsa_proxy=tsa_proxy,
-                         search=search, result_pages=result_pages)
+                         search=search, result_pages=result_pages, ocr_images=ocr_images)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -163,7 +181,7 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
            custody: Sequence[Mapping[str, Any]], screenshots: Mapping[str, bytes], keys: KeyPair,
            tsa_url: str | None, exported_by: str, timezone: str, tsa_timeout: float,
            tsa_proxy: str | None, search: Sequence[Mapping[str, Any]],
-           result_pages: Mapping[str, bytes]) -> PackageSummary:
+           result_pages: Mapping[str, bytes], ocr_images: Mapping[str, bytes]) -> PackageSummary:
     total = sum(w.stat().st_size if isinstance(w, Path) else len(w) for w in warcs)
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
         writer = _Writer(zf, moment)
@@ -187,6 +205,12 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
             writer.add(m.result_page_member(sha), result_pages[sha])
         for sha in sorted(screenshots):
             writer.add(shot_names[sha], screenshots[sha], stored=True)
+        image_names = {sha: m.ocr_image_member(sha, image_extension(data)) for sha, data in ocr_images.items()}
+        for sha in sorted(ocr_images):
+            writer.add(image_names[sha], ocr_images[sha], stored=True)
+        outlined = _outlined(enriched, ocr_images)
+        for name in sorted(outlined):
+            writer.add(m.outlined_member(name), outlined[name], stored=True)
         key_file = writer.add(m.PUBLIC_KEY, keys.public_pem())
         by_path = {f.path: f for f in writer.files}
         export_event = {
@@ -209,8 +233,9 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
             files=[(f.path, f.size, f.sha256) for f in writer.files],
             screenshot_names={sha: name.rsplit("/", 1)[1] for sha, name in shot_names.items()},
             tsa_url=tsa_url, timezone=timezone,
+            ocr_image_names={sha: name.rsplit("/", 1)[1] for sha, name in image_names.items()},
         )
-        _add_report(writer, context, screenshots)
+        _add_report(writer, context, screenshots, outlined)
 
         site = str(case.get("site") or case.get("domain") or "")
         first = min(pages, key=lambda p: _utc(p.fetched_at)) if pages else None
@@ -244,10 +269,22 @@ def _write(tmp: Path, out: Path, moment: datetime, created_text: str, *, warcs: 
     )
 
 
-def _add_report(writer: _Writer, context: ReportContext, screenshots: Mapping[str, bytes]) -> None:
+def _outlined(findings: Sequence[Mapping[str, Any]], ocr_images: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Each image a finding was read in, with that finding's matched lines outlined (file name -> PNG)."""
+    out: dict[str, bytes] = {}
+    for finding in findings:
+        for sha, boxes in ocr_regions(finding).items():
+            name = outlined_name(sha, boxes)
+            if sha in ocr_images and name not in out:
+                out[name] = outlined_rendering(ocr_images[sha], boxes)
+    return out
+
+
+def _add_report(writer: _Writer, context: ReportContext, screenshots: Mapping[str, bytes],
+                outlined: Mapping[str, bytes]) -> None:
     """report.html shows each screenshot whole; report.pdf shows page-sized slices of it."""
     writer.add(m.REPORT_HTML, render_html(context).encode("utf-8"))
-    images: dict[str, bytes] = {}
+    images: dict[str, bytes] = dict(outlined)
     parts: dict[str, list[str]] = {}
     for sha in screenshots:
         slices = slice_screenshot(screenshots[sha])

@@ -2,12 +2,15 @@
 
 Owns the report's content (site, case, findings with highlighted excerpts and legal basis,
 captures with times and IPs, screenshots, custody, file hashes, how to verify) and its PDF
-rendering with WeasyPrint. Every value from a seized page is escaped: a seller's page text must
-never become markup in our report, and the renderer may only read the screenshots we hand it.
+rendering with WeasyPrint. A finding read in an image (OCR) shows that image with the matched lines
+outlined: a rendering derived from the original (`outlined_rendering`), which the package keeps
+unchanged. Every value from a seized page is escaped: a seller's page text must never become markup
+in our report, and the renderer may only read the images we hand it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -63,6 +66,7 @@ class ReportContext:
     tsa_url: str | None = None
     timezone: str = "Asia/Shanghai"
     search: Sequence[Mapping[str, Any]] = ()  # results and ads that led to the site
+    ocr_image_names: dict[str, str] = field(default_factory=dict)  # image sha256 -> original's file name
 
 
 def highlights_from_spans(text: str, spans: Sequence[Sequence[int]]) -> list[str]:
@@ -152,6 +156,7 @@ mark { background: #ffe066; font-weight: bold; }
 figure { margin: 3mm 0; break-inside: avoid; }
 figure img { max-width: 100%; max-height: 215mm; border: 1px solid #999; }
 figcaption { font-size: 8.5pt; color: #333; }
+figure.ocr img { max-height: 120mm; }
 """
 
 
@@ -240,9 +245,87 @@ def _findings(ctx: ReportContext, zone: ZoneInfo) -> list[str]:
             + (f"<br>{_hash(finding.get('rule_sha256'))}" if finding.get("rule_sha256") else "") + "</td></tr>",
             "</table>",
             f'<div class="excerpt">{highlight(str(finding.get("excerpt") or ""), finding.get("matches") or [])}</div>',
+            *_read_in_images(finding, ctx.ocr_image_names),
             "</div>",
         ]
     return out
+
+
+def _read_in_images(finding: Mapping[str, Any], originals: Mapping[str, str]) -> list[str]:
+    """The images a finding's wording was read in, each with the matched lines outlined in red."""
+    out = []
+    for sha, boxes in ocr_regions(finding).items():
+        if sha not in originals:
+            continue
+        out.append(
+            f'<figure class="ocr"><img src="{_e(outlined_name(sha, boxes))}" alt="图片识别文字 {_e(sha[:12])}">'
+            f"<figcaption>以上文字由图片识别（OCR）得出，红框为匹配文字在图片中的位置（{len(boxes)} 处）。"
+            f"红框图为派生图；原图：report/{_e(originals[sha])}，SHA-256 {_hash(sha)}</figcaption></figure>")
+    return out
+
+
+def ocr_regions(finding: Mapping[str, Any]) -> dict[str, list[list[list[int]]]]:
+    """The boxes of the image lines a finding was read in (`Finding.ocr`), by image SHA-256, in order."""
+    regions: dict[str, list[list[list[int]]]] = {}
+    for entry in finding.get("ocr") or []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("sha256"), str) and entry.get("box"):
+            box = [[int(x), int(y)] for x, y in entry["box"]]
+            regions.setdefault(entry["sha256"], [])
+            if box not in regions[entry["sha256"]]:
+                regions[entry["sha256"]].append(box)
+    return regions
+
+
+def outlined_name(sha256: str, boxes: Sequence[Sequence[Sequence[int]]]) -> str:
+    """The file name of an image's rendering with `boxes` outlined: named by what it shows, so two
+    findings outlining the same lines share one file."""
+    digest = hashlib.sha256(json.dumps([sha256, boxes]).encode("ascii")).hexdigest()
+    return f"outlined-{sha256[:16]}-{digest[:12]}.png"
+
+
+#: A rendering taller than this many times its width shows only the band around the outlined lines (a
+#: 750x3000 detail image whole would print its text too small to read).
+OUTLINE_MAX_RATIO = 1.5
+
+
+def outlined_rendering(data: bytes, boxes: Sequence[Sequence[Sequence[int]]]) -> bytes:
+    """A PNG of the image with each box (four corners, the image's own pixels) outlined in red; of a long
+    image, the band around the boxes. Raises ValueError when the bytes are not an image Pillow reads."""
+    from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError  # Pillow comes with WeasyPrint
+
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if getattr(opened, "is_animated", False):
+                opened.seek(0)
+            # As OCR saw it (crawler.ocr_engines.decode_image): EXIF orientation applied, boxes fit.
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(f"not an image: {err}") from err
+    draw = ImageDraw.Draw(image)
+    width = max(3, round(min(image.size) / 150))
+    for box in boxes:
+        corners = [(int(x), int(y)) for x, y in box]
+        draw.line([*corners, corners[0]], fill=(220, 0, 0), width=width, joint="curve")
+    if boxes and image.height > image.width * OUTLINE_MAX_RATIO:
+        top = min(int(y) for box in boxes for _x, y in box)
+        bottom = max(int(y) for box in boxes for _x, y in box)
+        margin = image.width // 3
+        image = image.crop((0, max(0, top - margin), image.width, min(image.height, bottom + margin)))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_extension(data: bytes) -> str:
+    """The file extension of an image's format as Pillow reads it (`img` when it cannot tell)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = (image.format or "").lower()
+    except (UnidentifiedImageError, OSError):
+        return "img"
+    return {"jpeg": "jpg", "": "img"}.get(kind, kind)
 
 
 VERDICT_ZH = {"unknown": "登记库中无此编号", "product_mismatch": "登记的产品与页面产品不符",

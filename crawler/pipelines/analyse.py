@@ -1,5 +1,6 @@
-"""Analysis step: run the rule packs on a captured page's text (with the text read in its images when
-OCR is on), and on the text of search ads.
+"""Analysis step: run the rule packs on a captured page's text, and on the text of search ads; with OCR on,
+run them again on a page whose images were read (`ImageTextAnalysisPipeline`, after the image step, which
+chooses pages from the first analysis).
 
 Reference checks come first (rules.reference: licence and approval numbers against the
 registries in the database, ICP, hosting country) and are handed to the rules as page signals.
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from sqlalchemy.orm import Session
 
 from crawler.extract import extract_document
@@ -56,6 +58,7 @@ class PageAnalysisPipeline:
     def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
         if isinstance(item, CaptureItem) and item.html is not None:
             document = extract_document(item.html, item.final_url or item.url)
+            item.body_chars = sum(part.end - part.start for part in document.sections if part.scope == "body")
             if item.ocr_results:  # text read in the page's images (ImageTextPipeline), scope "ocr"
                 document, item.ocr_spans = with_ocr_text(document, item.ocr_results)
             item.text = document.text
@@ -78,3 +81,20 @@ class PageAnalysisPipeline:
     def _ruleset(self) -> RuleSet:
         assert self.ruleset is not None, "open_spider loads the rule packs"
         return self.ruleset
+
+
+class ImageTextAnalysisPipeline(PageAnalysisPipeline):
+    """The analysis of a page again, with the lines read in its images (scope `ocr`), when the image step
+    read any; other items pass untouched. Off with OCR (NotConfigured)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ImageTextAnalysisPipeline:
+        if not crawler.settings.getbool("OCR_ENABLED"):
+            raise NotConfigured
+        return cls(crawler, [Path(p) for p in crawler.settings.getlist("RULES_PATHS")],
+                   crawler.settings.get("STORE_DATABASE_URL", ""))
+
+    def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
+        if isinstance(item, CaptureItem) and item.ocr_results:
+            return super().process_item(item, spider)
+        return item

@@ -43,11 +43,7 @@ def _flagged_domains(scanned: dict) -> set[str]:
 @pytest.mark.parametrize("site", load_manifest(), ids=lambda s: s.domain)
 def test_every_demo_site_gets_the_verdict_the_manifest_states(scanned: dict, site) -> None:  # type: ignore[no-untyped-def]
     flagged = _flagged_domains(scanned)
-    if site.needs_ocr:
-        # Scans do not read images yet (issue #20, next step): the claims of this shop are only in its
-        # pictures, which `pharmwatch check` reads (tests/crawler/test_check_ocr.py).
-        assert site.domain not in flagged, f"{site.domain}: flagged from its text alone"
-    elif site.expected == "flagged":
+    if site.expected == "flagged":
         assert site.domain in flagged, f"{site.domain} should be flagged\n{scanned['scan'].stdout}"
         entry = next(s for s in scanned["report"]["sites"] if s["domain"] == site.domain)
         missing = set(site.expected_categories) - set(entry["categories"])
@@ -72,6 +68,28 @@ def test_the_js_shop_claim_is_found_only_after_chromium_runs_its_scripts(scanned
     excerpts = session.scalars(select(Finding.excerpt).join(Site, Finding.site_id == Site.id)
                                .where(Site.domain == site.domain)).all()
     assert excerpts, "the JS shop's rendered claim produced no finding"
+
+
+def test_the_image_only_shop_is_flagged_from_its_images_with_the_read_excerpt(scanned: dict) -> None:
+    # The demo scan reads images (demo/pharmwatch.toml: `ocr = true`): xinmai-kang.test says its cure
+    # claim and WeChat id only in pictures, so its findings come from scope `ocr`, with the image and box.
+    site = next(s for s in load_manifest() if s.needs_ocr)
+    session = scanned["session"]
+    product = session.scalars(select(Capture).join(Site).where(Capture.url == site.evidence_url)).one()
+    findings = session.scalars(select(Finding).where(Finding.capture_id == product.id)).all()
+    from_images = [f for f in findings if f.ocr]
+    assert from_images, [f.rule_id for f in findings]
+    cure = next(f for f in from_images if site.evidence_phrase in f.excerpt)
+    read_in = {entry["sha256"] for entry in cure.ocr}
+    read = {block["sha256"] for block in product.ocr if "lines" in block}
+    assert read_in <= read and all(len(entry["box"]) == 4 for entry in cure.ocr)
+    assert all(scanned["blobs"].verify(sha, ".img") for sha in read_in)  # the images themselves are kept
+    assert "wechat:xmk2026" in product.signals["contact_leads"]  # an id read in an image links operators too
+    # Pages of other sites are not mostly images and their pictures are flat placeholders: skipped, with why.
+    hospital = session.scalars(select(Capture).join(Site).where(Site.domain == "renmin-hospital.test",
+                                                                Capture.ocr.is_not(None))).all()
+    assert hospital and all("lines" not in block for c in hospital for block in c.ocr)
+    assert all(block.get("skipped") for c in hospital for block in c.ocr)
 
 
 def test_the_gbk_site_claim_is_decoded_correctly(scanned: dict) -> None:
@@ -308,3 +326,23 @@ def test_the_scan_finds_exactly_the_demo_operator_networks_and_links_no_decoy(sc
     # Each decoy pair shares something weak, and stays apart: a template; a shop system's default icon.
     assert shown("jiuzhou-dayaofang.test", "template") & shown("kangle-yaodian.test", "template")
     assert shown("yaoshun-rx.test", "favicon") & shown("manlong-shop.test", "favicon")
+
+
+def test_the_image_only_shop_s_evidence_report_shows_the_images_with_the_claim_outlined(
+        scanned: dict, tmp_path: Path) -> None:
+    import zipfile
+
+    site = next(s for s in load_manifest() if s.needs_ocr)
+    package = tmp_path / "xinmai.wacz"
+    document, names, report = export_case_of(scanned, site.domain, package)
+    cure = next(f for f in document["findings"] if f["ocr"] and site.evidence_phrase in f["excerpt"])
+    image = {entry["sha256"] for entry in cure["ocr"]}
+    with zipfile.ZipFile(package) as zf:
+        originals = {n.split("image-", 1)[1].split(".")[0]: zf.read(n) for n in names if "/image-" in n}
+    assert image <= set(originals)
+    assert all(scanned["blobs"].get(sha, ".img") == data for sha, data in originals.items())  # unchanged bytes
+    outlined = [n for n in names if n.startswith("report/outlined-")]
+    assert outlined and any(f'src="{n.rsplit("/", 1)[1]}"' in report for n in outlined)
+    assert "红框为匹配文字在图片中的位置" in report
+    verified = run_cli("evidence", "verify", str(package), home=tmp_path / "elsewhere", config=None)
+    assert verified.returncode in (0, 3), verified.stdout  # 3: origin unchecked (no fingerprint given)

@@ -62,8 +62,7 @@ def test_a_scan_killed_several_times_resumes_and_completes_without_duplicates(
     report = json.loads(run_cli("report", "daily", "--format", "json", home=home).stdout)
     flagged = {site["domain"] for site in report["sites"]}
     for site in load_manifest():
-        expected = site.expected == "flagged" and not site.needs_ocr  # scans do not read images yet
-        assert (site.domain in flagged) == expected, f"seed {seed}: {site.domain}"
+        assert (site.domain in flagged) == (site.expected == "flagged"), f"seed {seed}: {site.domain}"
 
 
 def test_a_second_scan_cannot_start_while_one_is_running(demo_web: str, tmp_path: Path) -> None:

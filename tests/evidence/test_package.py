@@ -208,3 +208,55 @@ def test_every_rule_category_has_a_chinese_label() -> None:
     packs = Path(__file__).resolve().parents[2] / "rules" / "packs"
     categories = {p.parent.name for p in packs.glob("*/*.yaml") if p.parent.name != "deprecated"}
     assert categories and categories <= set(CATEGORY_ZH), sorted(categories - set(CATEGORY_ZH))
+
+
+def test_a_finding_read_in_an_image_shows_the_image_with_the_matched_line_outlined(
+        tmp_path: Path, demo: DemoCase, keys: KeyPair) -> None:
+    from PIL import Image
+
+    from demo.ocr_images import SITE
+
+    banner = (SITE / "banner.png").read_bytes()  # the demo shop's banner, as the scan keeps it
+    box = [[211, 176], [747, 177], [747, 253], [211, 252]]  # where RapidOCR read 根治高血压永不反弹
+    finding = {"id": 103, "capture_id": 11, "rule_id": "pw-zh-hypertension-cure-001", "rule_version": 1,
+               "title": "宣称根治高血压", "category": "disease_cure_claim", "severity": "high",
+               "legal_basis": ["广告法 第十六条"], "excerpt": "根治高血压永不反弹", "matches": ["根治高血压"],
+               "ocr": [{"sha256": sha(banner), "line": 1, "box": box}]}
+    summary = build_package(tmp_path / "ocr.wacz", warcs=demo.warcs, pages=demo.pages, case=demo.case,
+                            findings=[*demo.findings, finding], custody=demo.custody, screenshots=demo.screenshots,
+                            keys=keys, ocr_images={sha(banner): banner})
+    with zipfile.ZipFile(summary.path) as zf:
+        names = set(zf.namelist())
+        original = zf.read(f"report/image-{sha(banner)}.png")
+        (outlined_name,) = [n for n in names if n.startswith("report/outlined-")]
+        outlined = Image.open(io.BytesIO(zf.read(outlined_name))).convert("RGB")
+        document = zf.read(m.REPORT_HTML).decode()
+        (tmp_path / "report.pdf").write_bytes(zf.read(m.REPORT_PDF))
+        listed = {r["path"] for r in json.loads(zf.read(m.DATAPACKAGE))["resources"]}
+    assert original == banner  # the evidence stays the original bytes; the outline is a derived copy
+    assert {f"report/image-{sha(banner)}.png", outlined_name} <= listed  # both hashed in the manifest
+    assert outlined.size == (960, 300)
+    red = (220, 0, 0)
+    assert outlined.getpixel((211, 215)) == red and outlined.getpixel((747, 215)) == red  # the box's sides
+    assert outlined.getpixel((480, 100)) != red  # the other line is not outlined
+    assert f'src="{outlined_name.rsplit("/", 1)[1]}"' in document and "红框" in document
+    images = subprocess.run(["pdfimages", "-list", str(tmp_path / "report.pdf")], capture_output=True, text=True,
+                            check=True).stdout
+    assert any(line.split()[3:5] == ["960", "300"] for line in images.splitlines()[2:])  # the outlined banner
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "report.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "红框为匹配文字在图片中的位置" in text
+    with pytest.raises(ValueError, match="do not hash"):
+        build_package(tmp_path / "bad.wacz", warcs=demo.warcs, pages=demo.pages, case=demo.case, findings=[finding],
+                      custody=[], screenshots=demo.screenshots, keys=keys, ocr_images={sha(banner): b"changed"})
+
+
+def test_a_long_detail_image_is_outlined_in_the_band_around_the_matched_lines() -> None:
+    from PIL import Image
+
+    from cases.evidence.report import outlined_rendering
+    from demo.ocr_images import SITE
+
+    box = [[100, 2000], [650, 2000], [650, 2060], [100, 2060]]
+    band = Image.open(io.BytesIO(outlined_rendering((SITE / "detail-long.png").read_bytes(), [box])))
+    assert band.width == 750 and band.height < 1000  # not the whole 750x3000 picture, too small to read in print

@@ -20,6 +20,7 @@ ROUTES = {
     ("GET", "/cases/{case_id}"): "monitor", ("GET", "/api/cases/{case_id}"): "monitor",
     ("POST", "/cases/{case_id}/{action}"): "monitor", ("POST", "/api/cases/{case_id}/{action}"): "monitor",
     ("GET", "/captures/{capture_id}/screenshot"): "monitor", ("GET", "/captures/{capture_id}/page"): "monitor",
+    ("GET", "/captures/{capture_id}/images/{sha256}"): "monitor",
     ("GET", "/users"): "admin", ("GET", "/api/users"): "admin", ("POST", "/users"): "admin",
     ("POST", "/users/{name}/disable"): "admin",
     ("GET", "/dashboard"): "monitor", ("GET", "/api/dashboard"): "monitor",

@@ -56,3 +56,44 @@ def test_a_scan_with_ocr_on_flags_the_shop_whose_claims_are_only_in_images(demo_
     start, end = cure.spans[0]
     assert text[start:end] in "".join(line["text"] for block in blocks for line in block["lines"])
     assert (home / "ocr-cache").is_dir()
+
+
+def _captures(home: Path, domain: str) -> dict[tuple[str, bool], Capture]:
+    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+        query = select(Capture).join(Site).where(Site.domain == domain)
+        return {(c.url, c.rendered): c for c in session.scalars(query)}
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_scan_reads_the_images_of_drug_related_or_mostly_image_pages_only(demo_web: str, tmp_path: Path) -> None:
+    from crawler.ocr_choice import PAGE_NOT_CHOSEN
+    from crawler.pipelines.ocr import SCREENSHOT
+
+    config = tmp_path / "pharmwatch.toml"
+    config.write_text('watchlist = ["http://xinmai-kang.test/", "http://renmin-hospital.test/", '
+                      '"http://jiuzhou-dayaofang.test/"]\n'
+                      '[crawl]\nallow_private = ["127.0.0.0/8"]\nocr = true\nmax_pages_per_site = 4\n'
+                      '[search]\nengines = []\n', encoding="utf-8")
+    home = tmp_path / "home"
+    scan = run_cli("scan", "--no-tips", home=home, proxy=demo_web, config=config)
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+
+    # A hospital's pages have text of their own and nothing drug-related: no image is even fetched.
+    hospital = _captures(home, "renmin-hospital.test")[("http://renmin-hospital.test/", False)]
+    assert hospital.ocr and all(block == {"image": block["image"], "skipped": PAGE_NOT_CHOSEN}
+                                for block in hospital.ocr)
+
+    # A pharmacy flagged by its text has its images read, but a 48x48 logo and flat placeholders are skipped.
+    pharmacy = _captures(home, "jiuzhou-dayaofang.test")[("http://jiuzhou-dayaofang.test/", False)]
+    logo = next(block for block in pharmacy.ocr if block["image"].endswith("/logo.png"))
+    assert "under 1024" in logo["skipped"] and "lines" not in logo
+
+    # The image-only shop's home page is mostly images: its banner is read, and its full-page screenshot.
+    shop = _captures(home, "xinmai-kang.test")
+    rendered = shop[("http://xinmai-kang.test/", True)]
+    screenshot = next(block for block in rendered.ocr if block["image"] == SCREENSHOT)
+    assert screenshot["sha256"] == rendered.screenshot_sha256
+    assert any("根治高血压" in line["text"] for line in screenshot["lines"])
+    assert [block["image"] for block in shop[("http://xinmai-kang.test/", False)].ocr] == [
+        "http://xinmai-kang.test/img/banner.png"]  # a plain fetch has no screenshot
