@@ -24,6 +24,7 @@ BENCHMARKS: list[tuple[str, list[str], str]] = [
     ("networks.py", ["--rounds", "1"], "operator-network update at 100,000 sites vs bare SQL"),
     ("crawl.py", [], "scan pages/s vs a bare Scrapy spider on the demo web"),
     ("ocr.py", [], "OCR engines: error rate, seconds and memory per image"),
+    ("ocr_scan.py", [], "OCR throughput (cold, warm, cached) and the demo scan with and without OCR"),
 ]
 
 
