@@ -1,0 +1,40 @@
+"""The distributed scan's queue without a server: how a run's targets become site units, and the refusal
+of SQLite (which no second machine can share) by `scan --distributed` and `worker`, naming the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pharmwatch.cli import cli
+from pharmwatch.exit_codes import ExitCode
+from pharmwatch.work_queue import NeedsPostgres, SiteUnit, require_postgres, site_units
+
+
+def test_targets_become_one_unit_per_site_in_first_seen_order_with_the_page_budget() -> None:
+    urls = ["http://shop.tangan-cure.com.cn/tip-page", "http://kangjian-pharmacy.test/",
+            "http://tangan-cure.com.cn/", "http://kangjian-pharmacy.test/", "mailto:nobody@example.com"]
+    units = site_units(7, urls, max_pages=10)
+    assert units == [
+        SiteUnit(7, "tangan-cure.com.cn",
+                 ("http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"), 10),
+        SiteUnit(7, "kangjian-pharmacy.test", ("http://kangjian-pharmacy.test/",), 10),
+    ]
+    assert units[0].job_args() == {"run_id": 7, "site": "tangan-cure.com.cn", "max_pages": 10,
+                                   "urls": ["http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"]}
+
+
+def test_only_postgresql_can_hold_the_queue() -> None:
+    require_postgres("postgresql+psycopg://pharmwatch@db.internal/pharmwatch")
+    with pytest.raises(NeedsPostgres, match="database_url"):
+        require_postgres("sqlite:////var/lib/pharmwatch/pharmwatch.db")
+
+
+@pytest.mark.parametrize("args", [["scan", "--distributed", "--site", "http://tangan-cure.com.cn/"], ["worker"]])
+def test_distributed_commands_refuse_sqlite_and_name_the_fix(tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args, env={"PHARMWATCH_HOME": str(tmp_path), "PHARMWATCH_CONFIG": ""}, obj={})
+    assert result.exit_code == ExitCode.FAILED
+    assert "need a PostgreSQL database" in result.output and 'database_url = "postgresql+psycopg://' in result.output
+    assert not (tmp_path / "pharmwatch.db").exists()  # refused before touching anything
