@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from pharmwatch.cli import cli
 from pharmwatch.exit_codes import ExitCode
 from pharmwatch.work_queue import NeedsPostgres, SiteUnit, require_postgres, site_units
+from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
 
 
 def test_targets_become_one_unit_per_site_in_first_seen_order_with_the_page_budget() -> None:
@@ -38,3 +39,30 @@ def test_distributed_commands_refuse_sqlite_and_name_the_fix(tmp_path: Path, arg
     assert result.exit_code == ExitCode.FAILED
     assert "need a PostgreSQL database" in result.output and 'database_url = "postgresql+psycopg://' in result.output
     assert not (tmp_path / "pharmwatch.db").exists()  # refused before touching anything
+
+
+@pytest.mark.slow
+def test_the_queue_schema_migrates_up_down_and_up_on_postgresql(postgres_url: str) -> None:  # noqa: F811
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from storage import db
+
+    def queue_objects() -> tuple[list[str], int]:
+        engine = db.make_engine(postgres_url)
+        with engine.connect() as connection:
+            leftovers = connection.execute(text(
+                "SELECT (SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%')"
+                " + (SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')")).scalar_one()
+        tables = sorted(t for t in inspect(engine).get_table_names() if t.startswith("procrastinate_"))
+        return tables, leftovers
+
+    with db.make_engine(postgres_url).begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(postgres_url)
+    assert queue_objects()[0] == ["procrastinate_events", "procrastinate_jobs", "procrastinate_periodic_defers",
+                                  "procrastinate_workers"]
+    command.downgrade(db.alembic_config(postgres_url), "0014")
+    assert queue_objects() == ([], 0)
+    db.upgrade(postgres_url)
+    assert len(queue_objects()[0]) == 4

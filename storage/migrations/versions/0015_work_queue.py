@@ -43,7 +43,7 @@ BEGIN
     EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', object.signature);
   END LOOP;
   FOR object IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-                 WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate\\_%' AND t.typtype = 'e' LOOP
+                 WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate\\_%' AND t.typtype IN ('e', 'c') LOOP
     EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', object.typname);
   END LOOP;
 END $$;
