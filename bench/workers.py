@@ -5,7 +5,7 @@ Starts a throwaway PostgreSQL server and a slow web on loopback (every page answ
 each worker count runs `pharmwatch scan --distributed --no-search` over `--sites` generated sites of
 `--pages` pages each and prints pages/s, seconds per site and the ratio to one worker. Everything
 runs on this machine, so the ratio is bounded by its CPUs as well as by the latency.
-Run: `.venv/bin/python bench/workers.py [--sites 8 --pages 20 --concurrency 8 --workers 1,2,4]`.
+Run: `.venv/bin/python bench/workers.py [--sites 8 --pages 20 --sites-per-job 1 --concurrency 8 --workers 1,2,4]`.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=20, help="pages per site (its page budget)")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds before the server answers each page")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--sites-per-job", type=int, default=1, help="[scan] sites_per_job")
     parser.add_argument("--concurrency", type=int, default=8,
                         help="[crawl] concurrency of each crawl (a site gets half: 2 means one page at a time)")
     args = parser.parse_args()
@@ -133,9 +134,10 @@ def main() -> None:
                           f'allow_private = ["127.0.0.0/8"]\nmax_pages_per_site = {args.pages}\n'
                           f'concurrency = {args.concurrency}\n'
                           'render_first_page = false\n[scan]\nworker_heartbeat_seconds = 2\n'
-                          'stalled_worker_seconds = 10\n', encoding="utf-8")
+                          f'stalled_worker_seconds = 10\nsites_per_job = {args.sites_per_job}\n', encoding="utf-8")
         print(f"{args.sites} sites x {args.pages} pages, {args.delay * 1000:.0f} ms per page, "
               f"crawl concurrency {args.concurrency} ({max(1, args.concurrency // 2)} per site), "
+              f"{args.sites_per_job} site(s) per job, "
               f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
         first = None
         for workers in (int(n) for n in args.workers.split(",")):

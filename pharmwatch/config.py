@@ -150,6 +150,7 @@ class ScanSettings:
     distributed: bool = False  # sites are crawled by `pharmwatch worker` processes (PostgreSQL only)
     worker_heartbeat_seconds: float = 10.0  # how often a worker tells the queue it is alive
     stalled_worker_seconds: float = 30.0  # a worker silent this long is dead: its site is given to another
+    sites_per_job: int = 1  # sites one worker crawls in one crawl (its start-up paid once)
 
 
 @dataclass
@@ -430,6 +431,8 @@ def _check_values(settings: Settings) -> None:
     if settings.scan.stalled_worker_seconds < 2 * settings.scan.worker_heartbeat_seconds \
             or settings.scan.worker_heartbeat_seconds <= 0:
         problems.append("[scan] stalled_worker_seconds must be at least twice worker_heartbeat_seconds (> 0)")
+    if settings.scan.sites_per_job < 1:
+        problems.append("[scan] sites_per_job must be at least 1")
     if crawl.retry_after_max_seconds < 0 or crawl.retry_after_times < 0:
         problems.append("[crawl] retry_after_max_seconds and retry_after_times must not be negative")
     try:

@@ -100,7 +100,7 @@ def crawl_by_workers(settings: Settings, engine, targets: CrawlTargets, run_id: 
     urls = [*targets.urls, *(search_result_urls(settings.db_url, run_id) if targets.follow_search_results else [])]
     units = site_units(run_id, urls, max_pages=int(overrides.get("CAPTURE_MAX_PAGES_PER_SITE",
                                                                    crawl_defaults.CAPTURE_MAX_PAGES_PER_SITE)))
-    queued = queue_sites(app, engine, units)
+    queued = queue_sites(app, engine, units, per_job=settings.scan.sites_per_job)
     announce(f"scan {run_id}: {queued} site(s) queued for workers ({len(units) - queued} queued before); "
              "start workers with `pharmwatch worker`")
     statuses = wait_for_sites(app, engine, run_id, stalled_after=settings.scan.stalled_worker_seconds,

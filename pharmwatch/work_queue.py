@@ -1,10 +1,11 @@
-"""The distributed scan's queue: one procrastinate job per site of a scan run, in our own PostgreSQL.
+"""The distributed scan's queue: procrastinate jobs of a scan run's sites, in our own PostgreSQL.
 
-A unit of work is one site with its page budget (`SiteUnit`). `pharmwatch scan --distributed` queues
-its run's sites (`queue_sites`), waits for the queue of its run to drain (`wait_for_sites`) while it
-gives the site of any worker that stopped sending heartbeats to another worker (`recover_stalled`),
-and then finishes the run as an in-process scan does. `pharmwatch worker` (pharmwatch/worker.py) runs
-the jobs. Procrastinate's tables come from migration 0015; the job's arguments are the unit.
+A unit of work is one site with its page budget (`SiteUnit`); a job holds `[scan] sites_per_job` of
+them, crawled in one crawl. `pharmwatch scan --distributed` queues its run's sites (`queue_sites`),
+waits for the queue of its run to drain (`wait_for_sites`) while it gives the jobs of workers that
+stopped sending heartbeats to other workers (`recover_stalled`), and then finishes the run as an
+in-process scan does. `pharmwatch worker` (pharmwatch/worker.py) runs the jobs. Procrastinate's
+tables come from migration 0015.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ class SiteUnit:
     urls: tuple[str, ...]
     max_pages: int
 
-    def job_args(self) -> dict[str, object]:
-        return {"run_id": self.run_id, "site": self.site, "urls": list(self.urls), "max_pages": self.max_pages}
+
+
+def job_args(units: list[SiteUnit]) -> dict[str, object]:
+    """One job's arguments: its sites (one or more of one run, `[scan] sites_per_job`) with their URLs."""
+    return {"run_id": units[0].run_id, "max_pages": units[0].max_pages,
+            "sites": [[unit.site, list(unit.urls)] for unit in units]}
 
 
 def require_postgres(database_url: str) -> None:
@@ -72,14 +77,17 @@ def job_statuses(engine: Engine, run_id: int) -> dict[str, str]:
     """site → status of its job in this run's queue (a resumed scan does not queue a site twice)."""
     with engine.connect() as connection:
         rows = connection.execute(text(
-            "SELECT args->>'site', status::text FROM procrastinate_jobs "
-            "WHERE queue_name = :queue AND task_name = :task AND (args->>'run_id')::bigint = :run ORDER BY id"),
+            "SELECT site.value->>0, job.status::text "
+            "FROM procrastinate_jobs job, jsonb_array_elements(job.args->'sites') AS site "
+            "WHERE job.queue_name = :queue AND job.task_name = :task AND (job.args->>'run_id')::bigint = :run "
+            "ORDER BY job.id"),
             {"queue": QUEUE, "task": CRAWL_SITE_TASK, "run": run_id}).all()
     return {site: status for site, status in rows}
 
 
-def queue_sites(app: App, engine: Engine, units: list[SiteUnit]) -> int:
-    """Queue the units whose site has no job in this run yet, or only a failed one; how many were queued."""
+def queue_sites(app: App, engine: Engine, units: list[SiteUnit], *, per_job: int = 1) -> int:
+    """Queue the units whose site has no job in this run yet, or only a failed one, `per_job` sites to a
+    job (each job is one crawl: its start is paid once); how many sites were queued."""
     if not units:
         return 0
     known = job_statuses(engine, units[0].run_id)
@@ -87,8 +95,9 @@ def queue_sites(app: App, engine: Engine, units: list[SiteUnit]) -> int:
 
     async def defer() -> None:
         async with app.open_async():
-            for unit in fresh:
-                await app.configure_task(CRAWL_SITE_TASK, queue=QUEUE).defer_async(**unit.job_args())
+            for start in range(0, len(fresh), per_job):
+                await app.configure_task(CRAWL_SITE_TASK, queue=QUEUE).defer_async(
+                    **job_args(fresh[start:start + per_job]))
 
     asyncio.run(defer())
     return len(fresh)

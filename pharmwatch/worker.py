@@ -1,6 +1,6 @@
-"""`pharmwatch worker`: crawls the sites that distributed scans queued (pharmwatch/work_queue.py), one at a time.
+"""`pharmwatch worker`: crawls the sites that distributed scans queued (pharmwatch/work_queue.py), one job at a time.
 
-A job crawls its site into its scan run with `crawler.run.crawl_part` (a child process per crawl, as
+A job crawls its sites (one by default) into its scan run with `crawler.run.crawl_part` (a child process per crawl, as
 every crawl) under this machine's settings (proxy, Chromium, blob folder) and the job's page budget.
 The worker tells the queue it is alive every `[scan] worker_heartbeat_seconds`; a worker silent for
 `stalled_worker_seconds` is taken for dead and its site given to another one. Workers put such sites
@@ -29,8 +29,10 @@ class SiteCrawlFailed(Exception):
 
 
 def site_crawler(settings: Settings, rules_digest: str, *, verbose: bool = False) -> Callable[..., None]:
-    """The job's body: crawl one site of a running scan run (a job of a finished or abandoned run does nothing)."""
-    def crawl_site(run_id: int, site: str, urls: list[str], max_pages: int) -> None:
+    """The job's body: crawl its sites (one crawl) into a running scan run (a job of a finished or abandoned
+    run does nothing)."""
+    def crawl_sites(run_id: int, sites: list[list], max_pages: int) -> None:  # type: ignore[type-arg]
+        names = ", ".join(site for site, _ in sites)
         engine = make_engine(settings.db_url)
         try:
             with session_factory(engine)() as session:
@@ -39,20 +41,21 @@ def site_crawler(settings: Settings, rules_digest: str, *, verbose: bool = False
         finally:
             engine.dispose()
         if status != "running":
-            log.warning("scan %s is %s: %s not crawled", run_id, status, site)
+            log.warning("scan %s is %s: %s not crawled", run_id, status, names)
             return
         if digest != rules_digest:
             # One run, one set of rules: findings of other packs would not be what the run says it applied.
             raise SiteCrawlFailed(f"scan {run_id} runs rule packs {digest[:12]}, this worker has "
                                   f"{rules_digest[:12]}: give every machine the same packs")
         overrides = {**settings.crawl_overrides(verbose=verbose), "CAPTURE_MAX_PAGES_PER_SITE": max_pages}
-        log.info("scan %s: crawling %s (%d entry page(s), budget %d)", run_id, site, len(urls), max_pages)
-        error = crawl_part(CrawlTargets(urls=list(urls), follow_search_results=False), overrides, run_id=run_id)
+        urls = [url for _, site_urls in sites for url in site_urls]
+        log.info("scan %s: crawling %s (%d entry page(s), budget %d per site)", run_id, names, len(urls), max_pages)
+        error = crawl_part(CrawlTargets(urls=urls, follow_search_results=False), overrides, run_id=run_id)
         if error:
-            raise SiteCrawlFailed(f"{site}: {error}")
-        log.info("scan %s: %s done", run_id, site)
+            raise SiteCrawlFailed(f"{names}: {error}")
+        log.info("scan %s: %s done", run_id, names)
 
-    return crawl_site
+    return crawl_sites
 
 
 def run_worker(settings: Settings, rules_digest: str, *, name: str | None = None, verbose: bool = False) -> None:

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from pharmwatch.cli import cli
 from pharmwatch.exit_codes import ExitCode
-from pharmwatch.work_queue import NeedsPostgres, SiteUnit, require_postgres, site_units
+from pharmwatch.work_queue import NeedsPostgres, SiteUnit, job_args, require_postgres, site_units
 from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
 
 
-def test_targets_become_one_unit_per_site_in_first_seen_order_with_the_page_budget() -> None:
+def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sites_and_budget() -> None:
     urls = ["http://shop.tangan-cure.com.cn/tip-page", "http://kangjian-pharmacy.test/",
             "http://tangan-cure.com.cn/", "http://kangjian-pharmacy.test/", "mailto:nobody@example.com"]
     units = site_units(7, urls, max_pages=10)
@@ -23,8 +23,9 @@ def test_targets_become_one_unit_per_site_in_first_seen_order_with_the_page_budg
                  ("http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"), 10),
         SiteUnit(7, "kangjian-pharmacy.test", ("http://kangjian-pharmacy.test/",), 10),
     ]
-    assert units[0].job_args() == {"run_id": 7, "site": "tangan-cure.com.cn", "max_pages": 10,
-                                   "urls": ["http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"]}
+    assert job_args(units) == {"run_id": 7, "max_pages": 10, "sites": [
+        ["tangan-cure.com.cn", ["http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"]],
+        ["kangjian-pharmacy.test", ["http://kangjian-pharmacy.test/"]]]}
 
 
 def test_only_postgresql_can_hold_the_queue() -> None:

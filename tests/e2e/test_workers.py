@@ -27,10 +27,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.browser]
 
 
 def _config(tmp_path: Path, database_url: str) -> Path:
-    """The demo's settings on PostgreSQL, with workers judged dead after 3 s of silence."""
+    """The demo's settings on PostgreSQL, two sites per job, workers judged dead after 3 s of silence."""
     config = tmp_path / "pharmwatch.toml"
     config.write_text(f'database_url = "{database_url}"\n' + DEMO_CONFIG.read_text(encoding="utf-8")
-                      + "\n[scan]\nworker_heartbeat_seconds = 1\nstalled_worker_seconds = 3\n", encoding="utf-8")
+                      + "\n[scan]\nworker_heartbeat_seconds = 1\nstalled_worker_seconds = 3\nsites_per_job = 2\n",
+                      encoding="utf-8")
     return config
 
 
@@ -41,13 +42,13 @@ def _start(args: list[str], config: Path, home: Path, proxy: str, log: Path) -> 
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _site_in_hand(log: Path, timeout: float = 180) -> str:
-    """The first site a worker's log says it started crawling."""
+def _sites_in_hand(log: Path, timeout: float = 180) -> list[str]:
+    """The sites of the first job a worker's log says it started crawling."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
             if ": crawling " in line:
-                return line.split(": crawling ")[1].split(" ")[0]
+                return line.split(": crawling ")[1].split(" (")[0].split(", ")
         time.sleep(0.05)
     raise AssertionError(f"the worker took no site in {timeout} s:\n{log.read_text(errors='replace')}")
 
@@ -64,7 +65,7 @@ def test_a_worker_killed_mid_site_loses_nothing_and_the_scan_finishes(
     doomed = _start(["worker", "--name", "doomed"], config, home, demo_web, logs["doomed"])
     survivor = _start(["worker", "--name", "survivor"], config, home, demo_web, logs["survivor"])
     try:
-        site = _site_in_hand(logs["doomed"])
+        sites = _sites_in_hand(logs["doomed"])
         time.sleep(1.0)  # its crawl child is fetching the site's pages
         os.kill(doomed.pid, signal.SIGKILL)  # the worker alone: its crawl child must die with it
         doomed.wait()
@@ -74,7 +75,7 @@ def test_a_worker_killed_mid_site_loses_nothing_and_the_scan_finishes(
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(30)
-    assert f"{site} done" not in logs["doomed"].read_text(errors="replace"), "killed after the site, not during"
+    assert " done" not in logs["doomed"].read_text(errors="replace"), "killed after its job, not during"
 
     engine = db.make_engine(postgres_url)
     with db.session_factory(engine)() as session:
@@ -86,16 +87,17 @@ def test_a_worker_killed_mid_site_loses_nothing_and_the_scan_finishes(
         events = session.scalars(select(AuditEvent.subject).where(AuditEvent.action == "captured")).all()
         assert sorted(events) == sorted(f"capture:{c.id}" for c in captures)
         crawled = set(session.scalars(select(Site.domain).join(Capture, Capture.site_id == Site.id)))
-        killed_site_pages = session.scalar(select(func.count()).select_from(Capture).join(Site)
-                                           .where(Site.domain == site, Capture.error.is_(None)))
+        killed_sites_pages = {domain: session.scalar(
+            select(func.count()).select_from(Capture).join(Site).where(Site.domain == domain, Capture.error.is_(None)))
+            for domain in sites}
     with engine.connect() as connection:
         jobs = connection.execute(text(
-            "SELECT j.args->>'site', j.status::text, "
+            "SELECT site.value->>0, j.status::text, "
             "(SELECT count(*) FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'started') "
-            "FROM procrastinate_jobs j")).all()
+            "FROM procrastinate_jobs j, jsonb_array_elements(j.args->'sites') AS site")).all()
     assert {status for _, status, _ in jobs} == {"succeeded"}
     starts = {job_site: started for job_site, _, started in jobs}
-    assert starts[site] == 2, "the killed worker's site was taken again by the survivor"
+    assert {starts[s] for s in sites} == {2}, "the killed worker's job was taken again by the survivor"
     watched = {site_of(url) for url in WATCHED}
     assert watched < set(starts) and watched <= crawled  # every site queued (with the search's) and captured
-    assert killed_site_pages and killed_site_pages > 1
+    assert len(sites) == 2 and all(pages > 1 for pages in killed_sites_pages.values())
