@@ -1,4 +1,5 @@
-"""The crawl entry point: `crawl(targets, settings) -> ScanRun`, for a full scan, a re-check and "check now".
+"""The crawl entry point: `crawl(targets, settings) -> ScanRun`, for a full scan, a re-check and "check now";
+`crawl_part` for one site of a distributed scan (a `pharmwatch worker`: the run stays open).
 
 Runs the `search` spider (when there is a search plan), then the `site` spider over the target
 URLs plus every site the search found. A Twisted reactor runs once per process, so each crawl
@@ -56,9 +57,7 @@ def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | N
     raises `RulePackError` before anything starts. A crawl that fails or dies still returns its
     run, marked failed with the reason; whatever it stored stays.
     """
-    overrides = dict(settings)
-    if not overrides.get("STORE_DATABASE_URL") or not overrides.get("STORE_BLOB_DIR"):
-        raise ValueError("crawl settings must name STORE_DATABASE_URL and STORE_BLOB_DIR")
+    overrides = _store_overrides(settings)
     if ruleset is None:
         ruleset = load_ruleset([Path(p) for p in overrides.get("RULES_PATHS", [])] or None)
     engine = make_engine(overrides["STORE_DATABASE_URL"])
@@ -77,6 +76,32 @@ def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | N
         return run
     finally:
         engine.dispose()
+
+
+def crawl_part(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int) -> str | None:
+    """Crawl `targets` into the running scan run `run_id` without starting or finishing it; the reason
+    the crawl failed, or None.
+
+    For a `pharmwatch worker` crawling one site of a distributed scan: the scan that queued the site
+    starts the run and finishes it when its queue drains. Writes are keyed as a resumed run's are
+    (a page already stored for the run is not stored again), so a part crawled twice stores once.
+    """
+    overrides = _store_overrides(settings)
+    engine = make_engine(overrides["STORE_DATABASE_URL"])
+    try:
+        with session_factory(engine)() as session:
+            done = done_search_pages(session, run_id)
+    finally:
+        engine.dispose()
+    overrides.update(STORE_SCAN_RUN_ID=run_id, SERP_DONE_PAGES=[list(page) for page in done])
+    return _run_child(targets, overrides)
+
+
+def _store_overrides(settings: Mapping[str, Any]) -> dict[str, Any]:
+    overrides = dict(settings)
+    if not overrides.get("STORE_DATABASE_URL") or not overrides.get("STORE_BLOB_DIR"):
+        raise ValueError("crawl settings must name STORE_DATABASE_URL and STORE_BLOB_DIR")
+    return overrides
 
 
 def _run_child(targets: CrawlTargets, overrides: dict[str, Any]) -> str | None:

@@ -139,14 +139,25 @@ def _redacted(url: str) -> str:
 @click.option("--blacklisted", is_flag=True,
               help="Also re-crawl every blacklisted site (the pages that proved it, else its last or front page).")
 @click.option("--new", is_flag=True, help="Abandon an interrupted scan instead of resuming it.")
+@click.option("--distributed/--in-process", default=None,
+              help="Queue each site for `pharmwatch worker` processes (PostgreSQL), or crawl here; "
+                   "default: [scan] distributed.")
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
 def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], query_sets: tuple[str, ...],
-         no_watchlist: bool, no_tips: bool, blacklisted: bool, new: bool, verbose: bool) -> None:
+         no_watchlist: bool, no_tips: bool, blacklisted: bool, new: bool, distributed: bool | None,
+         verbose: bool) -> None:
     """One full run: search monitoring, site crawl (watchlist and pending tips), rules; resumes an interrupted run."""
     from pharmwatch.scan import run_scan
     from pharmwatch.scan_lock import ScanAlreadyRunning
+    from pharmwatch.work_queue import NeedsPostgres, require_postgres
     settings = settings_from(ctx)
+    distributed = settings.scan.distributed if distributed is None else distributed
+    if distributed:
+        try:
+            require_postgres(settings.db_url)
+        except NeedsPostgres as exc:
+            fail(str(exc))
     ruleset = rule_packs(settings, "refusing to scan with a broken rule pack:\n")
     known = {"queries", *(q.name for q in settings.search.query_sets)}
     if set(query_sets) - known:
@@ -164,7 +175,8 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
              "or add tips (`pharmwatch tip add URL`)")
     try:
         outcome = run_scan(settings, database(settings), ruleset, plan=plan, watchlist=watchlist, tips=not no_tips,
-                           new=new, verbose=verbose, announce=lambda line: click.echo(line, err=True))
+                           new=new, verbose=verbose, distributed=distributed,
+                           announce=lambda line: click.echo(line, err=True))
     except ScanAlreadyRunning as exc:
         fail(str(exc))
     run = outcome.run
@@ -188,6 +200,31 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
     if outcome.shortfall:
         click.echo(f"scan {run.id} captured too little: {outcome.shortfall}", err=True)
         sys.exit(ExitCode.CAPTURED_TOO_LITTLE)
+
+
+# --- worker -------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--name", default=None, help="This worker's name in the queue and its log (default: host:pid).")
+@click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
+@click.pass_context
+def worker(ctx: click.Context, name: str | None, verbose: bool) -> None:
+    """Crawl the sites queued by distributed scans (`scan --distributed`), one at a time, until stopped."""
+    import logging
+
+    from pharmwatch.work_queue import NeedsPostgres, require_postgres
+    from pharmwatch.worker import run_worker
+
+    settings = settings_from(ctx)
+    try:
+        require_postgres(settings.db_url)
+    except NeedsPostgres as exc:
+        fail(str(exc))
+    ruleset = rule_packs(settings, "refusing to work with a broken rule pack:\n")
+    database(settings)  # the queue's tables are part of the schema (migration 0015)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    click.echo(f"worker {name or ''} waiting for sites (rule packs {ruleset.digest[:12]}); Ctrl-C stops "
+               "after the site in hand", err=True)
+    run_worker(settings, ruleset.digest, name=name, verbose=verbose)
 
 
 # --- registry -----------------------------------------------------------------------------------

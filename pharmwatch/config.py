@@ -147,6 +147,10 @@ class ScheduleSettings:
 @dataclass
 class ScanSettings:
     min_captured_share: float = 0.5  # below this share of pages captured, a scan exits 5 and says why
+    distributed: bool = False  # sites are crawled by `pharmwatch worker` processes (PostgreSQL only)
+    worker_heartbeat_seconds: float = 10.0  # how often a worker tells the queue it is alive
+    stalled_worker_seconds: float = 30.0  # a worker silent this long is dead: its site is given to another
+    sites_per_job: int = 1  # sites one worker crawls in one crawl (its start-up paid once)
 
 
 @dataclass
@@ -424,6 +428,11 @@ def _check_values(settings: Settings) -> None:
         problems.append("[search] block_retries and block_backoff_seconds must not be negative")
     if not 0 <= settings.scan.min_captured_share <= 1:
         problems.append(f"[scan] min_captured_share must be between 0 and 1, got {settings.scan.min_captured_share}")
+    if settings.scan.stalled_worker_seconds < 2 * settings.scan.worker_heartbeat_seconds \
+            or settings.scan.worker_heartbeat_seconds <= 0:
+        problems.append("[scan] stalled_worker_seconds must be at least twice worker_heartbeat_seconds (> 0)")
+    if settings.scan.sites_per_job < 1:
+        problems.append("[scan] sites_per_job must be at least 1")
     if crawl.retry_after_max_seconds < 0 or crawl.retry_after_times < 0:
         problems.append("[crawl] retry_after_max_seconds and retry_after_times must not be negative")
     try:

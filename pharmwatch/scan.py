@@ -6,7 +6,8 @@ whose URL the run captured are marked scanned with the run's id (the others stay
 
 An interrupted scan (killed, crashed) is resumed by the next `pharmwatch scan`: the same run id,
 search pages already stored are not asked again, and pages are re-fetched only where no capture
-was stored; storage keys make the rest idempotent, so nothing is duplicated.
+was stored; storage keys make the rest idempotent, so nothing is duplicated. A distributed scan
+(`crawl_by_workers`) runs the searches here and queues each site for `pharmwatch worker` processes.
 """
 
 from __future__ import annotations
@@ -16,14 +17,23 @@ from dataclasses import dataclass, field
 from cases.networks import NetworkChange
 from cases.settle import settle_run
 from cases.tips import pending_tips
-from crawler.run import CrawlTargets, crawl
+from crawler import settings as crawl_defaults
+from crawler.run import CrawlTargets, crawl, crawl_part, search_result_urls
 from pharmwatch.config import Settings
 from pharmwatch.scan_lock import ScanLock
+from pharmwatch.work_queue import queue_app, queue_sites, site_units, wait_for_sites
 from rules import RuleSet
 from rules.model import FLAGGING_SEVERITIES
 from storage.db import session_factory, transaction
 from storage.models import ScanRun
-from storage.scans import abandon_scan_run, capture_counts, failure_reasons, interrupted_scan_run, start_scan_run
+from storage.scans import (
+    abandon_scan_run,
+    capture_counts,
+    failure_reasons,
+    finish_scan_run,
+    interrupted_scan_run,
+    start_scan_run,
+)
 
 
 @dataclass
@@ -40,8 +50,12 @@ class ScanOutcome:
 
 def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no-untyped-def]
              plan: list[tuple[str, str, int]], watchlist: list[str], tips: bool = True, new: bool = False,
-             verbose: bool = False, announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
-    """Run one scan of `plan` and `watchlist`, plus the URLs of pending tips unless `tips` is false."""
+             verbose: bool = False, distributed: bool = False,
+             announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
+    """Run one scan of `plan` and `watchlist`, plus the URLs of pending tips unless `tips` is false.
+
+    `distributed`: the searches run here, then every site is queued for `pharmwatch worker` processes
+    (pharmwatch/work_queue.py) and the scan waits for its queue to drain (PostgreSQL only)."""
     sessions = session_factory(engine)
     with ScanLock(settings.home):
         with transaction(sessions) as session:
@@ -58,13 +72,46 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
         # Tips first: a reported page gets its place before the site's page budget goes to followed links.
         targets = CrawlTargets(urls=list(dict.fromkeys([*(url for _, url in tip_targets), *watchlist])),
                                search_plan=plan)
-        run = crawl(targets, settings.crawl_overrides(verbose=verbose), run_id=run_id, ruleset=ruleset)
+        if distributed:
+            run = crawl_by_workers(settings, engine, targets, run_id, verbose=verbose, announce=announce)
+        else:
+            run = crawl(targets, settings.crawl_overrides(verbose=verbose), run_id=run_id, ruleset=ruleset)
         with transaction(sessions) as session:
             settled = settle_run(session, run_id, [tip_id for tip_id, _ in tip_targets], blob_dir=settings.blob_dir)
             problems = failure_reasons(session, run_id)
             short = shortfall(*capture_counts(session, run_id), min_share=settings.scan.min_captured_share)
     return ScanOutcome(run=run, resumed=resumed, open_cases=len(settled.cases), problems=problems, error=run.error,
                        tips_scanned=settled.tips_scanned, shortfall=short, networks=settled.networks)
+
+
+def crawl_by_workers(settings: Settings, engine, targets: CrawlTargets, run_id: int, *,  # type: ignore[no-untyped-def]
+                     verbose: bool, announce) -> ScanRun:  # type: ignore[no-untyped-def]
+    """The crawl of a distributed scan: searches here, each site by a worker; the run finished when its
+    queue drains, failed (naming the sites) if a site's job failed."""
+    app = queue_app(settings.db_url)  # refuses SQLite first, before anything is crawled
+    overrides = settings.crawl_overrides(verbose=verbose)
+    error = None
+    if targets.search_plan:
+        error = crawl_part(CrawlTargets(search_plan=targets.search_plan, follow_search_results=False),
+                           overrides, run_id=run_id)
+    urls = [*targets.urls, *(search_result_urls(settings.db_url, run_id) if targets.follow_search_results else [])]
+    units = site_units(run_id, urls, max_pages=int(overrides.get("CAPTURE_MAX_PAGES_PER_SITE",
+                                                                   crawl_defaults.CAPTURE_MAX_PAGES_PER_SITE)))
+    queued = queue_sites(app, engine, units, per_job=settings.scan.sites_per_job)
+    announce(f"scan {run_id}: {queued} site(s) queued for workers ({len(units) - queued} queued before); "
+             "start workers with `pharmwatch worker`")
+    statuses = wait_for_sites(app, engine, run_id, stalled_after=settings.scan.stalled_worker_seconds,
+                              announce=announce)
+    failed = sorted(site for site, status in statuses.items() if status != "succeeded")
+    if failed:
+        error = "; ".join(filter(None, [error, f"{len(failed)} site(s) not crawled by a worker (see the "
+                                               f"workers' logs): {', '.join(failed[:10])}"]))
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        run = finish_scan_run(session, run_id, error, flagging_severities=FLAGGING_SEVERITIES)
+        session.flush()
+        session.expunge(run)
+    return run
 
 
 def shortfall(pages: int, failed: int, searched: int, unread: int, *, min_share: float) -> str | None:

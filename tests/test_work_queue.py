@@ -1,0 +1,69 @@
+"""The distributed scan's queue without a server: how a run's targets become site units, and the refusal
+of SQLite (which no second machine can share) by `scan --distributed` and `worker`, naming the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pharmwatch.cli import cli
+from pharmwatch.exit_codes import ExitCode
+from pharmwatch.work_queue import NeedsPostgres, SiteUnit, job_args, require_postgres, site_units
+from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
+
+
+def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sites_and_budget() -> None:
+    urls = ["http://shop.tangan-cure.com.cn/tip-page", "http://kangjian-pharmacy.test/",
+            "http://tangan-cure.com.cn/", "http://kangjian-pharmacy.test/", "mailto:nobody@example.com"]
+    units = site_units(7, urls, max_pages=10)
+    assert units == [
+        SiteUnit(7, "tangan-cure.com.cn",
+                 ("http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"), 10),
+        SiteUnit(7, "kangjian-pharmacy.test", ("http://kangjian-pharmacy.test/",), 10),
+    ]
+    assert job_args(units) == {"run_id": 7, "max_pages": 10, "sites": [
+        ["tangan-cure.com.cn", ["http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"]],
+        ["kangjian-pharmacy.test", ["http://kangjian-pharmacy.test/"]]]}
+
+
+def test_only_postgresql_can_hold_the_queue() -> None:
+    require_postgres("postgresql+psycopg://pharmwatch@db.internal/pharmwatch")
+    with pytest.raises(NeedsPostgres, match="database_url"):
+        require_postgres("sqlite:////var/lib/pharmwatch/pharmwatch.db")
+
+
+@pytest.mark.parametrize("args", [["scan", "--distributed", "--site", "http://tangan-cure.com.cn/"], ["worker"]])
+def test_distributed_commands_refuse_sqlite_and_name_the_fix(tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args, env={"PHARMWATCH_HOME": str(tmp_path), "PHARMWATCH_CONFIG": ""}, obj={})
+    assert result.exit_code == ExitCode.FAILED
+    assert "need a PostgreSQL database" in result.output and 'database_url = "postgresql+psycopg://' in result.output
+    assert not (tmp_path / "pharmwatch.db").exists()  # refused before touching anything
+
+
+@pytest.mark.slow
+def test_the_queue_schema_migrates_up_down_and_up_on_postgresql(postgres_url: str) -> None:  # noqa: F811
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from storage import db
+
+    def queue_objects() -> tuple[list[str], int]:
+        engine = db.make_engine(postgres_url)
+        with engine.connect() as connection:
+            leftovers = connection.execute(text(
+                "SELECT (SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%')"
+                " + (SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')")).scalar_one()
+        tables = sorted(t for t in inspect(engine).get_table_names() if t.startswith("procrastinate_"))
+        return tables, leftovers
+
+    with db.make_engine(postgres_url).begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(postgres_url)
+    assert queue_objects()[0] == ["procrastinate_events", "procrastinate_jobs", "procrastinate_periodic_defers",
+                                  "procrastinate_workers"]
+    command.downgrade(db.alembic_config(postgres_url), "0014")
+    assert queue_objects() == ([], 0)
+    db.upgrade(postgres_url)
+    assert len(queue_objects()[0]) == 4
