@@ -71,7 +71,8 @@ def recheck_case(sessions: sessionmaker[Session], case_id: int, crawl_settings: 
     if not urls:
         raise CaseError(f"case {case_id} has no captured page with a flagging finding to re-check")
     # Only the proving pages themselves: a re-check follows no links.
-    run = crawl(CrawlTargets(urls=urls), {**crawl_settings, "CAPTURE_MAX_DEPTH": 0}, ruleset=ruleset)
+    run = crawl(CrawlTargets(urls=urls), {**crawl_settings, "CAPTURE_MAX_DEPTH": 0}, ruleset=ruleset,
+                kind="recheck")
     if run.status != "finished":
         # Our crawl failing is not the site closing: nothing is recorded on the case.
         raise CaseError(f"the re-check crawl (run {run.id}) did not finish: {run.error}; nothing recorded")

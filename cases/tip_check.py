@@ -58,7 +58,7 @@ def check_tip(sessions: sessionmaker[Session], tip_id: int, crawl_settings: Mapp
             raise TipError(f"tip {tip_id} was checked already (run {tip.scan_run_id}): re-check its site's case, "
                            "or add the URL again as a new tip")
         url = tip.url
-    run = crawl(CrawlTargets(urls=[url]), crawl_settings, ruleset=ruleset)
+    run = crawl(CrawlTargets(urls=[url]), crawl_settings, ruleset=ruleset, kind="check")
     if run.status != "finished":
         raise TipError(f"the check of tip {tip_id} (run {run.id}) did not finish: {run.error}; the tip stays pending")
     with transaction(sessions) as session:

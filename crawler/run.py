@@ -48,14 +48,15 @@ class CrawlTargets:
 
 
 def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | None = None,
-          ruleset: RuleSet | None = None) -> ScanRun:
+          ruleset: RuleSet | None = None, kind: str = "scan") -> ScanRun:
     """Crawl `targets` into scan run `run_id` (None: a new run) and return the finished run.
 
     `settings` must name STORE_DATABASE_URL and STORE_BLOB_DIR. A resumed run does not ask again
     for the search pages it already stored. `ruleset`: the packs the caller loaded (for the run's
     digest; the child loads RULES_PATHS itself); otherwise they are loaded here, so a broken pack
     raises `RulePackError` before anything starts. A crawl that fails or dies still returns its
-    run, marked failed with the reason; whatever it stored stays.
+    run, marked failed with the reason; whatever it stored stays. `kind` (storage.scans.RUN_KINDS) says
+    what started a new run: only a "scan" is resumed by the next `pharmwatch scan`.
     """
     overrides = _store_overrides(settings)
     if ruleset is None:
@@ -64,7 +65,7 @@ def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | N
     sessions = session_factory(engine)
     try:
         with transaction(sessions) as session:
-            run = start_scan_run(session, ruleset.digest) if run_id is None else session.get_one(ScanRun, run_id)
+            run = start_scan_run(session, ruleset.digest, kind) if run_id is None else session.get_one(ScanRun, run_id)
             run_id = run.id
             done = done_search_pages(session, run_id)
         overrides.update(STORE_SCAN_RUN_ID=run_id, SERP_DONE_PAGES=[list(page) for page in done])

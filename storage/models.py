@@ -52,6 +52,8 @@ class ScanRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    #: storage.scans.RUN_KINDS: only a "scan" run is resumed by the next `pharmwatch scan`.
+    kind: Mapped[str] = mapped_column(String(16), default="scan", server_default="scan")
     rules_digest: Mapped[str] = mapped_column(String(64), default="")
     queries: Mapped[int] = mapped_column(default=0)
     results: Mapped[int] = mapped_column(default=0)

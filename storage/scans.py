@@ -19,17 +19,25 @@ from storage.models import (
 UNREAD_SEARCH_STATUSES = ("failed", "blocked", "parse_error")  # a result page that was not read
 
 
-def start_scan_run(session: Session, rules_digest: str) -> ScanRun:
-    run = ScanRun(rules_digest=rules_digest, status="running")
+#: What started a run: `pharmwatch scan` (resumable), a tip checked now, a case re-checked.
+RUN_KINDS = ("scan", "check", "recheck")
+
+
+def start_scan_run(session: Session, rules_digest: str, kind: str = "scan") -> ScanRun:
+    if kind not in RUN_KINDS:
+        raise ValueError(f"unknown run kind {kind!r}; expected one of {', '.join(RUN_KINDS)}")
+    run = ScanRun(rules_digest=rules_digest, status="running", kind=kind)
     session.add(run)
     session.flush()
     return run
 
 
 def interrupted_scan_run(session: Session) -> ScanRun | None:
-    """The newest run still marked running. Call only while holding the scan lock: then no live
-    process owns it, so it was interrupted (killed, crashed) and can be resumed."""
-    return session.scalars(select(ScanRun).where(ScanRun.status == "running").order_by(ScanRun.id.desc())).first()
+    """The newest scan run still marked running. Call only while holding the scan lock: then no live
+    process owns it, so it was interrupted (killed, crashed) and can be resumed. A tip check or a re-check
+    runs without the scan lock, beside a scan: its run is never taken for an interrupted scan."""
+    return session.scalars(select(ScanRun).where(ScanRun.status == "running", ScanRun.kind == "scan")
+                           .order_by(ScanRun.id.desc())).first()
 
 
 def abandon_scan_run(session: Session, run_id: int, *, flagging_severities: Collection[str]) -> None:

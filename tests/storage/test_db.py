@@ -76,3 +76,21 @@ def test_scan_counts_come_from_stored_rows(url: str) -> None:
     assert finished.status == "finished"
     with sessions() as session:
         assert session.get_one(ScanRun, run_id).finished_at is not None
+
+
+def test_only_a_scan_s_run_is_taken_for_an_interrupted_scan(url: str) -> None:
+    # A tip checked now or a case re-checked runs beside a scan, without the scan lock: a scan starting
+    # meanwhile must not resume (and write into) that run.
+    from storage.scans import interrupted_scan_run
+
+    db.upgrade(url)
+    sessions = db.session_factory(db.make_engine(url))
+    with db.transaction(sessions) as session:
+        killed_scan = start_scan_run(session, "digest")
+        start_scan_run(session, "digest", kind="check")
+        start_scan_run(session, "digest", kind="recheck")
+        assert interrupted_scan_run(session).id == killed_scan.id
+        finish_scan_run(session, killed_scan.id, None, flagging_severities=FLAGGING_SEVERITIES)
+        assert interrupted_scan_run(session) is None
+        with pytest.raises(ValueError, match="unknown run kind"):
+            start_scan_run(session, "digest", kind="nightly")
