@@ -142,9 +142,10 @@ def measure(url: str, args: argparse.Namespace, label: str) -> None:
         user = auth.add_user(session, "bench", "admin", "bench password", actor="bench")
         cookie = auth.start_session(session, user, hours=2)
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("ANALYZE")
-            connection.commit()
+        # What autovacuum would have done by then on a live database: statistics, and the visibility map
+        # that lets PostgreSQL answer from the covering index alone.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
     print(f"{label}: {args.sites:,} flagged sites, {args.findings:,} findings over {args.days} day(s) "
           f"(built in {time.perf_counter() - start:.0f} s)")
     listed = args.sites // args.days

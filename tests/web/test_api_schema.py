@@ -1,0 +1,38 @@
+"""The JSON twins against their own OpenAPI schema (`/api/openapi.json`, FastAPI's generated schema of the
+/api/ routes): schemathesis generates requests for every operation, valid and invalid, sent with an admin's
+API token (every route admits an admin), and no answer may be a server error (5xx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from storage import db
+from tests.web import world as world_module
+from web import auth
+from web.app import WebConfig, create_app
+
+EXAMPLES = 25  # generated requests per operation
+
+
+def test_no_request_to_the_api_gets_a_server_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "HASHER", world_module.cheap_hasher())
+    world = world_module.build(tmp_path / "home")
+    app = create_app(WebConfig(blob_dir=world.blob_dir), world.sessions.kw["bind"])
+    with db.transaction(world.sessions) as session:
+        token = {"Authorization": f"Bearer {auth.new_api_token(session, 'ada', 'schemathesis', actor='test')}"}
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, headers=token)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20  # every JSON twin is described
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def no_server_error(case) -> None:  # type: ignore[no-untyped-def]
+            case.call_and_validate(headers=token, checks=[not_a_server_error])
+
+        no_server_error()
