@@ -19,6 +19,7 @@ from web.app import WebConfig, create_app
 EXAMPLES = 40  # generated requests per operation
 
 
+@pytest.mark.slow  # sweeps: EXAMPLES requests for each of the twenty-odd operations
 def test_no_request_to_the_api_gets_a_server_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "HASHER", world_module.cheap_hasher())
     world = world_module.build(tmp_path / "home")

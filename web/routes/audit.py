@@ -4,6 +4,7 @@ days, in pages of PAGE_SIZE. The query is `storage.audit.search_events` (filtere
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date
 from typing import Annotated, Any
@@ -20,6 +21,9 @@ router = APIRouter()
 PAGE_SIZE = 100
 Text = Annotated[str, Query(max_length=100)]
 PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
+# Days as text: the filter form sends an empty field for "no bound".
+Day = Annotated[str, Query(alias="from", max_length=10)]
+Until = Annotated[str, Query(alias="to", max_length=10)]
 
 
 @dataclass
@@ -75,21 +79,30 @@ def audit_page(request: Request, db: DbSession, filters: AuditFilters, page_no: 
     return result
 
 
-def _filters(actor: str, action: str, subject: str, since: date | None, until: date | None) -> AuditFilters:
-    return AuditFilters(actor.strip(), action.strip(), subject.strip(), since.isoformat() if since else "",
-                        until.isoformat() if until else "")
+def _day(value: str, name: str) -> str:
+    """A local day as the form sends it: empty (no bound) or YYYY-MM-DD."""
+    if not value.strip():
+        return ""
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise HTTPException(400, f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _filters(actor: str, action: str, subject: str, since: str, until: str) -> AuditFilters:
+    return AuditFilters(actor.strip(), action.strip(), subject.strip(), _day(since, "from"), _day(until, "to"))
 
 
 @router.get("/audit")
 def audit_html(request: Request, db: DbSession, user: Supervisor, actor: Text = "", action: Text = "",
-               subject: Text = "", since: Annotated[date | None, Query(alias="from")] = None,
-               until: Annotated[date | None, Query(alias="to")] = None, page_no: PageNo = 1) -> Response:
+               subject: Text = "", since: Day = "", until: Until = "", page_no: PageNo = 1) -> Response:
     data = audit_page(request, db, _filters(actor, action, subject, since, until), page_no)
-    return page(request, "audit.html", {"page": data}, user=user)
+    # Details as readable JSON text (Chinese as is); the template escapes it like any crawled text.
+    return page(request, "audit.html", {"page": data, "as_text": lambda d: json.dumps(d, ensure_ascii=False)},
+                user=user)
 
 
 @router.get("/api/audit")
 def audit_json(request: Request, db: DbSession, user: Supervisor, actor: Text = "", action: Text = "",
-               subject: Text = "", since: Annotated[date | None, Query(alias="from")] = None,
-               until: Annotated[date | None, Query(alias="to")] = None, page_no: PageNo = 1) -> Response:
+               subject: Text = "", since: Day = "", until: Until = "", page_no: PageNo = 1) -> Response:
     return envelope(audit_page(request, db, _filters(actor, action, subject, since, until), page_no).to_json())
