@@ -17,6 +17,9 @@ from web import auth
 from web.app import WebConfig, create_app
 
 EXAMPLES = 40  # generated requests per operation
+# Routes that run `pharmwatch` in a child process (evidence export, re-check, check now): an app built without
+# the command (`WebConfig.cli`, set by `pharmwatch serve`), as here, answers them 503 by design.
+NEEDS_CLI = {"/api/cases/{case_id}/evidence", "/api/cases/{case_id}/recheck", "/api/tips/{tip_id}/check"}
 
 
 @pytest.mark.slow  # sweeps: EXAMPLES requests for each of the twenty-odd operations
@@ -34,7 +37,11 @@ def test_no_request_to_the_api_gets_a_server_error(tmp_path: Path, monkeypatch: 
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def no_server_error(case) -> None:  # type: ignore[no-untyped-def]
-            case.call_and_validate(headers=token, checks=[not_a_server_error])
+            if case.operation.path in NEEDS_CLI:
+                response = case.call(headers=token)
+                assert response.status_code < 500 or response.status_code == 503, case.as_curl_command()
+            else:
+                case.call_and_validate(headers=token, checks=[not_a_server_error])
 
         no_server_error()
 
