@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from cases.disease_areas import site_areas
 from cases.lifecycle import STATUSES, CaseError, allowed_actions, get_case
@@ -84,7 +84,8 @@ def list_cases(session: Session, *, status: str | None = None, assignee: str | N
         raise CaseError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
     if disease is not None and disease not in (*DISEASES, UNSPECIFIED):
         raise CaseError(f"unknown disease area {disease!r}; areas: {', '.join((*DISEASES, UNSPECIFIED))}")
-    query = select(Case).join(Site, Case.site_id == Site.id).order_by(Case.id.desc())
+    # The site comes with its case (contains_eager): no query per case for its domain.
+    query = select(Case).join(Site, Case.site_id == Site.id).options(contains_eager(Case.site)).order_by(Case.id.desc())
     if status:
         query = query.where(Case.status == status)
     if assignee:

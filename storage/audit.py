@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hashchain import GENESIS, link_hash
@@ -47,3 +47,36 @@ def verify_chain(session: Session) -> list[str]:
             problems.append(f"audit event {event.id} ({event.action} {event.subject}) does not chain")
         prev = event.hash
     return problems
+
+
+def search_events(session: Session, *, actor: str | None = None, action: str | None = None,
+                  subject: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                  offset: int = 0, limit: int = 100) -> tuple[int, list[AuditEvent]]:
+    """Events matching every filter given, newest first: (how many match in all, the `limit` from `offset`).
+
+    `actor` and `action` match exactly; `subject` matches a whole subject (`case:3`) or, ending in `:`,
+    every subject of that kind (`case:`); [since, until) are naive UTC like the stored times.
+    """
+    conditions = []
+    if actor:
+        conditions.append(AuditEvent.actor == actor)
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if subject:
+        conditions.append(AuditEvent.subject.startswith(subject, autoescape=True) if subject.endswith(":")
+                          else AuditEvent.subject == subject)
+    if since is not None:
+        conditions.append(AuditEvent.at >= since)
+    if until is not None:
+        conditions.append(AuditEvent.at < until)
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+    events = session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+                             .offset(offset).limit(limit))
+    return total, list(events)
+
+
+def audit_vocabulary(session: Session) -> tuple[list[str], list[str]]:
+    """The distinct actors and actions in the log (the choices of a filter form)."""
+    actors = session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor))
+    actions = session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    return list(actors), list(actions)

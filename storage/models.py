@@ -160,6 +160,8 @@ class Finding(Base):
     __table_args__ = (
         UniqueConstraint("capture_id", "rule_id"),
         UniqueConstraint("serp_observation_id", "rule_id"),
+        # The daily list ranks and filters a day's flagged sites from this index alone (migration 0015).
+        Index("ix_finding_day", "created_at", "site_id", "severity", "category"),
         CheckConstraint("(capture_id IS NULL) <> (serp_observation_id IS NULL)", name="finding_has_one_source"),
     )
 

@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -146,12 +146,52 @@ def new_api_token(session: Session, name: str, token_name: str, *, actor: str) -
     if not token_name:
         raise AuthError("an API token needs a name (--name), e.g. the script that uses it")
     if session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.name == token_name)):
-        raise AuthError(f"user {name!r} already has a token named {token_name!r}")
+        raise AuthError(f"user {name!r} already has (or had: revoked tokens keep their names) a token named "
+                        f"{token_name!r}; choose another name")
     token = "pw_" + secrets.token_urlsafe(32)
     session.add(ApiToken(token_sha256=token_digest(token), user_id=user.id, name=token_name))
     record_event(session, actor=actor, action="api_token_created", subject=f"user:{name}",
                  details={"name": token_name})
     return token
+
+
+@dataclass
+class TokenRecord:
+    """An API token as its owner sees it: never the token itself (only its digest is kept)."""
+
+    id: int
+    name: str
+    created_at: str  # ISO 8601, UTC
+    last_used_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat(timespec="seconds") if moment else None
+
+
+def user_tokens(session: Session, name: str) -> list[TokenRecord]:
+    """The live (not revoked) API tokens of user `name`, by name."""
+    user = _user(session, name)
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .order_by(ApiToken.name))
+    return [TokenRecord(row.id, row.name, _iso(row.created_at) or "", _iso(row.last_used_at)) for row in rows]
+
+
+def revoke_api_token(session: Session, name: str, token_id: int, *, actor: str) -> str:
+    """Revoke user `name`'s live token `token_id` (it stops working at once); returns its name. Another
+    user's token is "not found" rather than "forbidden", so ids of others' tokens are not revealed."""
+    user = _user(session, name)
+    row = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id,
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None:
+        raise AuthError(f"user {name!r} has no live API token {token_id}")
+    row.revoked_at = utcnow()
+    record_event(session, actor=actor, action="api_token_revoked", subject=f"user:{name}",
+                 details={"name": row.name})
+    return row.name
 
 
 # --- signing in ---------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Today's flagged-site list (`/`, `/daily?date=…`) and its JSON twin (`/api/daily`), from one typed context.
 
-The list is `cases.daily.daily_report`; this adds what the monitors filter it by: disease area (as the
-digest reads it: `rules.reference.diseases.finding_areas`), category, severity, reached through paid
-ads, new or recurring site, case status, and pages of PAGE_SIZE sites.
+The list is `cases.daily` (the same entries, in the same order, as `pharmwatch report daily`); this adds
+what the monitors filter it by: disease area (as the digest reads it: `rules.reference.diseases.finding_areas`),
+category, severity, reached through paid ads, new or recurring site, case status, and pages of PAGE_SIZE
+sites, cut in SQL: a page costs the same number of queries whatever the size of the day's list.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Subquery, func, select
 
-from cases.daily import FlaggedSite, daily_report, day_bounds
+from cases.daily import FlaggedSite, day_bounds, flagged_ranks, flagged_sites, list_order, scans_of_day
 from cases.disease_areas import site_areas
 from rules.model import DISEASES, SEVERITY_RANK
 from rules.reference.diseases import UNSPECIFIED
-from storage.models import Case, Site
+from storage.blobs import BlobStore
+from storage.models import Case, Finding, SerpObservation, Site
 from web.app import envelope, page
 from web.deps import DbSession, Monitor
 
@@ -66,37 +68,76 @@ class DailyPage:
 
 
 def daily_page(request: Request, db: DbSession, day: date | None, filters: DailyFilters, page_no: int) -> DailyPage:
+    """One page of the day's list: ranked, filtered and cut into pages in SQL; only the page's sites are
+    built (`cases.daily.flagged_sites`). The disease-area filter reads excerpts (`finding_areas`), so it
+    runs in Python over the ids the SQL filters leave."""
     config = request.app.state.config
     day = day or datetime.now(ZoneInfo(config.timezone)).date()
-    report = daily_report(db, day, config.timezone, config.blob_dir)
     start, end = day_bounds(day, config.timezone)
-    sites = {row.domain: row for row in db.scalars(select(Site).where(
-        Site.domain.in_([site.domain for site in report.sites])))}
-    areas = site_areas(db, [row.id for row in sites.values()], config.rule_diseases, start=start, end=end)
-    rows = []
-    for site in report.sites:
-        site_row = sites[site.domain]
-        status = db.scalar(select(Case.status).where(Case.id == site.case_id)) if site.case_id else None
-        rows.append(DailyRow(site, areas.get(site_row.id, []), new=site_row.first_seen >= start, case_status=status))
-    result = DailyPage(day=report.day, timezone=report.timezone, filters=filters, flagged=len(rows),
-                       scans=[asdict(scan) for scan in report.scans],
-                       categories=sorted({c for row in rows for c in row.site.categories}))
-    rows = [row for row in rows if _keep(row, filters)]
-    result.total = len(rows)
-    result.pages = max(1, -(-len(rows) // PAGE_SIZE))
-    result.page = min(max(1, page_no), result.pages)
-    result.rows = rows[(result.page - 1) * PAGE_SIZE: result.page * PAGE_SIZE]
+    flagged = flagged_ranks(start, end)
+    result = DailyPage(day=day.isoformat(), timezone=config.timezone, filters=filters,
+                       scans=[asdict(scan) for scan in scans_of_day(db, start, end)])
+    # The form's category choices: those of the day's findings (read from the index alone; the rows are
+    # what the filter decides, so a choice no flagged site has lists nothing).
+    result.categories = list(db.scalars(select(Finding.category).distinct().where(
+        Finding.created_at >= start, Finding.created_at < end).order_by(Finding.category)))
+    conditions = _conditions(flagged, filters, start, end)
+    query = select(flagged.c.site_id).join(Site, Site.id == flagged.c.site_id).where(*conditions)
+    if filters.area:
+        ordered = db.scalars(query.order_by(*list_order(db, flagged))).all()
+        areas = site_areas(db, ordered, config.rule_diseases, start=start, end=end)
+        kept = [site_id for site_id in ordered if filters.area in areas.get(site_id, [])]
+        result.total = len(kept)
+        _paging(result, page_no)
+        page_ids = kept[(result.page - 1) * PAGE_SIZE: result.page * PAGE_SIZE]
+    else:
+        # One ranking gives the page and, by a window count, how many match: no second pass to count.
+        counted = query.add_columns(func.count().over()).order_by(*list_order(db, flagged)).limit(PAGE_SIZE)
+        rows = db.execute(counted.offset((max(1, page_no) - 1) * PAGE_SIZE)).all()
+        if not rows and page_no > 1:  # past the end: count, then show the last page
+            result.total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+            _paging(result, page_no)
+            rows = db.execute(counted.offset((result.page - 1) * PAGE_SIZE)).all()
+        result.total = rows[0][1] if rows else 0
+        _paging(result, page_no)
+        page_ids = [row[0] for row in rows]
+    result.flagged = result.total if not conditions and not filters.area else \
+        db.scalar(select(func.count()).select_from(flagged)) or 0
+    areas = site_areas(db, page_ids, config.rule_diseases, start=start, end=end)
+    first_seen = dict(db.execute(select(Site.id, Site.first_seen).where(Site.id.in_(page_ids))).all())
+    sites = flagged_sites(db, page_ids, start, end, BlobStore(config.blob_dir))
+    statuses = dict(db.execute(select(Case.id, Case.status).where(
+        Case.id.in_([site.case_id for site in sites if site.case_id]))).all())
+    result.rows = [DailyRow(site, areas.get(site_id, []), new=first_seen[site_id] >= start,
+                            case_status=statuses.get(site.case_id) if site.case_id else None)
+                   for site_id, site in zip(page_ids, sites, strict=True)]
     return result
 
 
-def _keep(row: DailyRow, f: DailyFilters) -> bool:
-    site = row.site
-    return ((not f.area or f.area in row.areas)
-            and (not f.category or f.category in site.categories)
-            and (not f.severity or site.risk == f.severity)
-            and (not f.ads or any(s.is_ad for s in site.reached_through))
-            and (not f.novelty or row.new == (f.novelty == "new"))
-            and (not f.status or row.case_status == f.status))
+def _paging(result: DailyPage, page_no: int) -> None:
+    result.pages = max(1, -(-result.total // PAGE_SIZE))
+    result.page = min(max(1, page_no), result.pages)
+
+
+def _conditions(flagged: Subquery, f: DailyFilters, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """The filters but the disease area, as SQL over the day's ranked sites (`cases.daily.flagged_ranks`)."""
+    site_id = flagged.c.site_id
+    conditions: list[ColumnElement[bool]] = []
+    if f.severity:
+        conditions.append(flagged.c.rank == SEVERITY_RANK[f.severity])
+    if f.category:
+        conditions.append(select(Finding.id).where(Finding.site_id == site_id, Finding.category == f.category,
+                                                   Finding.created_at >= start, Finding.created_at < end).exists())
+    if f.ads:
+        conditions.append(select(SerpObservation.id).where(
+            SerpObservation.site_id == site_id, SerpObservation.is_ad.is_(True), SerpObservation.observed_at >= start,
+            SerpObservation.observed_at < end).exists())
+    if f.novelty:
+        conditions.append(Site.first_seen >= start if f.novelty == "new" else Site.first_seen < start)
+    if f.status:  # the status of the site's latest case (the one the list links to)
+        latest = select(Case.status).where(Case.site_id == site_id).order_by(Case.id.desc()).limit(1)
+        conditions.append(latest.scalar_subquery() == f.status)
+    return conditions
 
 
 def _filters(area: str, category: str, severity: str, ads: bool, novelty: str, status: str) -> DailyFilters:

@@ -19,6 +19,7 @@ from web.app import envelope, page
 from web.deps import DbSession, Monitor
 
 router = APIRouter()
+MAX_DAYS = 3_700  # about ten years
 DEFAULT_DAYS = 30
 From = Annotated[date | None, Query(alias="from")]  # `from` is a Python keyword
 To = Annotated[date | None, Query(alias="to")]
@@ -40,10 +41,12 @@ def _stats(request: Request, db: DbSession, start: date | None, end: date | None
     config = request.app.state.config
     today = datetime.now(ZoneInfo(config.timezone)).date()
     end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     try:
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        if (end - start).days >= MAX_DAYS:  # a page, not a batch job: years of daily periods would hang the server
+            raise ValueError(f"the dashboard shows at most {MAX_DAYS} days; `pharmwatch report stats` takes any range")
         return period_stats(db, start, end, config.timezone, by, config.rule_diseases)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise HTTPException(400, str(exc)) from None
 
 
