@@ -116,7 +116,11 @@ def case_detail(session: Session, case_id: int) -> CaseDetail:
         detail.findings.append({"id": finding.id, "rule_id": finding.rule_id, "title": finding.title,
                                 "severity": finding.severity, "category": finding.category,
                                 "legal_basis": list(finding.legal_basis), "excerpt": finding.excerpt,
-                                "capture_id": finding.capture_id, "ad_id": finding.serp_observation_id})
+                                "capture_id": finding.capture_id, "ad_id": finding.serp_observation_id,
+                                # Images the finding was read in (OCR), by SHA-256: the UI shows each outlined.
+                                "ocr_images": list(dict.fromkeys(
+                                    entry["sha256"] for entry in finding.ocr or []
+                                    if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)))})
     for capture in session.scalars(select(Capture).where(Capture.site_id == case.site_id).order_by(Capture.id)):
         detail.captures.append({"id": capture.id, "url": capture.url, "fetched_at": _iso(capture.fetched_at),
                                 "status_code": capture.status_code, "rendered": capture.rendered,

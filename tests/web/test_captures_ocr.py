@@ -47,3 +47,15 @@ def test_an_image_read_in_a_capture_is_served_as_kept_or_outlined_for_a_finding(
     with world.sessions() as session:
         other = session.query(Finding).filter(Finding.capture_id == world.capture_id).first()
     assert client.get(f"/captures/{capture_id}/images/{sha}?finding={other.id}").status_code == 404
+
+
+def test_the_case_page_shows_the_image_a_finding_was_read_in_with_its_lines_outlined(
+        world: World, signed_in: Callable[[str], TestClient]) -> None:
+    capture_id, finding_id, sha = _read_in_banner(world)
+    client = signed_in("mona")
+    page = client.get(f"/cases/{world.case_id}").text
+    assert f'<img src="/captures/{capture_id}/images/{sha}?finding={finding_id}"' in page
+    assert f'<a href="/captures/{capture_id}/images/{sha}">' in page  # the original beside it, one click away
+    finding = next(f for f in client.get(f"/api/cases/{world.case_id}").json()["data"]["findings"]
+                   if f["id"] == finding_id)
+    assert finding["ocr_images"] == [sha]
