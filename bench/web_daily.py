@@ -9,7 +9,7 @@ is one day's list, the worst case). Requests go through the real application (`w
 signed-in admin's session cookie) with Starlette's TestClient, in process, pages picked at random;
 "bare SQL" is `cases.daily.flagged_ranks` ordered and cut to one page (the site ids only), the query no
 page can do without. SQLite always; PostgreSQL too with `--postgresql` (a throwaway server started from
-Debian's binaries as tests/storage/conftest.py does).
+Debian's binaries: tests/postgres_server.py).
 
 Run: `.venv/bin/python bench/web_daily.py [--sites 100000] [--findings 1000000] [--days 1]
 [--requests 100] [--postgresql]`.
@@ -18,18 +18,13 @@ Run: `.venv/bin/python bench/web_daily.py [--sites 100000] [--findings 1000000] 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,6 +47,7 @@ from storage.models import (  # noqa: E402
     SerpObservation,
     Site,
 )
+from tests.postgres_server import throwaway_postgres  # noqa: E402
 from web import auth  # noqa: E402
 from web.app import WebConfig, create_app  # noqa: E402
 from web.routes.daily import PAGE_SIZE  # noqa: E402
@@ -182,35 +178,6 @@ def measure(url: str, args: argparse.Namespace, label: str) -> None:
     engine.dispose()
 
 
-@contextmanager
-def postgres() -> Iterator[str]:
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not bins:
-        raise SystemExit("PostgreSQL is not installed (Debian package postgresql)")
-    bin_dir = bins[-1].parent
-    folder = Path(tempfile.mkdtemp(prefix="pharmwatch-bench-pg-"))
-
-    def as_pg(cmd: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    subprocess.run(as_pg([str(bin_dir / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres",
-                          "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
-    subprocess.run(as_pg([str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-o",
-                          f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                          "-l", str(folder / "log"), "-w", "start"]), check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(as_pg([str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100_000)
@@ -222,7 +189,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measure(f"sqlite:///{tmp}/bench.db", args, "SQLite")
     if args.postgresql:
-        with postgres() as url:
+        with throwaway_postgres("pharmwatch-bench-pg-") as url:
             measure(url, args, "PostgreSQL")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

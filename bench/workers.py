@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +29,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from storage import db  # noqa: E402
 from storage.models import Capture  # noqa: E402
+from tests.postgres_server import throwaway_postgres  # noqa: E402
 
 PARAGRAPH = "本店常年销售各类保健品与家用医疗器械，正品保障，全国包邮，欢迎咨询客服了解详情。" * 20
 
@@ -60,32 +57,6 @@ def slow_web(delay: float, pages: int) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server on a free loopback port (as tests/storage/conftest.py starts one)."""
-    def as_postgres(args: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-    bin_dir = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))[-1].parent
-    folder = Path(tempfile.mkdtemp(prefix="pharmwatch-bench-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    subprocess.run(as_postgres([str(bin_dir / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres",
-                                "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
-    subprocess.run(as_postgres([str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-o",
-                                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                                "-l", str(folder / "log"), "-w", "start"]), check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(as_postgres([str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def one_round(workers: int, *, database_url: str, config: Path, home: Path, proxy: str) -> tuple[float, int]:
@@ -127,7 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     web = slow_web(args.delay, args.pages)
     proxy = f"http://127.0.0.1:{web.server_address[1]}"
-    with postgres() as database_url, tempfile.TemporaryDirectory(prefix="pharmwatch-bench-") as folder:
+    with (throwaway_postgres("pharmwatch-bench-pg-") as database_url,
+          tempfile.TemporaryDirectory(prefix="pharmwatch-bench-") as folder):
         config = Path(folder) / "pharmwatch.toml"
         sites = ", ".join(f'"http://bench-{n}.test/"' for n in range(args.sites))
         config.write_text(f'database_url = "{database_url}"\nwatchlist = [{sites}]\n[crawl]\n'
