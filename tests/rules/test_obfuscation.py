@@ -100,16 +100,32 @@ def test_no_two_lexicon_names_look_alike_and_classes_are_known() -> None:
     assert {e.name for e in lexicon.entries if e.controlled} >= {"xanax", "oxycodone", "tramadol", "adderall"}
 
 
-def test_cost_is_linear_in_text_length() -> None:
-    import time
+def test_cost_is_linear_in_text_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Work counted, not time measured (a timed assertion fails on a busy machine): the names looked up
+    # grow with the text, never with the number of ways to join its words.
+    from rules.obfuscation import Lexicon
 
+    looked_up: list[str] = []
+    resolve = Lexicon.resolve
+
+    def counted(self: Lexicon, piece: str, joined: bool):  # type: ignore[no-untyped-def]
+        looked_up.append(piece)
+        return resolve(self, piece, joined)
+
+    monkeypatch.setattr(Lexicon, "resolve", counted)
     page = "Our pharmacy team answers questions about prescriptions, refills and delivery times. " * 200
-    started = time.perf_counter()
     find_obfuscated(page)
-    small = time.perf_counter() - started
-    started = time.perf_counter()
+    small = len(looked_up)
+    looked_up.clear()
     find_obfuscated(page * 10)
-    assert time.perf_counter() - started < max(small, 0.01) * 30
+    assert small > 0 and len(looked_up) <= 11 * small  # quadratic work would be about 100 times
+    spelled = "v . i . a . g . r . a " * 2000  # letters joined by symbols: every run is tried, boundedly
+    looked_up.clear()
+    find_obfuscated(spelled[: len(spelled) // 10])
+    small = len(looked_up)
+    looked_up.clear()
+    find_obfuscated(spelled)
+    assert len(looked_up) <= 11 * small
 
 
 # -- the `obfuscated:` selection in rule packs ------------------------------------------------------
