@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-@pytest.fixture
-def live_server(world: World) -> Iterator[str]:
-    app = create_app(WebConfig(blob_dir=world.blob_dir), world.sessions.kw["bind"])
+@contextmanager
+def served(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """`app` served by uvicorn on a free loopback port, in a thread, for as long as the block runs."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
@@ -33,10 +34,18 @@ def live_server(world: World) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def live_server(world: World) -> Iterator[str]:
+    with served(create_app(WebConfig(blob_dir=world.blob_dir), world.sessions.kw["bind"])) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -8,9 +8,7 @@ Screenshots of the pages are saved in the test's tmp folder."""
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from storage import db
 from storage.models import AuditEvent, Case, Tip
 from tests.conftest import cli_env, run_cli
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.web.world import PASSWORD
 from web import auth
 from web.app import WebConfig, create_app
@@ -75,25 +72,6 @@ def office(tmp_path: Path, demo_web: str, monkeypatch: pytest.MonkeyPatch) -> Of
         for name, role in {"mona": "monitor", "sam": "supervisor"}.items():
             auth.add_user(session, name, role, PASSWORD, actor="test")
     return office
-
-
-@contextmanager
-def served(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @contextmanager
