@@ -30,6 +30,7 @@ from storage.db import session_factory
 from web.deps import CsrfRejected, Forbidden, Principal, SignInRequired
 from web.i18n import HTML_LANG, LANGUAGES, translations
 from web.jobs import Jobs
+from web.schedule_desk import ScheduleDesk
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "pw_lang"
@@ -55,6 +56,8 @@ class WebConfig:
     key_fingerprint: str | None = None  # the evidence signing key's, printed on referral letters
     allow_private: Sequence[str] = ()  # [crawl] allow_private: networks a tip may point at
     cli: Sequence[str] = ()  # `pharmwatch [--config FILE]`: background work and evidence export run it as a child
+    rule_paths: Sequence[Path] = ()  # the configured rule packs (empty: the bundled ones), for /rules
+    schedules: ScheduleDesk | None = None  # the scheduler's jobs, for /schedules (built by `pharmwatch serve`)
 
 
 def create_app(config: WebConfig, engine: Engine) -> FastAPI:
@@ -70,6 +73,9 @@ def create_app(config: WebConfig, engine: Engine) -> FastAPI:
         app.include_router(module.router)
     from web.routes import account, ads, audit, openapi, orders
     for module in (orders, ads, audit, account, openapi):
+        app.include_router(module.router)
+    from web.routes import registries, rule_packs, schedules
+    for module in (schedules, registries, rule_packs):
         app.include_router(module.router)
     app.middleware("http")(_security_headers)
     app.add_exception_handler(SignInRequired, _sign_in_required)
