@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from web.app import envelope, error, is_api, page
+from web.app import envelope, error, is_api, language, page
 from web.deps import Admin, DbSession, Principal
 from web.i18n import translations
 from web.schedule_desk import ScheduleDesk, ScheduleRefused
@@ -50,16 +50,13 @@ def schedules_html(request: Request, db: DbSession, user: Admin, job: str = "") 
 
 @router.get("/api/schedules")
 def schedules_json(request: Request, db: DbSession, user: Admin, job: str = "") -> Response:
-    view = schedules_view(request, db, job)
-    if not view["available"]:
-        return envelope(UNAVAILABLE, 503)
-    return envelope(view)
+    return envelope(schedules_view(request, db, job))  # "available": false says there is no scheduler
 
 
 def _change(request: Request, db: Session, user: Principal, change: Any, done: str) -> Response:
     desk = _desk(request)
     if desk is None:
-        return error(request, 503, translations_of(request).gettext(UNAVAILABLE), user)
+        return error(request, 503, translations(language(request)).gettext(UNAVAILABLE), user)
     try:
         change(desk)
         db.commit()
@@ -69,12 +66,6 @@ def _change(request: Request, db: Session, user: Principal, change: Any, done: s
     if is_api(request):
         return envelope({"done": done})
     return RedirectResponse(f"/schedules?done={done}", status_code=303)
-
-
-def translations_of(request: Request):  # type: ignore[no-untyped-def]
-    from web.app import language
-
-    return translations(language(request))
 
 
 def _words(text: str) -> list[str]:
