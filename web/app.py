@@ -30,6 +30,7 @@ from storage.db import session_factory
 from web.deps import CsrfRejected, Forbidden, Principal, SignInRequired
 from web.i18n import HTML_LANG, LANGUAGES, translations
 from web.jobs import Jobs
+from web.messages import localise
 from web.schedule_desk import ScheduleDesk
 
 HERE = Path(__file__).parent
@@ -140,7 +141,7 @@ def page(request: Request, template: str, context: Mapping[str, Any], *, user: P
 
     html = request.app.state.templates.get_template(template).render(
         {**context, "_": gettext, "category_label": category_label, "area_label": area_label, "user": user,
-         "lang": lang, "html_lang": HTML_LANG[lang], "request": request,
+         "localise": lambda text: localise(text, lang), "lang": lang, "html_lang": HTML_LANG[lang], "request": request,
          "csrf": user.csrf if user else context.get("csrf", ""), "path": request.url.path})
     return HTMLResponse(html, status_code=status_code)
 
@@ -158,8 +159,9 @@ def is_api(request: Request) -> bool:
 def error(request: Request, status_code: int, message: str, user: Principal | None = None) -> Response:
     if is_api(request):
         return envelope(message, status_code)
-    return page(request, "error.html", {"status": status_code, "message": message}, user=user,
-                status_code=status_code)
+    # The API keeps the English (other systems read it); a page says it in the reader's language.
+    return page(request, "error.html", {"status": status_code, "message": localise(message, language(request))},
+                user=user, status_code=status_code)
 
 
 def safe_next(target: str | None) -> str:
