@@ -86,6 +86,18 @@ TEMPLATES: Final[tuple[str, ...]] = (
     "no evidence package: {reason}",
     "the file is larger than {size} MB",
     "bad rows: nothing imported (fix them, or import the good rows with skip_bad)",
+    # A registry file's rows (cases.registries; a row's problems are joined by "; ").
+    "number '{value}' is not a {registry} number",
+    "number '{value}' is malformed: {reason}",
+    "{column} missing",
+    "{column} longer than {limit} characters",
+    "bad date in {column}: '{value}' (use YYYY-MM-DD)",
+    "bad date in {column}: '{value}' is not a day of the calendar",
+    "bad status '{value}' (use one of {choices})",
+    "bad domain '{value}'",
+    "duplicate number {value} (first on line {line})",
+    "{count} cells, expected {expected}",
+    "valid_from {start} is after valid_to {end}",
     # Accounts (web.auth).
     "the password must have at least {count} characters",
     "user name '{name}': letters, digits, '.', '@', '_' and '-' only, 1-100 characters",
@@ -96,7 +108,7 @@ TEMPLATES: Final[tuple[str, ...]] = (
 )
 
 # Holes whose value is a word of the UI (a status, an action, a risk...): translated as a message of its own.
-_WORDS: Final = frozenset({"status", "status2", "action", "risk", "kind"})
+_WORDS: Final = frozenset({"status", "status2", "action", "risk", "kind", "registry"})
 # Holes holding a list of such words ("open or under_review", "confirm, dismiss").
 _WORD_LISTS: Final = frozenset({"statuses", "actions", "pending"})
 # Holes holding another message (a refusal inside a refusal).
@@ -141,6 +153,11 @@ def localise(text: str | None, language: str) -> str:
             continue
         holes = {name: _hole(name, value, language, gettext) for name, value in found.groupdict().items()}
         return gettext(template.text).format(**holes)
+    if "; " in text:  # several problems in one line (a registry row, a tip's fields): each on its own
+        parts = text.split("; ")
+        translated = [localise(part, language) for part in parts]
+        if translated != parts:
+            return "；".join(translated)
     return text
 
 
