@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from pharmwatch.config import load_settings
@@ -29,8 +29,8 @@ def test_no_request_to_the_api_gets_a_server_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(auth, "HASHER", world_module.cheap_hasher())
     world = world_module.build(tmp_path / "home")
     # With the scheduler's settings, as `pharmwatch serve` builds it: the schedule routes do their work.
-    settings = load_settings(environ={"PHARMWATCH_HOME": str(tmp_path / "home")})
-    app = create_app(WebConfig(blob_dir=world.blob_dir, schedules=SettingsScheduleDesk(settings)),
+    office = load_settings(environ={"PHARMWATCH_HOME": str(tmp_path / "home")})
+    app = create_app(WebConfig(blob_dir=world.blob_dir, schedules=SettingsScheduleDesk(office)),
                      world.sessions.kw["bind"])
     with db.transaction(world.sessions) as session:
         token = {"Authorization": f"Bearer {auth.new_api_token(session, 'ada', 'schemathesis', actor='test')}"}
