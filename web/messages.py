@@ -86,6 +86,15 @@ TEMPLATES: Final[tuple[str, ...]] = (
     "no evidence package: {reason}",
     "the file is larger than {size} MB",
     "bad rows: nothing imported (fix them, or import the good rows with skip_bad)",
+    # Scheduled jobs (pharmwatch.schedule_jobs, through web.schedule_desk) and the schedules page.
+    "The scheduler's settings are not available to this server (start it with `pharmwatch serve`).",
+    "job '{name}' comes from the settings file; change it there, or pause it",
+    "--cron '{cron}' is not a cron expression: {reason}",
+    "give either --query-set NAME... or --site URL..., not both and not neither",
+    "job name '{name}': use letters, digits, '-', '_' or '.' (at most 100)",
+    "job '{name}' exists; `pharmwatch schedule remove {name2}` first to replace it",
+    "job '{name}' comes from the settings file ({source}); choose another name",
+    "--site '{url}': give an http:// or https:// URL",
     # A registry file's rows (cases.registries; a row's problems are joined by "; ").
     "number '{value}' is not a {registry} number",
     "number '{value}' is malformed: {reason}",

@@ -70,7 +70,7 @@ def test_a_refused_change_says_why_as_the_cli_does(signed_in: Callable[[str], Te
     response = client.post("/api/schedules", json={"name": "x", "cron": "every day", "query_sets": ["queries"]})
     assert response.status_code == 400 and "is not a cron expression" in response.json()["error"]
     response = client.post("/schedules/nightly/remove")
-    assert response.status_code == 400 and "comes from the settings file" in response.text
+    assert response.status_code == 400 and "来自设置文件" in response.text  # the CLI's refusal, in zh-CN
     assert client.post("/schedules/nightly/explode").status_code == 400  # not an action
 
 

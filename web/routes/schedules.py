@@ -17,9 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from web.app import envelope, error, is_api, language, page
+from web.app import envelope, error, is_api, page
 from web.deps import Admin, DbSession, Principal
-from web.i18n import translations
 from web.schedule_desk import ScheduleDesk, ScheduleRefused
 
 router = APIRouter()
@@ -56,7 +55,7 @@ def schedules_json(request: Request, db: DbSession, user: Admin, job: str = "") 
 def _change(request: Request, db: Session, user: Principal, change: Any, done: str) -> Response:
     desk = _desk(request)
     if desk is None:
-        return error(request, 503, translations(language(request)).gettext(UNAVAILABLE), user)
+        return error(request, 503, UNAVAILABLE, user)
     try:
         change(desk)
         db.commit()
