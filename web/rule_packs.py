@@ -3,7 +3,8 @@
 
 Reads `rules/` only (what `pharmwatch rules list` and `rules lint` read). Loading and linting every pack
 takes a second or two, so the view is kept per pack digest (the digest covers every file the rules are
-read from): editing a pack makes the next request build it again.
+read from), the corpus digest and the model file's time: editing a pack or retraining makes the next request
+build it again.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class RulePacksView:
         return asdict(self)
 
 
-_cache: dict[tuple[tuple[str, ...], str], RulePacksView] = {}
+_cache: dict[tuple[tuple[str, ...], str, str, str], RulePacksView] = {}
 _lock = threading.Lock()
 
 
@@ -85,12 +86,26 @@ def rule_packs_view(paths: Sequence[Path]) -> RulePacksView:
     """The view of the packs under `paths` (empty: the bundled packs), built once per pack digest."""
     given = [Path(p) for p in paths] or None
     files, _ = discover(given)
-    key = (tuple(str(p) for p in paths), pack_digest(files))
+    digest = pack_digest(files)
+    key = (tuple(str(p) for p in paths), digest, _corpus_digest() or "", _model_stamp())
     with _lock:
         if key not in _cache:
-            _cache.clear()  # one configuration per server: only the newest digest is worth keeping
-            _cache[key] = _build(given, files, key[1])
+            _cache.clear()  # one configuration per server: only the newest state is worth keeping
+            _cache[key] = _build(given, files, digest)
         return _cache[key]
+
+
+def _corpus_digest() -> str | None:
+    return corpus_digest(ITEMS) if ITEMS.is_dir() and any(ITEMS.glob("*.yaml")) else None
+
+
+def _model_stamp() -> str:
+    """When the model file last changed (a retrained model makes the view again)."""
+    try:
+        stat = MODEL_PATH.stat()
+    except OSError:
+        return ""
+    return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
 def _pack_of(path: Path, name: str, given: list[Path] | None) -> tuple[str, str]:
@@ -137,7 +152,7 @@ def _build(given: list[Path] | None, files: list[tuple[Path, str]], digest: str)
 
 def _model_state() -> ModelState:
     """The bundled model (configured packs get none: `rules.load_ruleset`)."""
-    corpus = corpus_digest(ITEMS) if ITEMS.is_dir() and any(ITEMS.glob("*.yaml")) else None
+    corpus = _corpus_digest()
     try:
         model = load_model(MODEL_PATH)
     except ModelFileError as exc:
