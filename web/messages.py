@@ -95,7 +95,11 @@ TEMPLATES: Final[tuple[str, ...]] = (
     "job '{name}' exists; `pharmwatch schedule remove {name2}` first to replace it",
     "job '{name}' comes from the settings file ({source}); choose another name",
     "--site '{url}': give an http:// or https:// URL",
-    # A registry file's rows (cases.registries; a row's problems are joined by "; ").
+    # A registry file refused whole, and its rows (cases.registries; a row's problems are joined by "; ").
+    "{file}:1: wrong columns for {registry}: {problems}. Expected {required} (required) and {optional} (optional)",
+    "unknown column(s) {columns}",
+    "missing column(s) {columns}",
+    "duplicated column(s) {columns}",
     "number '{value}' is not a {registry} number",
     "number '{value}' is malformed: {reason}",
     "{column} missing",
@@ -121,7 +125,7 @@ _WORDS: Final = frozenset({"status", "status2", "action", "risk", "kind", "regis
 # Holes holding a list of such words ("open or under_review", "confirm, dismiss").
 _WORD_LISTS: Final = frozenset({"statuses", "actions", "pending"})
 # Holes holding another message (a refusal inside a refusal).
-_MESSAGES: Final = frozenset({"message", "reason", "why"})
+_MESSAGES: Final = frozenset({"message", "reason", "why", "problems"})
 # Holes that may hold anything; the others hold no ':' or ';', so a message inside a message is not taken
 # for a number ("tip 3 recorded, not checked: 3 checks are running already: ...").
 _FREE: Final = _MESSAGES | {"error", "url"}
