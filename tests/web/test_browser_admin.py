@@ -1,6 +1,7 @@
-"""The admin pages in real Chromium against a live server: an admin reads the rule packs (lint and model state)
-and imports a registry file, first refused for its bad row (shown by line, its hostile cell as text), then with
-the good rows only; a monitor gets 403 on both pages and sees no link to them. Screenshots in tmp_path."""
+"""The admin pages in real Chromium against a live server: an admin reads the rule packs (lint and model state),
+imports a registry file, first refused for its bad row (shown by line, its hostile cell as text), then with the
+good rows only, and pauses a scheduled job; a monitor gets 403 on these pages and sees no link to them.
+Screenshots in tmp_path."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pharmwatch.config import load_settings
+from pharmwatch.schedule_desk import SettingsScheduleDesk
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.web.world import HOSTILE_TEXT, PASSWORD, World
 from web.app import WebConfig, create_app
@@ -31,7 +34,9 @@ def test_an_admin_reads_rule_packs_and_imports_a_registry_and_a_monitor_is_refus
     from playwright.sync_api import sync_playwright
 
     dialogs: list[str] = []
-    app = create_app(WebConfig(blob_dir=world.blob_dir), world.sessions.kw["bind"])
+    office = load_settings(environ={"PHARMWATCH_HOME": str(tmp_path / "home")})
+    app = create_app(WebConfig(blob_dir=world.blob_dir, schedules=SettingsScheduleDesk(office)),
+                     world.sessions.kw["bind"])
     with served(app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -70,6 +75,13 @@ def test_an_admin_reads_rule_packs_and_imports_a_registry_and_a_monitor_is_refus
             row = admin.locator("#registries tr", has_text="drug_approval")
             assert row.locator("td").nth(1).inner_text() == "1"
             admin.screenshot(path=str(tmp_path / "registry-imported.png"), full_page=True)
+
+            admin.click("nav a[href='/schedules']")
+            admin.wait_for_url(f"{base}/schedules")
+            admin.locator("form[action='/schedules/digest/pause'] button").click()
+            admin.wait_for_url(f"{base}/schedules?done=paused")
+            assert "已暂停" in admin.locator("#jobs tr", has_text="digest").inner_text()
+            admin.screenshot(path=str(tmp_path / "schedules.png"), full_page=True)
 
             monitor = browser.new_context(locale="zh-CN").new_page()
             _sign_in(monitor, base, "mona")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -47,6 +48,20 @@ def test_every_template_has_a_chinese_translation_with_the_same_holes(template: 
     translated = translations("zh").gettext(template)
     assert translated != template
     assert set(re.findall(r"\{(\w+)\}", translated)) == set(re.findall(r"\{(\w+)\}", template))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [path for folder in ("cases", "web", "pharmwatch", "storage") for path in (ROOT / folder).rglob("*.py")
+           if path.name != "messages.py"]
+
+
+def test_every_template_is_still_made_by_some_source() -> None:
+    """A message changed in `cases/` (or elsewhere) would silently be shown in English again: each template's
+    longest literal part (its first 25 characters; longer strings are split over lines) must be in the code."""
+    code = "\n".join(path.read_text(encoding="utf-8") for path in SOURCES)
+    for template in TEMPLATES:
+        longest = max(re.split(r"\{\w+\}", template.removeprefix("url: ")), key=len).strip("' ")
+        assert longest[:25] in code, template
 
 
 def test_texts_of_no_template_and_english_readers_get_the_text_as_it_is() -> None:
