@@ -130,6 +130,7 @@ def web_config(settings: Settings, config_file: Path | None = None):  # type: ig
     """The web layer's plain values, from the settings (and the rule packs' disease areas); `cli` is this
     `pharmwatch` with the same settings file, which the web runs in child processes (checks, evidence export)."""
     from pharmwatch.cli import rule_packs
+    from pharmwatch.schedule_desk import SettingsScheduleDesk
     from pharmwatch.schedule_runs import job_command
     from web.app import WebConfig
 
@@ -140,7 +141,8 @@ def web_config(settings: Settings, config_file: Path | None = None):  # type: ig
                      rule_diseases={rule.id: tuple(rule.diseases) for rule in rule_packs(settings).rules},
                      home=settings.home, key_fingerprint=_key_fingerprint(settings),
                      allow_private=tuple(settings.crawl.allow_private),
-                     cli=tuple(job_command([], config_file.resolve() if config_file else None)))
+                     cli=tuple(job_command([], config_file.resolve() if config_file else None)),
+                     rule_paths=tuple(Path(p) for p in settings.rule_paths), schedules=SettingsScheduleDesk(settings))
 
 
 def _key_fingerprint(settings: Settings) -> str | None:

@@ -30,6 +30,8 @@ from storage.db import session_factory
 from web.deps import CsrfRejected, Forbidden, Principal, SignInRequired
 from web.i18n import HTML_LANG, LANGUAGES, translations
 from web.jobs import Jobs
+from web.messages import localise
+from web.schedule_desk import ScheduleDesk
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "pw_lang"
@@ -55,6 +57,8 @@ class WebConfig:
     key_fingerprint: str | None = None  # the evidence signing key's, printed on referral letters
     allow_private: Sequence[str] = ()  # [crawl] allow_private: networks a tip may point at
     cli: Sequence[str] = ()  # `pharmwatch [--config FILE]`: background work and evidence export run it as a child
+    rule_paths: Sequence[Path] = ()  # the configured rule packs (empty: the bundled ones), for /rules
+    schedules: ScheduleDesk | None = None  # the scheduler's jobs, for /schedules (built by `pharmwatch serve`)
 
 
 def create_app(config: WebConfig, engine: Engine) -> FastAPI:
@@ -70,6 +74,9 @@ def create_app(config: WebConfig, engine: Engine) -> FastAPI:
         app.include_router(module.router)
     from web.routes import account, ads, audit, openapi, orders
     for module in (orders, ads, audit, account, openapi):
+        app.include_router(module.router)
+    from web.routes import registries, rule_packs, schedules
+    for module in (schedules, registries, rule_packs):
         app.include_router(module.router)
     app.middleware("http")(_security_headers)
     app.add_exception_handler(SignInRequired, _sign_in_required)
@@ -134,7 +141,7 @@ def page(request: Request, template: str, context: Mapping[str, Any], *, user: P
 
     html = request.app.state.templates.get_template(template).render(
         {**context, "_": gettext, "category_label": category_label, "area_label": area_label, "user": user,
-         "lang": lang, "html_lang": HTML_LANG[lang], "request": request,
+         "localise": lambda text: localise(text, lang), "lang": lang, "html_lang": HTML_LANG[lang], "request": request,
          "csrf": user.csrf if user else context.get("csrf", ""), "path": request.url.path})
     return HTMLResponse(html, status_code=status_code)
 
@@ -152,8 +159,9 @@ def is_api(request: Request) -> bool:
 def error(request: Request, status_code: int, message: str, user: Principal | None = None) -> Response:
     if is_api(request):
         return envelope(message, status_code)
-    return page(request, "error.html", {"status": status_code, "message": message}, user=user,
-                status_code=status_code)
+    # The API keeps the English (other systems read it); a page says it in the reader's language.
+    return page(request, "error.html", {"status": status_code, "message": localise(message, language(request))},
+                user=user, status_code=status_code)
 
 
 def safe_next(target: str | None) -> str:

@@ -11,6 +11,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from pharmwatch.config import load_settings
+from pharmwatch.schedule_desk import SettingsScheduleDesk
 from storage import db
 from tests.web import world as world_module
 from web import auth
@@ -26,7 +28,10 @@ NEEDS_CLI = {"/api/cases/{case_id}/evidence", "/api/cases/{case_id}/recheck", "/
 def test_no_request_to_the_api_gets_a_server_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "HASHER", world_module.cheap_hasher())
     world = world_module.build(tmp_path / "home")
-    app = create_app(WebConfig(blob_dir=world.blob_dir), world.sessions.kw["bind"])
+    # With the scheduler's settings, as `pharmwatch serve` builds it: the schedule routes do their work.
+    office = load_settings(environ={"PHARMWATCH_HOME": str(tmp_path / "home")})
+    app = create_app(WebConfig(blob_dir=world.blob_dir, schedules=SettingsScheduleDesk(office)),
+                     world.sessions.kw["bind"])
     with db.transaction(world.sessions) as session:
         token = {"Authorization": f"Bearer {auth.new_api_token(session, 'ada', 'schemathesis', actor='test')}"}
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, headers=token)

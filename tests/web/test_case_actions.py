@@ -99,5 +99,5 @@ def test_a_checked_tip_is_not_checked_again_and_htmx_is_told_why(world: World,
         session.commit()
     assert mona.post(f"/api/tips/{tip['id']}/check").status_code == 409
     fragment = mona.post(f"/tips/{tip['id']}/check", headers={"HX-Request": "true"})
-    assert fragment.status_code == 200 and "was checked already" in fragment.text  # swapped in, not dropped
+    assert fragment.status_code == 200 and "已核查过" in fragment.text  # swapped in (in zh-CN), not dropped
     assert "hx-post" not in fragment.text  # no button for a checked tip
