@@ -115,6 +115,19 @@ def create_referral(session: Session, case_id: int, *, actor: str, authority: st
     return referral
 
 
+def exported_packages(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The case's evidence packages still on this machine, newest first: every `exported` audit event of the
+    case whose file is still there ({"file", "sha256", "at", "actor"}). A referral may travel with one
+    (`create_referral(package=...)`, which hashes the file again)."""
+    found = []
+    for event in reversed(events_for(session, [f"case:{case_id}"])):
+        file, digest = event.details.get("file"), event.details.get("sha256")
+        if event.action == "exported" and isinstance(file, str) and isinstance(digest, str) and Path(file).is_file():
+            found.append({"file": file, "sha256": digest, "at": event.at.isoformat(timespec="seconds"),
+                          "actor": event.actor})
+    return found
+
+
 def update_referral(session: Session, referral_id: int, status: str, *, actor: str,
                     their_reference: str | None = None) -> Referral:
     referral = session.get(Referral, referral_id)

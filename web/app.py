@@ -68,8 +68,8 @@ def create_app(config: WebConfig, engine: Engine) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (login, daily, dashboard, cases, captures, networks, blacklist, referrals, tips, scans, users):
         app.include_router(module.router)
-    from web.routes import account, ads, audit, openapi, orders
-    for module in (orders, ads, audit, account, openapi):
+    from web.routes import account, ads, audit, file_imports, openapi, orders
+    for module in (orders, ads, audit, account, openapi, file_imports):
         app.include_router(module.router)
     app.middleware("http")(_security_headers)
     app.add_exception_handler(SignInRequired, _sign_in_required)

@@ -1,5 +1,6 @@
 """Referrals: the list by status (`/referrals?status=`), one referral with its steps and its letter
-(`/referrals/{id}`), the letter itself (`/referrals/{id}/letter`), and moving its status (sent →
+(`/referrals/{id}`), the letter itself (`/referrals/{id}/letter`), the letter written as PDF and downloaded
+(`POST /referrals/{id}/letter.pdf`: supervisors, audited), and moving its status (sent →
 acknowledged → closed, with the other side's reference: supervisors); JSON twins under /api/.
 
 Reading and acting are `cases.referrals` (which writes the audit event, the signed-in user as actor). The
@@ -9,6 +10,7 @@ captured page: `Content-Security-Policy: sandbox` and nothing loaded, framed by 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -18,8 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import referrals as book
+from cases.evidence.report import render_pdf
 from cases.referrals import AUTHORITIES, STEPS, ReferralError
-from storage.models import Case, Site
+from storage.audit import record_event
+from storage.models import Case, Referral, Site
 from web.app import envelope, error, is_api, page
 from web.deps import DbSession, Monitor, Principal, Supervisor
 from web.routes.captures import CAPTURED_PAGE_CSP
@@ -84,6 +88,36 @@ def referral_letter_page(request: Request, db: DbSession, user: Monitor, referra
                     headers={"Content-Security-Policy": CAPTURED_PAGE_CSP, "X-Content-Type-Options": "nosniff",
                              "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "no-referrer",
                              "Cross-Origin-Resource-Policy": "same-origin"})
+
+
+def _letter_pdf(request: Request, db: Session, user: Principal, referral_id: int) -> Response:
+    """The letter as PDF, as `pharmwatch referral letter -o letter.pdf` writes it (`cases.referrals.referral_letter`
+    rendered by `cases.evidence.report.render_pdf`, which loads nothing from outside); audited: the letter
+    names the case's site and its evidence, and the PDF is what leaves the office."""
+    config = request.app.state.config
+    try:
+        html = book.referral_letter(db, referral_id, home=config.home or config.blob_dir.parent,
+                                    key_fingerprint=config.key_fingerprint)
+    except ReferralError as exc:
+        return error(request, 404, str(exc), user)
+    pdf = render_pdf(html, {})
+    case_id = db.scalar(select(Referral.case_id).where(Referral.id == referral_id))
+    record_event(db, actor=user.name, action="referral_letter_written", subject=f"case:{case_id}",
+                 details={"referral": referral_id, "sha256": hashlib.sha256(pdf).hexdigest(), "bytes": len(pdf)})
+    db.commit()
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="pharmwatch-referral-{referral_id}.pdf"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+@router.post("/referrals/{referral_id}/letter.pdf")
+def referral_letter_pdf_form(request: Request, db: DbSession, user: Supervisor, referral_id: int) -> Response:
+    return _letter_pdf(request, db, user, referral_id)
+
+
+@router.post("/api/referrals/{referral_id}/letter.pdf")
+def referral_letter_pdf_json(request: Request, db: DbSession, user: Supervisor, referral_id: int) -> Response:
+    return _letter_pdf(request, db, user, referral_id)
 
 
 def _move(request: Request, db: Session, user: Principal, referral_id: int, status: str,
