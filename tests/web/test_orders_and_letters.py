@@ -7,10 +7,12 @@ tests/web/test_browser_orders.py."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -18,6 +20,8 @@ from storage import db
 from storage.audit import record_event
 from storage.models import AuditEvent, Case, CorrectionOrder, Referral, Site, utcnow
 from tests.web.world import HOSTILE, World
+from web import auth
+from web.app import WebConfig, create_app
 
 
 def _confirm(client: TestClient, case_id: int) -> None:
@@ -143,3 +147,30 @@ def test_the_case_list_comes_in_pages(world: World, signed_in: Callable[[str], T
     html = sam.get("/cases?status=open&page_no=2").text
     assert "seller-69.test" in html and "seller-70.test" not in html
     assert 'href="/cases?status=open&amp;assignee=&amp;page_no=3"' in html
+
+
+def test_a_supervisor_starts_the_check_of_overdue_orders_in_the_background(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = world.blob_dir.parent
+    monkeypatch.setenv("PHARMWATCH_HOME", str(home))  # the child `pharmwatch order check-due` works on this folder
+    app = create_app(WebConfig(blob_dir=world.blob_dir, home=home, cli=(sys.executable, "-m", "pharmwatch")),
+                     world.sessions.kw["bind"])
+    with TestClient(app) as sam:
+        sam.cookies.set("pw_session", _session(world, "sam"))
+        sam.headers["X-CSRF-Token"] = auth.csrf_token(sam.cookies["pw_session"])
+        assert 'action="/orders/check-due"' in sam.get("/orders").text
+        started = sam.post("/api/orders/check-due")
+        assert started.status_code in (200, 202) and started.json()["data"]["kind"] == "order_check_due"
+        app.state.jobs.wait(timeout=120)
+        job = sam.get("/api/orders").json()["data"]["check_due"]
+        assert (job["state"], job["started_by"], job["error"]) == ("finished", "sam", None)
+        assert 'data-state="finished"' in sam.get("/orders").text
+    with world.sessions() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "orders_check_due_started")).all()
+        assert [e.actor for e in events] == ["sam"]
+
+
+def _session(world: World, name: str) -> str:
+    with db.transaction(world.sessions) as session:
+        user = session.scalar(select(auth.UserAccount).where(auth.UserAccount.name == name))
+        return auth.start_session(session, user, hours=1)

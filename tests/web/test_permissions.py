@@ -55,6 +55,7 @@ ROUTES = {
     ("POST", "/api/referrals/{referral_id}/letter.pdf"): "supervisor",
     ("POST", "/tips/import"): "monitor", ("POST", "/api/tips/import"): "monitor",
     ("POST", "/blacklist/import"): "supervisor", ("POST", "/api/blacklist/import"): "supervisor",
+    ("POST", "/orders/check-due"): "supervisor", ("POST", "/api/orders/check-due"): "supervisor",
 }
 ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
 RANK = ["monitor", "supervisor", "admin"]
@@ -126,7 +127,8 @@ def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, cli
                  "/api/tips/1/check", "/account/tokens", "/account/tokens/1/revoke",
                  f"/cases/{world.case_id}/order", f"/api/cases/{world.case_id}/order",
                  f"/referrals/{world.referral_id}/letter.pdf", f"/api/referrals/{world.referral_id}/letter.pdf",
-                 "/tips/import", "/api/tips/import", "/blacklist/import", "/api/blacklist/import"):
+                 "/tips/import", "/api/tips/import", "/blacklist/import", "/api/blacklist/import",
+                 "/orders/check-due", "/api/orders/check-due"):
         assert client.post(path, data={}, follow_redirects=False).status_code == 401, path
 
 
@@ -193,6 +195,8 @@ def test_posting_needs_the_role_of_the_step(world: World, signed_in: Callable[[s
     assert client.post("/tips/import", files=empty, follow_redirects=False).status_code == 400
     response = client.post("/blacklist/import", files=empty, data={"source": "x"}, follow_redirects=False)
     assert response.status_code == (403 if role == "monitor" else 400)
+    response = client.post("/orders/check-due", follow_redirects=False)  # 503: no pharmwatch command here
+    assert response.status_code == (403 if role == "monitor" else 503)
 
 
 def test_an_unknown_token_or_a_session_cookie_of_nobody_is_anonymous(world: World, app) -> None:  # type: ignore[no-untyped-def]
