@@ -328,7 +328,7 @@ def tip_add(ctx: click.Context, url: str, source: str, reporter: str | None, not
 @_BY_OPTION
 @click.pass_context
 def tip_import(ctx: click.Context, file: Path, skip_bad: bool, rejects: Path | None, source: str, by: str) -> None:
-    """Import tips from a CSV (columns: url, and optionally source, reporter, note, submitted_at).
+    """Import tips from a CSV or XLSX (columns: url, and optionally source, reporter, note, submitted_at).
 
     Every row is validated; any bad value refuses the whole file (naming file:line and column) unless
     --skip-bad. Importing the same file again adds nothing (one tip per URL, source and day).
@@ -816,7 +816,7 @@ def blacklist_export(ctx: click.Context) -> None:
 @_BY_OPTION
 @click.pass_context
 def blacklist_import(ctx: click.Context, file: Path, source: str, by: str) -> None:
-    """Import another office's list (CSV kind,value,reason; all or nothing, every bad row named)."""
+    """Import another office's list (CSV or XLSX: kind,value,reason; all or nothing, every bad row named)."""
     from cases.blacklist import BlacklistError, import_entries
     from storage.db import session_factory, transaction
 
