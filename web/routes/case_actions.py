@@ -83,7 +83,8 @@ def _package(request: Request, db: Session, user: Principal, case_id: int, choic
         folder = exports_folder(request)
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        return _run_export(request, user, case_id, folder / f"pharmwatch-case-{case_id}-{stamp}.wacz")
+        exported = _run_export(request, user, case_id, folder / f"pharmwatch-case-{case_id}-{stamp}.wacz")
+        return exported if isinstance(exported, Response) else exported[0]
     known = {p["sha256"]: Path(p["file"]) for p in book.exported_packages(db, case_id)}
     if choice not in known:
         return error(request, 409, f"case {case_id} has no exported package {choice[:80]!r} on this machine "
@@ -99,8 +100,11 @@ def _refer(request: Request, db: Session, user: Principal, case_id: int, authori
         network_id = referral_choices(db, case_id)["network_id"]
         if network_id is None:
             return error(request, 409, f"case {case_id}'s site is in no operator network", user)
-    if case.status != "confirmed":  # refused before a package is exported for nothing
+    # What create_referral would refuse, refused before a package is exported for nothing.
+    if case.status != "confirmed":
         return error(request, 409, f"case {case_id} is {case.status}: only a confirmed case is referred", user)
+    if authority and authority not in AUTHORITIES:
+        return error(request, 409, f"unknown authority {authority!r}; authorities: {', '.join(AUTHORITIES)}", user)
     package = _package(request, db, user, case_id, package_choice)
     if isinstance(package, Response):
         return package
@@ -153,9 +157,9 @@ def exports_folder(request: Request) -> Path:
     return (config.home or config.blob_dir.parent) / "exports"
 
 
-def _run_export(request: Request, user: Principal, case_id: int, out: Path) -> Path | Response:
+def _run_export(request: Request, user: Principal, case_id: int, out: Path) -> tuple[Path, str] | Response:
     """`pharmwatch evidence export --case` into `out` in a child process (it opens the signing key; the web
-    process never does); the package's path, or the error page saying why there is none."""
+    process never does); the package's path and the CLI's summary line, or the error saying why there is none."""
     command = request.app.state.config.cli
     if not command:
         return error(request, 503, "evidence export needs the pharmwatch command: start the UI with "
@@ -169,19 +173,18 @@ def _run_export(request: Request, user: Principal, case_id: int, out: Path) -> P
     if done.returncode != 0 or not out.is_file():
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         return error(request, 409, f"no evidence package: {reason.removeprefix('error: ')}", user)
-    request.state.export_summary = " ".join(done.stdout.split()).removeprefix(f"{out}: ")[:300]
-    return out
+    # The CLI's one line ("PATH: N bytes, sha256 …, signed by …") without the path.
+    return out, " ".join(done.stdout.split()).removeprefix(f"{out}: ")[:300]
 
 
 def _export(request: Request, db: Session, user: Principal, case_id: int) -> Response:
     _case(db, case_id)
     folder = Path(tempfile.mkdtemp(prefix="pharmwatch-export-"))
-    out = _run_export(request, user, case_id, folder / f"pharmwatch-case-{case_id}.wacz")
-    if isinstance(out, Response):
+    exported = _run_export(request, user, case_id, folder / f"pharmwatch-case-{case_id}.wacz")
+    if isinstance(exported, Response):
         shutil.rmtree(folder, ignore_errors=True)
-        return out
-    # The CLI's one line ("PATH: N bytes, sha256 …, signed by …") without the temporary path.
-    summary: str = request.state.export_summary
+        return exported
+    out, summary = exported
     return FileResponse(out, media_type="application/zip", filename=out.name,
                         headers={"X-Evidence-Summary": summary.encode("ascii", "replace").decode()},
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
