@@ -588,6 +588,26 @@ def referral_update(ctx: click.Context, referral_id: int, status: str, their_ref
     click.echo(f"referral {referral_id}: {status}")
 
 
+@referral_group.command("attach")
+@click.argument("referral_id", type=int)
+@click.option("--package", type=click.Path(path_type=Path, exists=True), required=True,
+              help="The evidence package (evidence export --case): its SHA-256 goes in the letter.")
+@_BY_OPTION
+@click.pass_context
+def referral_attach(ctx: click.Context, referral_id: int, package: Path, by: str) -> None:
+    """Attach (or replace) the evidence package of a draft referral."""
+    from cases.referrals import ReferralError, attach_package
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            digest = attach_package(session, referral_id, package, actor=by).package_sha256
+    except ReferralError as exc:
+        fail(str(exc))
+    click.echo(f"referral {referral_id}: package sha256 {digest}")
+
+
 @referral_group.command("list")
 @click.option("--case", "case_id", type=int, default=None)
 @format_option("table", "json")

@@ -111,7 +111,8 @@ def test_a_referral_travels_with_a_package_the_case_exported(world: World, tmp_p
     html = sam.get(f"/cases/{world.case_id}").text
     assert f'<option value="{digest}">case.wacz' in html and "f" * 64 not in html  # a file still there only
     assert sam.get(f"/api/cases/{world.case_id}/packages").json()["data"][0]["sha256"] == digest
-    assert api_client("mona").get(f"/api/cases/{world.case_id}/packages").status_code == 403
+    mona = api_client("mona")
+    assert mona.get(f"/api/cases/{world.case_id}/packages").status_code == 403
     # A path or an unknown digest is no choice; a new export needs the pharmwatch command (not in this app).
     for choice, status in ((str(package), 400), ("../case.wacz", 409), ("0" * 64, 409), ("new", 503)):
         response = sam.post(f"/cases/{world.case_id}/referral", data={"authority": "police", "package": choice})
@@ -126,6 +127,29 @@ def test_a_referral_travels_with_a_package_the_case_exported(world: World, tmp_p
     with world.sessions() as session:
         assert set(session.scalars(select(Referral.package_sha256).where(Referral.case_id == world.case_id))) == {
             digest}
+
+    # A draft made without one gets its case's package on the referral page (as `referral attach`).
+    hostile = tmp_path / "hostile.wacz"
+    hostile.write_bytes(b"the hostile case's package")
+    hostile_digest = hashlib.sha256(hostile.read_bytes()).hexdigest()
+    with db.transaction(world.sessions) as session:
+        record_event(session, actor="sam", action="exported", subject=f"case:{world.hostile_case_id}",
+                     details={"file": str(hostile), "sha256": hostile_digest})
+    page = sam.get(f"/referrals/{world.referral_id}").text
+    assert f'action="/referrals/{world.referral_id}/package"' in page and f'value="{hostile_digest}"' in page
+    assert f'value="{digest}"' not in page  # another case's package is no choice
+    assert sam.post(f"/referrals/{world.referral_id}/package", data={"package": digest}).status_code == 409
+    response = sam.post(f"/referrals/{world.referral_id}/package", data={"package": hostile_digest},
+                        follow_redirects=False)
+    assert response.headers["location"] == f"/referrals/{world.referral_id}?done=package"
+    assert f"sha256 {hostile_digest}" in sam.get(f"/referrals/{world.referral_id}").text
+    assert mona.post(f"/api/referrals/{world.referral_id}/package", json={"package": hostile_digest}).status_code == 403
+    assert sam.post(f"/referrals/{world.referral_id}/status", data={"status": "sent"}).status_code == 200
+    refused = sam.post(f"/api/referrals/{world.referral_id}/package", json={"package": hostile_digest})
+    assert refused.status_code == 409 and "while it is a draft" in refused.json()["error"]
+    with world.sessions() as session:
+        attached = session.scalars(select(AuditEvent).where(AuditEvent.action == "referral_package_attached")).one()
+        assert (attached.actor, attached.details["package_sha256"]) == ("sam", hostile_digest)
 
 
 def test_the_case_list_comes_in_pages(world: World, signed_in: Callable[[str], TestClient]) -> None:

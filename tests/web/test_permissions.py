@@ -56,6 +56,8 @@ ROUTES = {
     ("POST", "/tips/import"): "monitor", ("POST", "/api/tips/import"): "monitor",
     ("POST", "/blacklist/import"): "supervisor", ("POST", "/api/blacklist/import"): "supervisor",
     ("POST", "/orders/check-due"): "supervisor", ("POST", "/api/orders/check-due"): "supervisor",
+    ("POST", "/referrals/{referral_id}/package"): "supervisor",
+    ("POST", "/api/referrals/{referral_id}/package"): "supervisor",
 }
 ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
 RANK = ["monitor", "supervisor", "admin"]
@@ -128,7 +130,8 @@ def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, cli
                  f"/cases/{world.case_id}/order", f"/api/cases/{world.case_id}/order",
                  f"/referrals/{world.referral_id}/letter.pdf", f"/api/referrals/{world.referral_id}/letter.pdf",
                  "/tips/import", "/api/tips/import", "/blacklist/import", "/api/blacklist/import",
-                 "/orders/check-due", "/api/orders/check-due"):
+                 "/orders/check-due", "/api/orders/check-due", f"/referrals/{world.referral_id}/package",
+                 f"/api/referrals/{world.referral_id}/package"):
         assert client.post(path, data={}, follow_redirects=False).status_code == 401, path
 
 

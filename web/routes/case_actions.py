@@ -73,7 +73,7 @@ def referral_choices(db: Session, case_id: int) -> dict[str, Any]:
             "packages": [{**p, "name": Path(p["file"]).name} for p in book.exported_packages(db, case_id)]}
 
 
-def _package(request: Request, db: Session, user: Principal, case_id: int, choice: str) -> Path | Response | None:
+def case_package(request: Request, db: Session, user: Principal, case_id: int, choice: str) -> Path | Response | None:
     """The evidence package a referral travels with: none (""), a new export ("new", kept in the data
     folder's exports/), or one the case's audit log records as exported, named by its SHA-256 (a path never
     comes from the client)."""
@@ -105,7 +105,7 @@ def _refer(request: Request, db: Session, user: Principal, case_id: int, authori
         return error(request, 409, f"case {case_id} is {case.status}: only a confirmed case is referred", user)
     if authority and authority not in AUTHORITIES:
         return error(request, 409, f"unknown authority {authority!r}; authorities: {', '.join(AUTHORITIES)}", user)
-    package = _package(request, db, user, case_id, package_choice)
+    package = case_package(request, db, user, case_id, package_choice)
     if isinstance(package, Response):
         return package
     db.expire_all()  # a new export was audited by the child process: read the log afresh
