@@ -12,6 +12,7 @@ all-or-nothing with file:line errors (`storage.csv_import`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from crawler.domains import site_of
 from rules.model import FLAGGING_SEVERITIES
 from rules.reference.identifiers import extract_identifiers
 from storage.audit import record_event
-from storage.csv_import import CsvImportError, RowRejected, header_key, read_rows, settle
+from storage.csv_import import CsvImportError, RejectedRow, RowRejected, header_key, read_rows, settle
 from storage.models import BlacklistEntry, Capture, Finding, Site, utcnow
 
 #: phone, wechat, qq and email are found on pages by the extractors, company names and payment accounts by
@@ -38,7 +39,12 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]{2,}$")
 
 
 class BlacklistError(Exception):
-    """An entry that cannot be added or lifted as asked; the message says why."""
+    """An entry that cannot be added or lifted as asked; the message says why (and, for a refused import,
+    `rejected` holds every bad row with its cells)."""
+
+    def __init__(self, message: str, rejected: Sequence[RejectedRow] = ()) -> None:
+        super().__init__(message)
+        self.rejected = list(rejected)
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ def import_entries(session: Session, path: Path, *, actor: str, source: str) -> 
                          whole_row="row")
         settle(read, skip_bad=False, rejects_path=None, columns=CSV_COLUMNS, prefix="")
     except CsvImportError as exc:
-        raise BlacklistError(str(exc)) from None
+        raise BlacklistError(str(exc), exc.rejected) from None
     added = 0
     for _line, (kind, value, reason) in read.accepted:
         listed = session.scalar(select(BlacklistEntry.id).where(

@@ -109,6 +109,56 @@ def list_cases(session: Session, *, status: str | None = None, assignee: str | N
     return summaries
 
 
+@dataclass
+class CasesPage:
+    """One page of the case list: its cases, how many match on all pages, and where this page is."""
+
+    cases: list[CaseSummary]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "cases": [c.to_json() for c in self.cases]}
+
+
+def cases_page(session: Session, *, status: str | None = None, assignee: str | None = None, page: int = 1,
+               page_size: int = 50, rule_diseases: Mapping[str, Sequence[str]] | None = None) -> CasesPage:
+    """Cases newest first, filtered by status and assignee, cut into pages in SQL (a window count gives the
+    total with the page: no second query unless the page asked for is past the end, which shows the last
+    one); disease areas are read for the page's sites only."""
+    if status is not None and status not in STATUSES:
+        raise CaseError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    if page_size < 1:
+        raise CaseError(f"page size {page_size} is not a positive number")
+    query = select(Case.id).join(Site, Case.site_id == Site.id)
+    if status:
+        query = query.where(Case.status == status)
+    if assignee:
+        query = query.where(Case.assignee == assignee)
+    counted = query.add_columns(func.count().over()).order_by(Case.id.desc()).limit(page_size)
+    rows = session.execute(counted.offset((max(1, page) - 1) * page_size)).all()
+    if rows:
+        total = rows[0][1]
+    else:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // page_size))
+    if not rows and page > pages and total:  # past the end: the last page
+        rows = session.execute(counted.offset((pages - 1) * page_size)).all()
+    page = min(max(1, page), pages)
+    ids = [row[0] for row in rows]
+    cases = session.scalars(select(Case).join(Site, Case.site_id == Site.id).options(contains_eager(Case.site))
+                            .where(Case.id.in_(ids)).order_by(Case.id.desc())).all()
+    areas = site_areas(session, {case.site_id for case in cases}, rule_diseases or {})
+    summaries = []
+    for case in cases:
+        summary = _summary(case)
+        summary.diseases = areas.get(case.site_id, [])
+        summaries.append(summary)
+    return CasesPage(summaries, total, page, pages, page_size)
+
+
 def case_detail(session: Session, case_id: int) -> CaseDetail:
     case = get_case(session, case_id)
     detail = CaseDetail(case=_summary(case), allowed_actions=[*allowed_actions(case.status), "assign"])

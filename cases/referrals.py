@@ -99,12 +99,7 @@ def create_referral(session: Session, case_id: int, *, actor: str, authority: st
         chosen = next((s for s in suggestions if s.authority == authority),
                       Suggestion(authority, f"chosen by {actor} (suggested: "
                                             f"{', '.join(s.authority for s in suggestions)})"))
-    digest = None
-    if package is not None:
-        try:
-            digest = hashlib.file_digest(package.open("rb"), "sha256").hexdigest()
-        except OSError as exc:
-            raise ReferralError(f"{package}: cannot read the evidence package: {exc.strerror or exc}") from None
+    digest = _package_digest(package) if package is not None else None
     referral = Referral(case_id=case_id, authority=chosen.authority, why=chosen.why, created_by=actor,
                         package_sha256=digest, network_id=network_id)
     session.add(referral)
@@ -113,6 +108,43 @@ def create_referral(session: Session, case_id: int, *, actor: str, authority: st
                  details={"referral": referral.id, "authority": chosen.authority, "why": chosen.why,
                           "package_sha256": digest, "network": network_id})
     return referral
+
+
+def _package_digest(package: Path) -> str:
+    try:
+        with package.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:
+        raise ReferralError(f"{package}: cannot read the evidence package: {exc.strerror or exc}") from None
+
+
+def attach_package(session: Session, referral_id: int, package: Path, *, actor: str) -> Referral:
+    """Attach (or replace) the evidence package of a draft referral: its SHA-256 goes in the letter. Once sent,
+    the letter and its package are what the other side holds, so they stay as they are."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise ReferralError(f"no referral {referral_id}")
+    if referral.status != "draft":
+        raise ReferralError(f"referral {referral_id} is {referral.status}: a package is attached while it is a draft")
+    before, referral.package_sha256 = referral.package_sha256, _package_digest(package)
+    referral.updated_at = utcnow()
+    record_event(session, actor=actor, action="referral_package_attached", subject=f"case:{referral.case_id}",
+                 details={"referral": referral.id, "package_sha256": referral.package_sha256, "replaced": before})
+    session.flush()
+    return referral
+
+
+def exported_packages(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The case's evidence packages still on this machine, newest first: every `exported` audit event of the
+    case whose file is still there ({"file", "sha256", "at", "actor"}). A referral may travel with one
+    (`create_referral(package=...)`, which hashes the file again)."""
+    found = []
+    for event in reversed(events_for(session, [f"case:{case_id}"])):
+        file, digest = event.details.get("file"), event.details.get("sha256")
+        if event.action == "exported" and isinstance(file, str) and isinstance(digest, str) and Path(file).is_file():
+            found.append({"file": file, "sha256": digest, "at": event.at.isoformat(timespec="seconds"),
+                          "actor": event.actor})
+    return found
 
 
 def update_referral(session: Session, referral_id: int, status: str, *, actor: str,

@@ -328,7 +328,7 @@ def tip_add(ctx: click.Context, url: str, source: str, reporter: str | None, not
 @_BY_OPTION
 @click.pass_context
 def tip_import(ctx: click.Context, file: Path, skip_bad: bool, rejects: Path | None, source: str, by: str) -> None:
-    """Import tips from a CSV (columns: url, and optionally source, reporter, note, submitted_at).
+    """Import tips from a CSV or XLSX (columns: url, and optionally source, reporter, note, submitted_at).
 
     Every row is validated; any bad value refuses the whole file (naming file:line and column) unless
     --skip-bad. Importing the same file again adds nothing (one tip per URL, source and day).
@@ -588,6 +588,26 @@ def referral_update(ctx: click.Context, referral_id: int, status: str, their_ref
     click.echo(f"referral {referral_id}: {status}")
 
 
+@referral_group.command("attach")
+@click.argument("referral_id", type=int)
+@click.option("--package", type=click.Path(path_type=Path, exists=True), required=True,
+              help="The evidence package (evidence export --case): its SHA-256 goes in the letter.")
+@_BY_OPTION
+@click.pass_context
+def referral_attach(ctx: click.Context, referral_id: int, package: Path, by: str) -> None:
+    """Attach (or replace) the evidence package of a draft referral."""
+    from cases.referrals import ReferralError, attach_package
+    from storage.db import session_factory, transaction
+
+    settings = settings_from(ctx)
+    try:
+        with transaction(session_factory(database(settings))) as session:
+            digest = attach_package(session, referral_id, package, actor=by).package_sha256
+    except ReferralError as exc:
+        fail(str(exc))
+    click.echo(f"referral {referral_id}: package sha256 {digest}")
+
+
 @referral_group.command("list")
 @click.option("--case", "case_id", type=int, default=None)
 @format_option("table", "json")
@@ -816,7 +836,7 @@ def blacklist_export(ctx: click.Context) -> None:
 @_BY_OPTION
 @click.pass_context
 def blacklist_import(ctx: click.Context, file: Path, source: str, by: str) -> None:
-    """Import another office's list (CSV kind,value,reason; all or nothing, every bad row named)."""
+    """Import another office's list (CSV or XLSX: kind,value,reason; all or nothing, every bad row named)."""
     from cases.blacklist import BlacklistError, import_entries
     from storage.db import session_factory, transaction
 

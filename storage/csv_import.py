@@ -1,7 +1,8 @@
 """Reading a CSV file for an all-or-nothing import; knows nothing of what the rows are (registries, tips).
 
 Owns decoding what Excel and hotline systems save (UTF-8 with or without BOM silently; UTF-16 with BOM,
-GBK and GB18030 with a note; anything else refused with the byte, offset and line), the delimiter
+GBK and GB18030 with a note; anything else refused with the byte, offset and line; an XLSX workbook's first
+sheet read as text cells, formulas as their text, never evaluated), the delimiter
 (tab when the header has tabs and no commas), undoing our exports' formula guard (`'=x` is `=x`, see
 outputs.csv_uncell), walking the rows with their line numbers (blank rows
 skipped, unparsable rows rejected), and the outcome: refuse the whole file naming every problem as
@@ -18,6 +19,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -129,6 +131,37 @@ def _undecodable(
     )
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # a ZIP archive: what an .xlsx workbook is
+
+
+def _xlsx_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d" if value.time() == time() else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone number or QQ id typed into a number cell
+    # A cell's line breaks become spaces so that the CSV line of a row is its row number in the sheet.
+    return " ".join(str(value).splitlines())
+
+
+def xlsx_text(data: bytes, path: Path, error: type[CsvImportError] = CsvImportError) -> str:
+    """The first sheet of the XLSX workbook `data` as CSV text, one line per sheet row (blank rows kept, so
+    line numbers are row numbers). A formula stays its text (`=HYPERLINK(...)`): nothing is evaluated."""
+    from openpyxl import load_workbook  # imported here: CSV imports need no openpyxl
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=False, data_only=False)
+    except Exception as e:  # noqa: BLE001  # a damaged or foreign ZIP fails in many ways; each is "not readable"
+        raise error(f"{path}: looks like an XLSX workbook (a ZIP file) but cannot be read: {e}") from None
+    sheet = book.worksheets[0]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in sheet.iter_rows(min_row=1, max_row=max(1, sheet.max_row), values_only=True):
+        writer.writerow([_xlsx_cell(value) for value in row])
+    return out.getvalue()
+
+
 def header_key(name: str) -> str:
     """A header cell as a column key: trimmed (BOM too), lower case, spaces as underscores."""
     return name.strip().strip("\ufeff").strip().lower().replace(" ", "_")
@@ -153,7 +186,10 @@ def read_rows(
         data = path.read_bytes()
     except OSError as e:
         raise error(f"{path}: cannot read the file: {e.strerror or e}") from None
-    text, encoding, note = decode_csv(data, path, error)
+    if data.startswith(XLSX_MAGIC):
+        text, encoding, note = xlsx_text(data, path, error), "xlsx", None
+    else:
+        text, encoding, note = decode_csv(data, path, error)
     sample = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in sample and "," not in sample else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

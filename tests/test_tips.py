@@ -211,6 +211,30 @@ def test_a_tip_file_saved_by_windows_excel_imports(invoke, tmp_path: Path, encod
     assert tip["submitted_at"] == "2026-11-19T16:00:00+00:00"  # local midnight, Asia/Shanghai, in UTC
 
 
+def test_a_tip_file_saved_as_xlsx_imports_with_its_row_numbers_and_formulas_as_text(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["网址", "来源", "备注", "举报时间"])
+    sheet.append(["tangan-cure.test", "12315热线", '=HYPERLINK("http://evil.test/","点我")', datetime(2026, 11, 20)])
+    sheet.append([])
+    sheet.append(["http://127.0.0.1/", "12315热线", "第二\n行", None])
+    book.save(tmp_path / "线索.xlsx")
+    refused = invoke("tip", "import", str(tmp_path / "线索.xlsx"))
+    assert refused.exit_code == 2 and f"{tmp_path / '线索.xlsx'}:4: url:" in refused.stderr  # the sheet's row
+    result = invoke("tip", "import", str(tmp_path / "线索.xlsx"), "--skip-bad")
+    assert result.exit_code == 0 and "1 new tips" in result.stdout, result.output
+    (tip,) = _tips(invoke)
+    assert (tip["url"], tip["note"], tip["submitted_at"]) == (
+        "http://tangan-cure.test/", '=HYPERLINK("http://evil.test/","点我")', "2026-11-19T16:00:00+00:00")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    broken = invoke("tip", "import", str(tmp_path / "broken.xlsx"))
+    assert broken.exit_code == 2 and "looks like an XLSX workbook (a ZIP file) but cannot be read" in broken.stderr
+
+
 def test_importing_the_same_tip_file_twice_adds_nothing(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tips = tmp_path / "tips.csv"
     tips.write_text("\n".join([*GOOD_ROWS, GOOD_ROWS[1].replace("tangan-cure.test/", "http://TANGAN-cure.test")])

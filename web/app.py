@@ -72,8 +72,8 @@ def create_app(config: WebConfig, engine: Engine) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (login, daily, dashboard, cases, captures, networks, blacklist, referrals, tips, scans, users):
         app.include_router(module.router)
-    from web.routes import account, ads, audit, openapi, orders
-    for module in (orders, ads, audit, account, openapi):
+    from web.routes import account, ads, audit, file_imports, openapi, orders
+    for module in (orders, ads, audit, account, openapi, file_imports):
         app.include_router(module.router)
     from web.routes import registries, rule_packs, schedules
     for module in (schedules, registries, rule_packs):

@@ -69,6 +69,29 @@ def test_a_confirmed_case_is_referred_letter_written_and_closed_when_resolved(
     assert run("case", "close", case_id, "--reason", "已移送并办结").exit_code == 0
 
 
+def test_a_draft_gets_its_package_later_and_a_sent_one_keeps_it(sessions, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    scan_with(sessions, {"pw-cure": "high"})
+    case_id = str(the_case(sessions).id)
+    run("case", "review", case_id)
+    run("case", "confirm", case_id)
+    assert run("referral", "create", "--case", case_id).exit_code == 0
+    package = tmp_path / "case.wacz"
+    package.write_bytes(b"exported after the draft")
+    attached = run("referral", "attach", "1", "--package", str(package), "--by", "科长")
+    assert attached.exit_code == 0, attached.output
+    digest = hashlib.sha256(b"exported after the draft").hexdigest()
+    assert attached.stdout.strip() == f"referral 1: package sha256 {digest}"
+    assert json.loads(run("referral", "show", "1", "--format", "json").stdout)["package_sha256"] == digest
+    letter = tmp_path / "letter.html"
+    assert run("referral", "letter", "1", "-o", str(letter)).exit_code == 0 and digest in letter.read_text("utf-8")
+    assert run("referral", "update", "1", "--status", "sent").exit_code == 0
+    refused = run("referral", "attach", "1", "--package", str(package))
+    assert refused.exit_code == 2 and "referral 1 is sent: a package is attached while it is a draft" in refused.stderr
+    assert run("referral", "attach", "9", "--package", str(package)).exit_code == 2
+
+
 def test_the_office_can_edit_the_letter_without_touching_code(sessions, run, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     scan_with(sessions, {"pw-cure": "high"})
     case_id = str(the_case(sessions).id)

@@ -19,9 +19,11 @@ from web import auth
 from web.app import WebConfig, create_app
 
 EXAMPLES = 40  # generated requests per operation
-# Routes that run `pharmwatch` in a child process (evidence export, re-check, check now): an app built without
-# the command (`WebConfig.cli`, set by `pharmwatch serve`), as here, answers them 503 by design.
-NEEDS_CLI = {"/api/cases/{case_id}/evidence", "/api/cases/{case_id}/recheck", "/api/tips/{tip_id}/check"}
+# Routes that run `pharmwatch` in a child process (evidence export, re-check, check now, check-due, a package
+# exported for a referral): an app built without the command (`WebConfig.cli`, set by `pharmwatch serve`), as here,
+# answers them 503 by design.
+NEEDS_CLI = {"/api/cases/{case_id}/evidence", "/api/cases/{case_id}/recheck", "/api/tips/{tip_id}/check",
+             "/api/orders/check-due", "/api/cases/{case_id}/referral", "/api/referrals/{referral_id}/package"}
 
 
 @pytest.mark.slow  # sweeps: EXAMPLES requests for each of the twenty-odd operations

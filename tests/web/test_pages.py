@@ -59,7 +59,8 @@ def test_the_case_page_and_its_twin(world: World, signed_in: Callable[[str], Tes
     assert data["network_id"] == world.network_id
     assert sam.get("/api/cases/999").status_code == 404
     listed = sam.get("/api/cases?status=open").json()["data"]
-    assert {c["site"] for c in listed} == {"evil.test", "tangan-cure.test"}
+    assert {c["site"] for c in listed["cases"]} == {"evil.test", "tangan-cure.test"}
+    assert (listed["total"], listed["page"], listed["pages"]) == (2, 1, 1)
     assert sam.get("/api/cases?status=nonsense").status_code == 400
 
 

@@ -55,6 +55,15 @@ ROUTES = {
     ("GET", "/registries"): "admin", ("GET", "/api/registries"): "admin",
     ("POST", "/registries/{kind}/import"): "admin", ("POST", "/api/registries/{kind}/import"): "admin",
     ("GET", "/rules"): "admin", ("GET", "/api/rules"): "admin",
+    ("POST", "/cases/{case_id}/order"): "supervisor", ("POST", "/api/cases/{case_id}/order"): "supervisor",
+    ("GET", "/api/cases/{case_id}/packages"): "supervisor",
+    ("POST", "/referrals/{referral_id}/letter.pdf"): "supervisor",
+    ("POST", "/api/referrals/{referral_id}/letter.pdf"): "supervisor",
+    ("POST", "/tips/import"): "monitor", ("POST", "/api/tips/import"): "monitor",
+    ("POST", "/blacklist/import"): "supervisor", ("POST", "/api/blacklist/import"): "supervisor",
+    ("POST", "/orders/check-due"): "supervisor", ("POST", "/api/orders/check-due"): "supervisor",
+    ("POST", "/referrals/{referral_id}/package"): "supervisor",
+    ("POST", "/api/referrals/{referral_id}/package"): "supervisor",
 }
 ROLE_OF = {"mona": "monitor", "sam": "supervisor", "ada": "admin"}
 RANK = ["monitor", "supervisor", "admin"]
@@ -106,7 +115,8 @@ def _get_paths(world: World) -> dict[str, str]:
             "/ads": "monitor", "/api/ads": "monitor", "/audit": "supervisor", "/api/audit": "supervisor",
             "/account": "monitor", "/api/account": "monitor", "/api/openapi.json": "monitor",
             "/schedules": "admin", "/api/schedules": "admin", "/registries": "admin", "/api/registries": "admin",
-            "/rules": "admin", "/api/rules": "admin"}
+            "/rules": "admin", "/api/rules": "admin",
+            f"/api/cases/{world.case_id}/packages": "supervisor"}
 
 
 def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, client: TestClient) -> None:
@@ -126,7 +136,12 @@ def test_anonymous_pages_go_to_sign_in_and_the_api_answers_401(world: World, cli
                  f"/cases/{world.case_id}/recheck", f"/api/cases/{world.case_id}/recheck", "/tips/1/check",
                  "/api/tips/1/check", "/account/tokens", "/account/tokens/1/revoke", "/schedules", "/api/schedules",
                  "/schedules/nightly/pause", "/api/schedules/nightly/pause", "/registries/device/import",
-                 "/api/registries/device/import"):
+                 "/api/registries/device/import",
+                 f"/cases/{world.case_id}/order", f"/api/cases/{world.case_id}/order",
+                 f"/referrals/{world.referral_id}/letter.pdf", f"/api/referrals/{world.referral_id}/letter.pdf",
+                 "/tips/import", "/api/tips/import", "/blacklist/import", "/api/blacklist/import",
+                 "/orders/check-due", "/api/orders/check-due", f"/referrals/{world.referral_id}/package",
+                 f"/api/referrals/{world.referral_id}/package"):
         assert client.post(path, data={}, follow_redirects=False).status_code == 401, path
 
 
@@ -189,6 +204,19 @@ def test_posting_needs_the_role_of_the_step(world: World, signed_in: Callable[[s
     response = client.post("/registries/device/import", files={"file": ("x.csv", b"nonsense\n", "text/csv")},
                            follow_redirects=False)
     assert response.status_code == (400 if role == "admin" else 403)
+    # Ordering a correction and writing the letter PDF are a supervisor's (409: the case is open, not confirmed);
+    # importing a tip file is anyone's, another office's blacklist a supervisor's (400: the file is empty).
+    response = client.post(f"/cases/{world.case_id}/order", data={"kind": "correct", "deadline": "2099-01-01"},
+                           follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 409)
+    response = client.post(f"/referrals/{world.referral_id}/letter.pdf", follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 200)
+    empty = {"file": ("tips.csv", b"", "text/csv")}
+    assert client.post("/tips/import", files=empty, follow_redirects=False).status_code == 400
+    response = client.post("/blacklist/import", files=empty, data={"source": "x"}, follow_redirects=False)
+    assert response.status_code == (403 if role == "monitor" else 400)
+    response = client.post("/orders/check-due", follow_redirects=False)  # 503: no pharmwatch command here
+    assert response.status_code == (403 if role == "monitor" else 503)
 
 
 def test_an_unknown_token_or_a_session_cookie_of_nobody_is_anonymous(world: World, app) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,5 @@
-"""Cases: the list (`/cases`), one case in full (`/cases/{id}`) with its lifecycle steps as POST forms, and
-their JSON twins (`/api/cases`, `/api/cases/{id}`, `POST /api/cases/{id}/{action}`).
+"""Cases: the list (`/cases`, in pages cut in SQL), one case in full (`/cases/{id}`) with its lifecycle steps as
+POST forms, and their JSON twins (`/api/cases`, `/api/cases/{id}`, `POST /api/cases/{id}/{action}`).
 
 Reading is `cases.casebook`, acting is `cases.lifecycle` (which records the decision and the audit
 event); this adds the role each step needs and the excerpt split into plain and matched segments
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cases.casebook import CaseDetail, CaseSummary, case_detail, list_cases
+from cases.casebook import CaseDetail, CasesPage, case_detail, cases_page
 from cases.lifecycle import REASON_REQUIRED, STATUSES, CaseError, act, assign
 from storage.blobs import BlobStore
 from storage.models import Capture, UserAccount
@@ -27,6 +27,7 @@ from web.deps import DbSession, Forbidden, Monitor, Principal
 from web.routes import case_actions
 
 router = APIRouter()
+PAGE_SIZE = 50  # cases a page, as the daily list
 # Referral, evidence export and re-check now come first: the step route below takes any /cases/{id}/{action}.
 router.include_router(case_actions.router)
 # The role each step needs: monitors review, decide and hand out work; closing and reopening a
@@ -104,25 +105,27 @@ def _case_or_404(request: Request, db: Session, case_id: int, user: Principal) -
         raise HTTPException(404, str(exc)) from None
 
 
-@router.get("/cases")
-def cases_html(request: Request, db: DbSession, user: Monitor, status: str = "", assignee: str = "") -> Response:
+def _cases(request: Request, db: Session, status: str, assignee: str, page_no: int) -> CasesPage:
     try:
-        rows = list_cases(db, status=status or None, assignee=assignee or None,
+        return cases_page(db, status=status or None, assignee=assignee or None, page=page_no, page_size=PAGE_SIZE,
                           rule_diseases=request.app.state.config.rule_diseases)
     except CaseError as exc:
         raise HTTPException(400, str(exc)) from None
-    return page(request, "cases.html", {"cases": rows, "statuses": STATUSES, "status": status,
-                                        "assignee": assignee}, user=user)
+
+
+@router.get("/cases")
+def cases_html(request: Request, db: DbSession, user: Monitor, status: str = "", assignee: str = "",
+               page_no: int = 1) -> Response:
+    listed = _cases(request, db, status, assignee, page_no)
+    return page(request, "cases.html", {"listed": listed, "cases": listed.cases, "statuses": STATUSES,
+                                        "status": status, "assignee": assignee}, user=user)
 
 
 @router.get("/api/cases")
-def cases_json(request: Request, db: DbSession, user: Monitor, status: str = "", assignee: str = "") -> Response:
-    try:
-        rows: list[CaseSummary] = list_cases(db, status=status or None, assignee=assignee or None,
-                                             rule_diseases=request.app.state.config.rule_diseases)
-    except CaseError as exc:
-        raise HTTPException(400, str(exc)) from None
-    return envelope([row.to_json() for row in rows])
+def cases_json(request: Request, db: DbSession, user: Monitor, status: str = "", assignee: str = "",
+               page_no: int = 1) -> Response:
+    """One page of cases (`page_no`, PAGE_SIZE a page), newest first, with the total and the page count."""
+    return envelope(_cases(request, db, status, assignee, page_no).to_json())
 
 
 @router.get("/cases/{case_id}")
