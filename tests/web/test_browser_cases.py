@@ -150,8 +150,9 @@ def test_a_supervisor_refers_a_case_and_downloads_evidence_that_verifies(office:
 
         # The evidence package, made by `pharmwatch evidence export` in a child process, downloaded.
         started = time.monotonic()
-        with page.expect_download(timeout=120_000) as download_info:
-            page.click("button.export")
+        with page.expect_download(timeout=180_000) as download_info:
+            # The click waits for the answer, and the export runs inside it (minutes on a loaded machine).
+            page.click("button.export", timeout=180_000)
         package = tmp_path / download_info.value.suggested_filename
         assert package.name == f"pharmwatch-case-{case_id}.wacz"
         download_info.value.save_as(package)
