@@ -41,6 +41,10 @@ HELD_OUT_FLOORS = {
     # recall 0.820, category precision 0.688, category recall 0.611; README "eleventh batch"). Floors about 0.02
     # under those; the model has since been retrained with it, so its figures now are not held out.
     "real11.yaml": {"precision": 0.81, "recall": 0.80, "category_precision": 0.66, "category_recall": 0.59},
+    # real12: scored once, first pass, by the rules and the model shipped before it existed (precision 0.653,
+    # recall 0.754, category precision 0.493, category recall 0.514; README "twelfth batch"). Floors about 0.02
+    # under those; the model has since been retrained with it.
+    "real12.yaml": {"precision": 0.63, "recall": 0.73, "category_precision": 0.47, "category_recall": 0.49},
 }
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
