@@ -170,6 +170,7 @@ class DocumentState:
         self.scan = scan
         self._key_uses = compiled.key_uses
         self._windows = compiled.regex_windows
+        self._matcher = compiled.matcher
         self._by_uid: dict[int, list[tuple[Span, int]]] | None = None
         self._capped: set[int] = set()
         self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
@@ -267,17 +268,25 @@ class DocumentState:
             self.regex_cache[pattern] = cached
         return cached
 
+    def _hint_spans(self, key_id: int) -> list[Span]:
+        """Occurrences of a regex literal: listed by the scan, or (a hint-only key that may occur)
+        looked up once per document."""
+        scan = self.scan
+        found = scan.hints.get(key_id)
+        if found is None:
+            found = self._matcher.hint_spans(key_id, self.norm.text) if key_id in scan.hint_only else []
+            scan.hints[key_id] = found
+        return found
+
     def _regex_windows(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
         """Where `pattern` can match: around occurrences of its required literals (see `RegexWindow`)."""
         n = len(self.norm.text)
         window = self._windows.get(pattern)
         if window is None:
             return [(0, n)]
-        hints = self.scan.hints
-        present = [key_id for key_id in window.hint_keys if key_id in hints]
-        if not present:
+        occurrences = sorted(span for key_id in window.hint_keys for span in self._hint_spans(key_id))
+        if not occurrences:
             return []
-        occurrences = sorted(span for key_id in present for span in hints[key_id])
         width = window.max_width
         if width is None:
             return [(0, n)]
