@@ -278,6 +278,16 @@ class NormalisedText:
             self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
         return bisect_left(self._sentence_ends, pos)
 
+    def sentence_bounds(self, sentence: int) -> tuple[int, int]:
+        """`[lo, hi)`: the positions whose `sentence_of` is `sentence` (a sentence end belongs to the
+        sentence it ends)."""
+        if self._sentence_ends is None:
+            self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
+        ends = self._sentence_ends
+        lo = ends[sentence - 1] + 1 if sentence > 0 else 0
+        hi = ends[sentence] + 1 if sentence < len(ends) else len(self.text)
+        return (lo, hi)
+
 
 class _Segments:
     """Builds a segment list, merging a linear segment into the previous one when it continues it."""
