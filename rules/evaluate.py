@@ -171,6 +171,8 @@ class DocumentState:
         self._key_uses = compiled.key_uses
         self._windows = compiled.regex_windows
         self._matcher = compiled.matcher
+        #: Regex literals that occur (or, hint-only, may occur): a regex needing none of them cannot match.
+        self._maybe_hints = scan.hints.keys() | scan.hint_only
         self._by_uid: dict[int, list[tuple[Span, int]]] | None = None
         self._capped: set[int] = set()
         self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
@@ -284,7 +286,11 @@ class DocumentState:
         window = self._windows.get(pattern)
         if window is None:
             return [(0, n)]
-        occurrences = sorted(span for key_id in window.hint_keys for span in self._hint_spans(key_id))
+        maybe = self._maybe_hints
+        present = [key_id for key_id in window.hint_keys if key_id in maybe]
+        if not present:
+            return []
+        occurrences = sorted(span for key_id in present for span in self._hint_spans(key_id))
         if not occurrences:
             return []
         width = window.max_width
