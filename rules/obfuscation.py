@@ -223,7 +223,12 @@ class Lexicon:
                 symbol_ahead[k] = text[pieces[k][1] : pieces[k + 1][0]].strip() != "" or symbol_ahead[k + 1]
         out: list[ObfuscatedName] = []
         i = 0
-        while i < len(pieces):
+        last = len(pieces) - 1
+        while i <= last:
+            start, end = pieces[i]
+            if end - start < 4 and (i == last or not joinable[i]):
+                i += 1  # a short word standing alone (most words): `_best_at` would read nothing
+                continue
             hit = self._best_at(text, pieces, i, joinable, symbol_ahead)
             if hit is None:
                 i += 1
