@@ -111,13 +111,14 @@ def _analyse_window(compiled: CompiledRules, doc: TextDocument, signals: Mapping
 
     candidates: set[int] = set()
     hit_uids: set[int] = set()
-    key_rules, key_uses = compiled.key_rules, compiled.key_uses
+    key_rules, key_uids = compiled.key_rules, compiled.key_uids
     for key_id in scan.clean:
         candidates.update(key_rules[key_id])
-        hit_uids.update(use[0] for use in key_uses[key_id])
+        hit_uids.update(key_uids[key_id])
+    key_prefix_rules, key_prefix_uids = compiled.key_prefix_rules, compiled.key_prefix_uids
     for key_id in scan.blocked:
-        candidates.update(compiled.key_prefix_rules[key_id])
-        hit_uids.update(use[0] for use in key_uses[key_id] if use[2])
+        candidates.update(key_prefix_rules[key_id])
+        hit_uids.update(key_prefix_uids[key_id])
     # A rule whose condition needs a term selection that had no hit cannot be true: skip it.
     rules = compiled.rules
     candidates = {
