@@ -326,6 +326,14 @@ class TermMatcher:
         backend = HyperscanBackend if self._backend_name == "hyperscan" else AhoCorasickBackend
         self._backend = backend(texts, frozenset(i for i, only in enumerate(hint_only) if only))
 
+    def reports(self, text: str) -> int:
+        """How many matches the automaton hands to Python for normalised `text` (bench/rules.py: what the
+        scan's cost follows)."""
+        if self._backend is None:
+            self.build()
+        assert self._backend is not None
+        return len(self._backend.occurrences(text))
+
     def scan(self, text: str) -> ScanResult:
         """Every occurrence of every key in normalised `text`, grouped by key id; of a hint-only key,
         only whether it may occur (`ScanResult.hint_only`)."""
