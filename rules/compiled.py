@@ -72,6 +72,9 @@ class CompiledRules:
     key_uses: tuple[tuple[KeyUse, ...], ...]
     key_rules: tuple[tuple[int, ...], ...]
     key_prefix_rules: tuple[tuple[int, ...], ...]
+    #: Per automaton key: the selection uids it feeds, and those it feeds as a prefix term.
+    key_uids: tuple[tuple[int, ...], ...]
+    key_prefix_uids: tuple[tuple[int, ...], ...]
     #: Regexes searched only around their required literals; others are searched everywhere.
     regex_windows: dict[re.Pattern[str], RegexWindow]
     #: Indexes of rules evaluated on every document.
@@ -189,6 +192,8 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
         key_uses=tuple(key_uses),
         key_rules=tuple(key_rules),
         key_prefix_rules=tuple(key_prefix_rules),
+        key_uids=tuple(tuple(use[0] for use in uses) for uses in key_uses),
+        key_prefix_uids=tuple(tuple(use[0] for use in uses if use[2]) for uses in key_uses),
         regex_windows=regex_windows,
         always=tuple(i for i, c in enumerate(compiled) if c.always_evaluated),
         scope_cues=load_scope_cues(),

@@ -111,13 +111,14 @@ def _analyse_window(compiled: CompiledRules, doc: TextDocument, signals: Mapping
 
     candidates: set[int] = set()
     hit_uids: set[int] = set()
-    key_rules, key_uses = compiled.key_rules, compiled.key_uses
+    key_rules, key_uids = compiled.key_rules, compiled.key_uids
     for key_id in scan.clean:
         candidates.update(key_rules[key_id])
-        hit_uids.update(use[0] for use in key_uses[key_id])
+        hit_uids.update(key_uids[key_id])
+    key_prefix_rules, key_prefix_uids = compiled.key_prefix_rules, compiled.key_prefix_uids
     for key_id in scan.blocked:
-        candidates.update(compiled.key_prefix_rules[key_id])
-        hit_uids.update(use[0] for use in key_uses[key_id] if use[2])
+        candidates.update(key_prefix_rules[key_id])
+        hit_uids.update(key_prefix_uids[key_id])
     # A rule whose condition needs a term selection that had no hit cannot be true: skip it.
     rules = compiled.rules
     candidates = {
@@ -170,6 +171,9 @@ class DocumentState:
         self.scan = scan
         self._key_uses = compiled.key_uses
         self._windows = compiled.regex_windows
+        self._matcher = compiled.matcher
+        #: Regex literals that occur (or, hint-only, may occur): a regex needing none of them cannot match.
+        self._maybe_hints = scan.hints.keys() | scan.hint_only
         self._by_uid: dict[int, list[tuple[Span, int]]] | None = None
         self._capped: set[int] = set()
         self.regex_cache: dict[re.Pattern[str], list[Span]] = {}
@@ -267,17 +271,29 @@ class DocumentState:
             self.regex_cache[pattern] = cached
         return cached
 
+    def _hint_spans(self, key_id: int) -> list[Span]:
+        """Occurrences of a regex literal: listed by the scan, or (a hint-only key that may occur)
+        looked up once per document."""
+        scan = self.scan
+        found = scan.hints.get(key_id)
+        if found is None:
+            found = self._matcher.hint_spans(key_id, self.norm.text) if key_id in scan.hint_only else []
+            scan.hints[key_id] = found
+        return found
+
     def _regex_windows(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
         """Where `pattern` can match: around occurrences of its required literals (see `RegexWindow`)."""
         n = len(self.norm.text)
         window = self._windows.get(pattern)
         if window is None:
             return [(0, n)]
-        hints = self.scan.hints
-        present = [key_id for key_id in window.hint_keys if key_id in hints]
+        maybe = self._maybe_hints
+        present = [key_id for key_id in window.hint_keys if key_id in maybe]
         if not present:
             return []
-        occurrences = sorted(span for key_id in present for span in hints[key_id])
+        occurrences = sorted(span for key_id in present for span in self._hint_spans(key_id))
+        if not occurrences:
+            return []
         width = window.max_width
         if width is None:
             return [(0, n)]

@@ -4,7 +4,10 @@ Owns the keys (normalised rule terms, page-signal words and evasive spellings) a
 returns, per key, where it occurs. Two interchangeable backends find all (overlapping) occurrences:
 Hyperscan when the `hyperscan` package is installed (about 30-100x faster on Chinese text, measured
 in bench/rules.py), else pyahocorasick. Word-boundary checks keep ASCII keys from matching inside
-longer words ("cure" in "secure", "7天" in "17天").
+longer words ("cure" in "secure", "7天" in "17天"). Literals that only tell a regex where to look
+(hint-only keys: 不, “, :, for ...) are among the most frequent strings of a page: Hyperscan reports
+each of them once per scan (`HS_FLAG_SINGLEMATCH`), not once per occurrence, and their occurrences are
+listed by `str.find` only for a regex that is actually run (`hint_spans`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ class ScanResult:
     blocked: dict[int, list[Span]] = field(default_factory=dict)
     evasions: list[tuple[int, int, str]] = field(default_factory=list)
     hints: dict[int, list[Span]] = field(default_factory=dict)  # regex literals, word boundaries ignored
+    #: Hint-only keys that may occur (a superset of those that do): their spans are not listed in
+    #: `hints`; `TermMatcher.hint_spans` finds them.
+    hint_only: set[int] = field(default_factory=set)
 
 
 def _kind(ch: str) -> int:
@@ -72,6 +78,13 @@ def _kind(ch: str) -> int:
     return 0
 
 
+#: `_kind` as a table, for the scan loop (a dict lookup instead of a Python call per occurrence).
+_KIND: Final[dict[str, int]] = {
+    **{c: 1 for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+    **{c: 2 for c in "0123456789"},
+}
+
+
 def available_backends() -> list[str]:
     return ["hyperscan", "ahocorasick"] if hyperscan is not None else ["ahocorasick"]
 
@@ -79,7 +92,8 @@ def available_backends() -> list[str]:
 class AhoCorasickBackend:
     """Literal multi-pattern search with pyahocorasick (the fallback when Hyperscan is unavailable)."""
 
-    def __init__(self, keys: list[str]):
+    def __init__(self, keys: list[str], once: frozenset[int] = frozenset()):
+        # `once` (keys Hyperscan reports once per scan) means nothing here: every occurrence is reported.
         self.automaton = ahocorasick.Automaton()
         for key_id, key in enumerate(keys):
             self.automaton.add_word(key, key_id)
@@ -104,7 +118,7 @@ class HyperscanBackend:
 
     _NUL: Final = bytes.maketrans(b"\x00", b"\x01")
 
-    def __init__(self, keys: list[str]):
+    def __init__(self, keys: list[str], once: frozenset[int] = frozenset()):
         self.keys = keys
         self.lengths = [len(k) for k in keys]
         self.database = None
@@ -114,9 +128,12 @@ class HyperscanBackend:
                 expressions=[k.encode("utf-32-le").translate(self._NUL) for k in keys],
                 ids=list(range(len(keys))),
                 elements=len(keys),
-                flags=0,
+                flags=[hyperscan.HS_FLAG_SINGLEMATCH if i in once else 0 for i in range(len(keys))],
                 literal=True,
             )
+        #: Keys reported at most once per scan, unchecked: "may occur" (their first report may be a
+        #: merged-byte false match, so no report means "does not occur", a report means "look").
+        self.once = once
         self.collide = frozenset(i for i, k in enumerate(keys) if _may_collide(k))
         self.all_keys = range(len(keys))
         self._local = threading.local()
@@ -140,9 +157,12 @@ class HyperscanBackend:
         # Only a key holding a character with a 0x00/0x01 byte in its low half (U+xx00, U+00xx,
         # U+xx01 ...) or text beyond the basic plane can produce a merged-byte false match.
         check = self.collide if _ASTRAL_RE.search(text) is None else self.all_keys
-        keys, lengths = self.keys, self.lengths
+        keys, lengths, once = self.keys, self.lengths, self.once
         out: list[tuple[int, int]] = []
         for key_id, end in raw:
+            if key_id in once:
+                out.append((key_id, end >> 2))
+                continue
             if end & 3:
                 continue
             end >>= 2
@@ -214,6 +234,8 @@ class TermMatcher:
         self._backend: AhoCorasickBackend | HyperscanBackend | None = None
         self._first_kind: list[int] = []
         self._last_kind: list[int] = []
+        # Per key: (length, first kind, last kind, is a hint, is only a hint, canonical spelling or None).
+        self._scanned: list[tuple[int, int, int, bool, bool, str | None]] = []
         self._signal_kinds: dict[int, tuple[str, ...]] | None = None
 
     @property
@@ -272,40 +294,76 @@ class TermMatcher:
             self._signal_kinds = {i: tuple(sorted(k.signal_kinds)) for i, k in enumerate(self.keys) if k.signal_kinds}
         return self._signal_kinds
 
+    def is_hint_only(self, key_id: int) -> bool:
+        """Is key `key_id` only a regex literal (no term, signal word or evasive spelling uses it)?
+        `scan` says whether such a key may occur (`ScanResult.hint_only`); `hint_spans` finds where."""
+        key = self.keys[key_id]
+        return key.hint and not key.refs and not key.signal_kinds and key.canonical is None
+
+    def hint_spans(self, key_id: int, text: str) -> list[Span]:
+        """Every (overlapping) occurrence of key `key_id` in `text`, in order: what `ScanResult.hints`
+        lists for a key that is not hint-only."""
+        literal = self.keys[key_id].text
+        width = len(literal)
+        out: list[Span] = []
+        find = text.find
+        pos = find(literal)
+        while pos >= 0:
+            out.append((pos, pos + width))
+            pos = find(literal, pos + 1)
+        return out
+
     def build(self) -> None:
         texts = [k.text for k in self.keys]
         self._first_kind = [_kind(t[0]) for t in texts]
         self._last_kind = [_kind(t[-1]) for t in texts]
-        self._backend = (HyperscanBackend if self._backend_name == "hyperscan" else AhoCorasickBackend)(texts)
+        hint_only = [self.is_hint_only(i) for i in range(len(texts))]
+        self._scanned = [
+            (len(texts[i]), self._first_kind[i], self._last_kind[i], self.keys[i].hint, hint_only[i],
+             self.keys[i].canonical)
+            for i in range(len(texts))
+        ]
+        backend = HyperscanBackend if self._backend_name == "hyperscan" else AhoCorasickBackend
+        self._backend = backend(texts, frozenset(i for i, only in enumerate(hint_only) if only))
+
+    def reports(self, text: str) -> int:
+        """How many matches the automaton hands to Python for normalised `text` (bench/rules.py: what the
+        scan's cost follows)."""
+        if self._backend is None:
+            self.build()
+        assert self._backend is not None
+        return len(self._backend.occurrences(text))
 
     def scan(self, text: str) -> ScanResult:
-        """Every occurrence of every key in normalised `text`, grouped by key id."""
+        """Every occurrence of every key in normalised `text`, grouped by key id; of a hint-only key,
+        only whether it may occur (`ScanResult.hint_only`)."""
         if self._backend is None:
             self.build()
         assert self._backend is not None
         result = ScanResult()
-        clean, blocked = result.clean, result.blocked
-        keys, first_kind, last_kind = self.keys, self._first_kind, self._last_kind
+        clean, blocked, hints, hint_only = result.clean, result.blocked, result.hints, result.hint_only
+        scanned = self._scanned
+        kind_of = _KIND.get
         n = len(text)
-        hints = result.hints
         for key_id, end in self._backend.occurrences(text):
-            key = keys[key_id]
-            start = end - len(key.text)
-            if key.hint:
-                hints.setdefault(key_id, []).append((start, end))
+            length, first, last, hint, only, canonical = scanned[key_id]
+            if only:
+                hint_only.add(key_id)
+                continue
+            start = end - length
+            span = (start, end)
+            if hint:
+                hints.setdefault(key_id, []).append(span)
+            before = kind_of(text[start - 1], 0) if first and start > 0 else 0
+            after = kind_of(text[end], 0) if last and end < n else 0
             # A key starting with a letter must not continue a word; same for digits ("17天").
-            kind = first_kind[key_id]
-            if kind and start > 0 and _kind(text[start - 1]) == kind:
+            if before and before == first:
                 continue
-            kind = last_kind[key_id]
-            if kind and end < n and _kind(text[end]) == kind:
-                blocked.setdefault(key_id, []).append((start, end))
+            if after and after == last:
+                blocked.setdefault(key_id, []).append(span)
                 continue
-            if key.canonical is not None and not (
-                # An evasive spelling must stand alone: "tnb" in the handle "tnb888" is not 糖尿病.
-                (first_kind[key_id] and start > 0 and _kind(text[start - 1]))
-                or (last_kind[key_id] and end < n and _kind(text[end]))
-            ):
-                result.evasions.append((start, end, key.canonical))
-            clean.setdefault(key_id, []).append((start, end))
+            # An evasive spelling must stand alone: "tnb" in the handle "tnb888" is not 糖尿病.
+            if canonical is not None and not (before or after):
+                result.evasions.append((start, end, canonical))
+            clean.setdefault(key_id, []).append(span)
         return result

@@ -278,6 +278,16 @@ class NormalisedText:
             self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
         return bisect_left(self._sentence_ends, pos)
 
+    def sentence_bounds(self, sentence: int) -> tuple[int, int]:
+        """`[lo, hi)`: the positions whose `sentence_of` is `sentence` (a sentence end belongs to the
+        sentence it ends)."""
+        if self._sentence_ends is None:
+            self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
+        ends = self._sentence_ends
+        lo = ends[sentence - 1] + 1 if sentence > 0 else 0
+        hi = ends[sentence] + 1 if sentence < len(ends) else len(self.text)
+        return (lo, hi)
+
 
 class _Segments:
     """Builds a segment list, merging a linear segment into the previous one when it continues it."""
@@ -500,7 +510,9 @@ def _normalise_identifiers(text: str) -> NormalisedText:
                 uneven.add(ch)
     if not uneven:
         return NormalisedText(text, text.translate(table) if table else text)
-    changed = ((i, table[ord(ch)]) for i, ch in enumerate(text) if ch in uneven)
+    # The characters that vanish or expand, found by a compiled character class (no Python step per character).
+    uneven_re = re.compile("[" + "".join(re.escape(ch) for ch in sorted(uneven)) + "]")
+    changed = ((m.start(), table[ord(m.group())]) for m in uneven_re.finditer(text))
     return _rewrite_chars(text, changed, lambda piece: piece.translate(table))
 
 

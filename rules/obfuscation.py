@@ -223,8 +223,20 @@ class Lexicon:
                 symbol_ahead[k] = text[pieces[k][1] : pieces[k + 1][0]].strip() != "" or symbol_ahead[k + 1]
         out: list[ObfuscatedName] = []
         i = 0
-        while i < len(pieces):
-            hit = self._best_at(text, pieces, i, joinable, symbol_ahead)
+        last = len(pieces) - 1
+        while i <= last:
+            start, end = pieces[i]
+            if end - start < 4 and (i == last or not joinable[i]):
+                i += 1  # a short word standing alone (most words): `_best_at` would read nothing
+                continue
+            piece = text[start:end]
+            if not symbol_ahead[i] and 1 < end - start <= 40 and piece.isascii() and piece.isalpha():
+                # A plain word joins no neighbour (`_best_at` would only resolve the word itself): a
+                # cache look-up, without the call.
+                found = self.resolve(piece, joined=False)
+                hit = None if found is None else (i, start, end, found[0], found[1])
+            else:
+                hit = self._best_at(text, pieces, i, joinable, symbol_ahead)
             if hit is None:
                 i += 1
                 continue

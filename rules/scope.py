@@ -244,6 +244,7 @@ class ScopeReader:
         self._cues: list[tuple[int, int, str]] | None = None
         self._cue_starts: list[int] = []
         self.memo: dict[tuple[Span, frozenset[str]], ScopeVerdict | None] = {}
+        self._roles: dict[tuple[str, str], tuple[tuple[str, int, bool], ...]] = {}
 
     def verdict(self, span: Span, kinds: frozenset[str]) -> ScopeVerdict | None:
         """The scope (among `kinds`) the claim `span` sits in, or None when it is the page's own claim."""
@@ -263,25 +264,24 @@ class ScopeReader:
     def _kind_verdict(self, span: Span, kind: str) -> ScopeVerdict | None:
         s, e = span
         sentence = self._sentence(s)
-        groups = self.cues.groups
-        roles = self.cues.roles
-        clause_lo, clause_hi = self._clause(sentence, s, e)
+        clause: Span | None = None
         denials: list[tuple[int, int, str]] = []
         for start, end, text in sentence.cues:
-            for index in roles[text]:
-                group = groups[index]
-                if group.kind != kind:
-                    continue
-                reach = group.reach_en if _LATIN.search(text) else group.reach_zh
-                lo, hi = (clause_lo, clause_hi) if group.within == "clause" else (sentence.lo, sentence.hi)
-                if group.side == "before" and end <= s and start >= lo and s - end <= reach:
+            for side, reach, in_clause in self._roles_of(text, kind):
+                if in_clause:
+                    if clause is None:
+                        clause = self._clause(sentence, s, e)
+                    lo, hi = clause
+                else:
+                    lo, hi = sentence.lo, sentence.hi
+                if side == "before" and end <= s and start >= lo and s - end <= reach:
                     if kind == "negation":
                         denials.append((start, end, text))
                     else:
                         return ScopeVerdict(kind, "before", text, (start, end))
-                elif group.side == "after" and start >= e and end <= hi and start - e <= reach:
+                elif side == "after" and start >= e and end <= hi and start - e <= reach:
                     return ScopeVerdict(kind, "after", text, (start, end))
-                elif group.side == "sentence" and sentence.is_question and lo <= start and end <= hi:
+                elif side == "sentence" and sentence.is_question and lo <= start and end <= hi:
                     return ScopeVerdict(kind, "sentence", text, (start, end))
         if len(denials) % 2 == 1:
             # Two denials cancel: 没有不能根治的 is a claim.
@@ -292,6 +292,20 @@ class ScopeReader:
                 return ScopeVerdict(kind, "frame", self.text[fs:fe], (fs, fe))
         return None
 
+    def _roles_of(self, cue: str, kind: str) -> tuple[tuple[str, int, bool], ...]:
+        """(side, reach, within the clause) of each group of `kind` that `cue` belongs to, in group order."""
+        key = (cue, kind)
+        found = self._roles.get(key)
+        if found is None:
+            latin = _LATIN.search(cue) is not None
+            groups = self.cues.groups
+            found = self._roles[key] = tuple(
+                (group.side, group.reach_en if latin else group.reach_zh, group.within == "clause")
+                for group in (groups[i] for i in self.cues.roles[cue])
+                if group.kind == kind
+            )
+        return found
+
     # -- text structure -------------------------------------------------------------------------------
     def _sentence(self, pos: int) -> _Sentence:
         norm = self.norm
@@ -299,25 +313,7 @@ class ScopeReader:
         cached = self._sentences.get(sid)
         if cached is not None:
             return cached
-        # sentence_of is non-decreasing: bisect for the first position of the sentence and the
-        # first of the next one (a sentence end character belongs to the sentence it ends).
-        n = len(self.text)
-        lo, hi = 0, pos
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if norm.sentence_of(mid) < sid:
-                lo = mid + 1
-            else:
-                hi = mid
-        start = lo
-        lo, hi = pos, n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if norm.sentence_of(mid) <= sid:
-                lo = mid + 1
-            else:
-                hi = mid
-        end = lo
+        start, end = norm.sentence_bounds(sid)
         text = self.text
         roles = self.cues.roles
         # A typographic apostrophe (don’t) is the cue written with a straight one.

@@ -195,3 +195,12 @@ def test_a_claim_quoted_with_corner_brackets_in_a_report_is_not_flagged() -> Non
     ruleset = load_ruleset()
     report = "街頭巷尾散發的廣告傳單中宣稱，其產品可「再生胰島」、「治癒糖尿病」，都是騙人的。"
     assert not ruleset.analyse(TextDocument.from_parts([("body", report)])).flagged
+
+
+@given(st.text(alphabet=st.sampled_from(list("根治。!?;\n. x")), max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_sentence_bounds_are_the_positions_of_one_sentence(text: str) -> None:
+    norm = normalise(text)
+    for sentence in {norm.sentence_of(pos) for pos in range(len(norm.text))}:
+        lo, hi = norm.sentence_bounds(sentence)
+        assert [p for p in range(len(norm.text)) if norm.sentence_of(p) == sentence] == list(range(lo, hi))
