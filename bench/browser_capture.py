@@ -243,13 +243,16 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def chromium_memory(root: int) -> tuple[float, float]:
-    """RSS and PSS (MB) summed over the Chromium processes under `root` (PSS shares shared pages out)."""
-    tree, stack, rss, pss = _children(), [root], 0, 0
+def tree_usage(root: int) -> tuple[float, float, float]:
+    """The Chromium processes' RSS and PSS (MB; PSS shares shared pages out) under `root`, and the CPU
+    seconds of the whole tree (Python, Playwright's driver, Chromium; exited children included)."""
+    tree, stack, rss, pss, ticks = _children(), [root], 0, 0, 0
     while stack:
         pid = stack.pop()
         stack.extend(tree.get(pid, []))
         try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
             if "chrom" not in Path(f"/proc/{pid}/comm").read_text():
                 continue
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -259,7 +262,7 @@ def chromium_memory(root: int) -> tuple[float, float]:
                     pss += int(line.split()[1])
         except OSError:
             continue
-    return rss / 1024, pss / 1024
+    return rss / 1024, pss / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -269,12 +272,20 @@ class Run:
     seconds: float = 0.0  # wall time, browser start-up included
     steady_seconds: float = 0.0  # from the first page done to the last
     scripted_seen: int = 0
-    samples: list[tuple[int, float, float]] = field(default_factory=list)  # (pages done, RSS MB, PSS MB)
+    samples: list[tuple[int, float, float, float]] = field(default_factory=list)  # (pages, RSS MB, PSS MB, CPU s)
 
     @property
     def per_minute(self) -> float:
         """Steady pages/min: pages after the first, over the time from the first to the last."""
         return 60 * (self.pages - 1) / self.steady_seconds if self.steady_seconds else 0.0
+
+    @property
+    def cpu_per_page(self) -> float:
+        """CPU seconds per page after the first (start-up excluded), over the whole process tree."""
+        steady = [s for s in self.samples if s[0] >= 1]
+        if len(steady) < 2 or steady[-1][0] == steady[0][0]:
+            return 0.0
+        return (steady[-1][3] - steady[0][3]) / (steady[-1][0] - steady[0][0])
 
     def peak(self) -> tuple[float, float]:
         return (max((s[1] for s in self.samples), default=0.0), max((s[2] for s in self.samples), default=0.0))
@@ -287,9 +298,10 @@ def measure(label: str, target: Any, args: tuple[Any, ...], progress: Progress) 
     started = time.perf_counter()
     child.start()
     while child.is_alive():
-        rss, pss = chromium_memory(child.pid or 0)
+        done = progress.done.value
+        rss, pss, cpu = tree_usage(child.pid or 0)
         if rss:
-            run.samples.append((progress.done.value, rss, pss))
+            run.samples.append((done, rss, pss, cpu))
         child.join(0.5)
     run.seconds = time.perf_counter() - started
     run.pages = progress.done.value
@@ -303,8 +315,10 @@ def measure(label: str, target: Any, args: tuple[Any, ...], progress: Progress) 
 def _row(run: Run, baseline: Run, scripted: str) -> str:
     rss, pss = run.peak()
     ratio = run.per_minute / baseline.per_minute if baseline.per_minute else 0.0
+    cpu = run.cpu_per_page
+    idle = 60 * (os.cpu_count() or 1) / cpu if cpu else 0.0
     return (f"{run.label:24s} {run.pages:5d} {run.seconds:6.1f} {run.per_minute:9.0f} {ratio:6.2f} {scripted:>11s} "
-            f"{rss:11.0f} {pss:11.0f}")
+            f"{rss:11.0f} {pss:11.0f} {cpu * 1000:8.0f} {idle:9.0f}")
 
 
 def main() -> None:
@@ -329,9 +343,10 @@ def main() -> None:
     progress = Progress.new()
     print(f"load before: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs; "
           f"our settings: {overrides or 'defaults'}")
-    print("pages/min is steady (first page to last; the wall time in s includes Chromium's start-up)")
+    print("pages/min is steady (first page to last; the wall time in s includes Chromium's start-up); CPU ms "
+          "per page: the whole process tree after the first page; 'CPU-bound': pages/min if all CPUs were ours")
     print(f"{'run':24s} {'pages':>5s} {'s':>6s} {'pages/min':>9s} {'ratio':>6s} {'scripted ok':>11s} "
-          f"{'peak RSS MB':>11s} {'peak PSS MB':>11s}")
+          f"{'peak RSS MB':>11s} {'peak PSS MB':>11s} {'CPU ms/p':>8s} {'CPU-bound':>9s}")
     first = 0
     for concurrency in args.concurrency:
         numbers = range(first, first + args.pages)

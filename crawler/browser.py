@@ -38,7 +38,6 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route
 from playwright.async_api import Request as PlaywrightRequest
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import BrowserContextWrapper, ScrapyPlaywrightDownloadHandler
@@ -95,14 +94,22 @@ SETTLE_SCRIPT = """
   };
   new MutationObserver(changed).observe(document, { subtree: true, childList: true, attributes: true,
                                                     characterData: true });
-  Object.defineProperty(window, "__pharmwatchSettled", { value: (quietMs) =>
-    document.readyState === "complete" && busy <= 0 && timers.size === 0
-    && (!document.fonts || document.fonts.status === "loaded")
-    && performance.now() - lastChange >= quietMs });
+  const settled = (quietMs) => document.readyState === "complete" && busy <= 0 && timers.size === 0
+    && (!document.fonts || document.fonts.status === "loaded") && performance.now() - lastChange >= quietMs;
+  // Resolves once settled, or after `waitMs`; polls with the page's own timer (uncounted), not a frame loop.
+  Object.defineProperty(window, "__pharmwatchSettled", { value: (quietMs, waitMs) => new Promise((resolve) => {
+    const until = performance.now() + waitMs;
+    const poll = () => {
+      if (settled(quietMs) || performance.now() >= until) { resolve(true); return; }
+      setTimeout_.call(window, poll, 50);
+    };
+    poll();
+  }) });
 })();
 """
 #: The page must have been still (no DOM change, nothing in flight) this long to count as settled.
 SETTLE_QUIET_MS = 200
+SETTLE_MARGIN_SECONDS = 2.0  # past the budget, a page that does not answer is not waited for
 
 
 class BrowserTimeout(Exception):
@@ -119,16 +126,18 @@ async def settle(page: Page, budget_ms: int) -> None:
     """
     if budget_ms <= 0:
         return
-    started = asyncio.get_running_loop().time()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
-        await page.wait_for_function(
-            f"() => !!window.__pharmwatchSettled && window.__pharmwatchSettled({SETTLE_QUIET_MS})",
-            timeout=budget_ms, polling="raf")  # an interval would be a timer it counts
-    except PlaywrightTimeout:
-        return  # the whole budget was used, as with a fixed wait
+        instrumented = await asyncio.wait_for(page.evaluate(
+            "([quiet, wait]) => window.__pharmwatchSettled ? window.__pharmwatchSettled(quiet, wait) : false",
+            [SETTLE_QUIET_MS, budget_ms]), budget_ms / 1000 + SETTLE_MARGIN_SECONDS)
+    except TimeoutError:
+        return  # a page busy in a script: its budget is used up; the deadline covers what follows
     except PlaywrightError:
-        # The page navigated while we asked (a script-driven redirect): wait out the budget.
-        left = budget_ms - (asyncio.get_running_loop().time() - started) * 1000
+        instrumented = False  # the page navigated while we asked (a script-driven redirect)
+    if not instrumented:
+        left = budget_ms - (loop.time() - started) * 1000
         if left > 0:
             await page.wait_for_timeout(left)
 
@@ -169,6 +178,7 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         settings = crawler.settings
         navigation = settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") / 1000
         self.render_wait_ms = settings.getint("CAPTURE_RENDER_WAIT_MS")
+        self.user_agent = settings.get("USER_AGENT")
         self.deadline = 2 * navigation + self.render_wait_ms / 1000 + 10
         # Bounded memory: the browser is relaunched after this many pages (0: never).
         self.recycle_pages = settings.getint("CAPTURE_BROWSER_RECYCLE_PAGES")
@@ -251,6 +261,9 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _create_browser_context(self, name: str, context_kwargs: dict | None,
                                       spider: Any = None) -> BrowserContextWrapper:
+        # The crawl's user agent for every request of the page and for its scripts (`navigator`), so
+        # sub-resources need no header rewriting (`_make_request_handler`).
+        context_kwargs = {"user_agent": self.user_agent, **(context_kwargs or {})}
         try:
             wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         except AttributeError as exc:
@@ -267,6 +280,28 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             # other pages the site opens have no page route, so the context guards them.
             await wrapper.context.route("**", self._guard_route)
         return wrapper
+
+    def _make_request_handler(self, *args: Any, **kwargs: Any) -> Any:
+        """The page's route: navigations get scrapy-playwright's handling (the Scrapy request's headers,
+        method and body); sub-resources only the address guard. They carry the context's user agent
+        already, and scrapy-playwright would ask Chromium for each one's headers: a round trip per
+        image, script and stylesheet, for nothing."""
+        navigation_handler = super()._make_request_handler(*args, **kwargs)
+
+        async def handle(route: Route, playwright_request: PlaywrightRequest) -> None:
+            if playwright_request.is_navigation_request():
+                await navigation_handler(route, playwright_request)
+                return
+            try:
+                if self.policy is not None and await self._refuse(playwright_request):
+                    self.stats.inc_value("playwright/request_count/aborted")
+                    await route.abort()
+                else:
+                    await route.continue_()
+            except PlaywrightError:
+                pass  # the page closed meanwhile: nothing left to fetch for
+
+        return handle
 
     async def _guard_route(self, route: Route, request: PlaywrightRequest) -> None:
         if await self._refuse(request):
