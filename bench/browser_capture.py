@@ -6,11 +6,13 @@
   Chromium through `crawler.browser.CaptureBrowserHandler`, with the render wait, a full-page
   screenshot and the DOM), each capture written as WARC (`crawler.warc.capture_warc`).
 Both run at concurrency 1, 2 and 4 (interleaved), in child processes of their own, against one set of
-generated shop pages (one site each, `shopN.test`, ~20 KB of Chinese markup, a stylesheet, two images;
+generated shop pages (one site each, `shopN.test`, ~20 KB of Chinese markup, a stylesheet, three images;
 every fifth page builds its catalogue with a script after a 300 ms timer and a fetch, as demo/
 js-shop.test does) served on loopback by a small real HTTP server acting as the crawl's egress proxy.
 Prints pages/min, the ratio to the baseline, whether the script-built catalogues were in the DOM kept,
-and the Chromium process tree's memory (RSS and PSS, sampled every 0.5 s). `--memory-pages N` adds a
+the CPU seconds per page of the whole process tree (Python, Playwright's driver, Chromium: steadier
+than wall time on a shared machine) and the pages/min they would allow if every CPU were ours, and the
+Chromium process tree's memory (RSS and PSS, sampled every 0.5 s). `--memory-pages N` adds a
 long run at concurrency 4 printing the memory every N/5 pages (is it flat?).
 Run: `.venv/bin/python bench/browser_capture.py [--pages 60] [--memory-pages 500]`.
 """
