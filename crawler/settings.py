@@ -77,7 +77,9 @@ EXTENSIONS = {"crawler.extensions.progress.ProgressLog": 500}
 CAPTURE_MAX_PAGES_PER_SITE = 20  # pages requested per registrable domain
 CAPTURE_MAX_DEPTH = 2  # link hops from a site's first page
 CAPTURE_RENDER_FIRST_PAGE = True  # first page of every site through Chromium, with a screenshot
-CAPTURE_RENDER_WAIT_MS = 1500  # time scripts get after load before DOM and screenshot are taken
+CAPTURE_RENDER_WAIT_MS = 1500  # most time scripts get after load before DOM and screenshot (less once settled)
+# Chromium is relaunched after this many pages (0: never): its memory grows with the pages it served.
+CAPTURE_BROWSER_RECYCLE_PAGES = 500
 CAPTURE_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are truncated here, kept, and marked truncated
 CAPTURE_JS_TEXT_THRESHOLD = 200  # a plain page with scripts and less visible text is re-fetched in Chromium
 CAPTURE_RETRY_AFTER_MAX_SECONDS = 30.0  # a 429/503 asking for a longer wait is recorded, not retried

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
 from crawler.addresses import HostResolver
-from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout
+from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout, full_page_png, settle
 from crawler.charset import binary_kind, decode_html
 from crawler.domains import site_of
 from crawler.extract import visible_text_length
@@ -76,10 +76,8 @@ class SiteSpider(scrapy.Spider):
                 # certificates are let through as the plain fetch does: sellers' often are.
                 playwright_context=f"{CAPTURE_CONTEXT_PREFIX}{next(self.captures_rendered)}",
                 playwright_context_kwargs={"ignore_https_errors": True},
-                playwright_page_methods=[
-                    PageMethod("wait_for_timeout", wait_ms),
-                    PageMethod("screenshot", full_page=True, type="png"),
-                ],
+                # Up to the render wait for scripts, less once the page has settled; then the evidence.
+                playwright_page_methods=[PageMethod(settle, wait_ms), PageMethod(full_page_png)],
             )
         # The spider keeps its own seen-set: Scrapy's duplicate filter would silently drop a
         # redirect back to a seen URL (a redirect loop) instead of letting it fail with a reason.

@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.http import HtmlResponse, Request, Response
 from twisted.python.failure import Failure
 
-from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout
+from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout, full_page_png, settle
 from crawler.items import CaptureItem
 from crawler.spiders.site import SiteSpider
 from tests.crawler.in_process import collect, fetch, project_crawler, with_spider
@@ -51,8 +51,8 @@ def test_a_first_page_is_kept_plain_then_rendered_with_a_screenshot(demo_web: st
     assert isinstance(render, Request) and render.url == HOME and render.meta["rendered"]
     assert render.meta["playwright"] and render.meta["playwright_context"].startswith(CAPTURE_CONTEXT_PREFIX)
     wait, screenshot = render.meta["playwright_page_methods"]
-    assert (wait.method, wait.args) == ("wait_for_timeout", (500,))
-    assert (screenshot.method, screenshot.kwargs) == ("screenshot", {"full_page": True, "type": "png"})
+    assert (wait.method, wait.args) == (settle, (500,))  # up to 500 ms, less once the page has settled
+    assert screenshot.method is full_page_png
     again = list(spider.parse_page(page(demo_web, HOME)))[1]
     assert again.meta["playwright_context"] != render.meta["playwright_context"]  # a fresh context per capture
 
