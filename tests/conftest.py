@@ -1,4 +1,5 @@
-"""Shared fixtures: the one fixture world is the demo web (demo/), started on a free loopback port."""
+"""Shared fixtures: the one fixture world is the demo web (demo/), started on a free loopback port; the
+database each test stores into (SQLite, or PostgreSQL with PHARMWATCH_TEST_DATABASE=postgresql: tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from demo.server import DemoWeb
+from pharmwatch.config import Settings
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "demo" / "pharmwatch.toml"
@@ -31,10 +34,39 @@ def demo_web(demo_server: DemoWeb) -> str:
     return demo_server.url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_database_server() -> Iterator[None]:
+    """Stops the session's PostgreSQL server (started by the first test that asks for a database)."""
+    yield
+    databases.SERVER.stop()
+
+
+@pytest.fixture(autouse=True)
+def test_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """On PostgreSQL: settings without a `database_url` store into their data folder's database there
+    (as they would into `<home>/pharmwatch.db`), and the databases this test made are dropped after it."""
+    if not databases.ON_POSTGRESQL:
+        yield
+        return
+    monkeypatch.setattr(Settings, "db_url", property(lambda s: s.database_url or databases.database_url(s.home)))
+    before = databases.SERVER.created()
+    yield
+    databases.SERVER.drop(databases.SERVER.created() - before)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL database for the whole session, whatever the backend (the distributed queue, the
+    scheduler's claim, migrations down and up): its tests reset its schema first."""
+    return databases.postgres_database("pharmwatch_shared")
+
+
 def cli_env(home: Path, proxy: str | None = None) -> dict[str, str]:
     """The environment of a `pharmwatch` child process: its own data folder, the demo web as proxy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")}
     env["PHARMWATCH_HOME"] = str(home)
+    if databases.ON_POSTGRESQL:
+        env["PHARMWATCH_DATABASE_URL"] = databases.database_url(home)
     if proxy:
         env["PHARMWATCH_CRAWL__PROXY"] = f'"{proxy}"'
     return env

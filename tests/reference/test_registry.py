@@ -19,6 +19,7 @@ from rules.reference import RegistryLookup, reference_signals
 from storage import db
 from storage.models import DrugApproval, InfoServiceCertificate
 from storage.registry import KIND_SPECS, REGISTRY_KINDS, RegistryImportError, export_csv
+from tests.databases import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_REGISTRY = ROOT / "demo" / "registry"
@@ -32,7 +33,7 @@ CERT_ROW = (
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'pw.db'}"
+    return database_url(tmp_path)
 
 
 @pytest.fixture

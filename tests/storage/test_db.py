@@ -11,11 +11,12 @@ from rules.model import FLAGGING_SEVERITIES
 from storage import db
 from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
 from storage.scans import finish_scan_run, start_scan_run
+from tests.databases import database_url
 
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'pw.db'}"
+    return database_url(tmp_path)
 
 
 def test_upgrade_creates_every_table_and_is_idempotent(url: str) -> None:
