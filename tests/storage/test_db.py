@@ -39,9 +39,14 @@ def test_the_models_match_the_migrations(url: str) -> None:
 
     from storage.models import Base
 
+    def ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+        # On PostgreSQL migration 0015 also creates procrastinate's own queue tables (not our models).
+        return not (name or "").startswith("procrastinate")
+
     db.upgrade(url)
     with db.make_engine(url).connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": ours})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 
