@@ -87,6 +87,23 @@ def database_url(home: Path) -> str:
     return f"sqlite:///{Path(home) / 'pharmwatch.db'}"
 
 
+def schema_differences(url: str) -> list[object]:
+    """What alembic's autogenerate would change to make the migrated database at `url` match our models
+    (empty when they agree). Procrastinate's queue tables, which migration 0015 creates on PostgreSQL
+    only, are not our models and are left out."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    def ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+        return not (name or "").startswith("procrastinate")
+
+    with db.make_engine(url).connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection, opts={"include_object": ours}),
+                                     Base.metadata))
+
+
 def postgres_database(name: str) -> str:
     """A database of the session's PostgreSQL server kept for the whole session (tests that need
     PostgreSQL whatever the backend, e.g. the distributed queue)."""

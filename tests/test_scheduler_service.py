@@ -312,6 +312,7 @@ def world(tmp_path: Path) -> Iterator[Callable[..., tuple[Path, Engine]]]:
     """A data folder, its settings and database; kills every scheduler process a test leaves running."""
     def make(**schedule: float) -> tuple[Path, Engine]:
         config = write_config(tmp_path, **schedule)
+        (tmp_path / "home").mkdir(exist_ok=True)  # the data folder exists whichever database holds the rows
         url = database_url(tmp_path / "home")
         db.upgrade(url)
         return config, db.make_engine(url)

@@ -11,7 +11,7 @@ from rules.model import FLAGGING_SEVERITIES
 from storage import db
 from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
 from storage.scans import finish_scan_run, start_scan_run
-from tests.databases import database_url
+from tests.databases import database_url, schema_differences
 
 
 @pytest.fixture
@@ -34,20 +34,8 @@ def test_an_empty_database_is_reported_as_needing_upgrade(url: str) -> None:
 
 def test_the_models_match_the_migrations(url: str) -> None:
     """A model change without a migration fails here (alembic's autogenerate finds a diff)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from storage.models import Base
-
-    def ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-        # On PostgreSQL migration 0015 also creates procrastinate's own queue tables (not our models).
-        return not (name or "").startswith("procrastinate")
-
     db.upgrade(url)
-    with db.make_engine(url).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": ours})
-        diff = compare_metadata(context, Base.metadata)
-    assert diff == []
+    assert schema_differences(url) == []
 
 
 def test_scan_counts_come_from_stored_rows(url: str) -> None:
