@@ -4,6 +4,7 @@ database each test stores into (SQLite, or PostgreSQL with PHARMWATCH_TEST_DATAB
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -61,11 +62,13 @@ def postgres_url() -> str:
     return databases.postgres_database("pharmwatch_shared")
 
 
-def cli_env(home: Path, proxy: str | None = None) -> dict[str, str]:
-    """The environment of a `pharmwatch` child process: its own data folder, the demo web as proxy."""
+def cli_env(home: Path, proxy: str | None = None, config: Path | None = None) -> dict[str, str]:
+    """The environment of a `pharmwatch` child process: its own data folder (and, on PostgreSQL, that
+    folder's database unless the settings file `config` names one), the demo web as proxy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")}
     env["PHARMWATCH_HOME"] = str(home)
-    if databases.ON_POSTGRESQL:
+    names_a_database = config is not None and config.is_file() and re.search(r"^database_url\s*=", config.read_text("utf-8"), re.M)
+    if databases.ON_POSTGRESQL and not names_a_database:
         env["PHARMWATCH_DATABASE_URL"] = databases.database_url(home)
     if proxy:
         env["PHARMWATCH_CRAWL__PROXY"] = f'"{proxy}"'
@@ -75,7 +78,7 @@ def cli_env(home: Path, proxy: str | None = None) -> dict[str, str]:
 def run_cli(*args: str, home: Path, proxy: str | None = None, config: Path | None = DEMO_CONFIG,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run `pharmwatch ARGS` in a child process with its own data folder, as a user would."""
-    env = cli_env(home, proxy)
+    env = cli_env(home, proxy, config)
     prefix = ["--config", str(config)] if config else []
     return subprocess.run([sys.executable, "-m", "pharmwatch", *prefix, *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)

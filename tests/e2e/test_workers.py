@@ -35,7 +35,7 @@ def _config(tmp_path: Path, database_url: str) -> Path:
 
 
 def _start(args: list[str], config: Path, home: Path, proxy: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**cli_env(home, proxy), "PHARMWATCH_CRAWL__RENDER_FIRST_PAGE": "false"}
+    env = {**cli_env(home, proxy, config), "PHARMWATCH_CRAWL__RENDER_FIRST_PAGE": "false"}
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(config), *args], env=env,
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
