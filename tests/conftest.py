@@ -67,7 +67,8 @@ def cli_env(home: Path, proxy: str | None = None, config: Path | None = None) ->
     folder's database unless the settings file `config` names one), the demo web as proxy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")}
     env["PHARMWATCH_HOME"] = str(home)
-    names_a_database = config is not None and config.is_file() and re.search(r"^database_url\s*=", config.read_text("utf-8"), re.M)
+    names_a_database = (config is not None and config.is_file()
+                        and re.search(r"^database_url\s*=", config.read_text("utf-8"), re.M))
     if databases.ON_POSTGRESQL and not names_a_database:
         env["PHARMWATCH_DATABASE_URL"] = databases.database_url(home)
     if proxy:
