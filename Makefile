@@ -11,13 +11,24 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PHARMWATCH_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-fast install system-deps lint model eval bench
+.PHONY: demo test test-fast test-postgresql install system-deps lint model eval bench
 
 demo: install
 	$(VENV)/bin/pharmwatch demo run
 
+# The whole suite on SQLite, then the tests that store into the database again on a real PostgreSQL
+# server (one throwaway server, a fresh database per test: tests/databases.py). Not the browser tests:
+# they exercise Chromium, not SQL, and the double run must fit CI's time (the second pass's figure is in
+# docs/architecture.md, "Testing on both databases").
+PG_TESTS := tests/storage tests/cases tests/alerts tests/web tests/crawler/pipelines tests/reference/test_registry.py \
+	tests/test_tips.py tests/test_cli.py tests/test_scheduler.py tests/test_scheduler_service.py
+PG_MARKERS := not browser
 test: install
 	$(PY) -m pytest -q
+	PHARMWATCH_TEST_DATABASE=postgresql $(PY) -m pytest -q -m "$(PG_MARKERS)" $(PG_TESTS)
+
+test-postgresql: install
+	PHARMWATCH_TEST_DATABASE=postgresql $(PY) -m pytest -q -m "$(PG_MARKERS)" $(PG_TESTS)
 
 # The tests that start no Chromium, no scan and no server process: under a minute, for the edit-test loop.
 FAST_MARKERS := not browser and not e2e and not slow

@@ -42,7 +42,8 @@ def throwaway_postgres(prefix: str = "pharmwatch-pg-") -> Iterator[str]:
         subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", data, "-A", "trust", "-U", "postgres",
                                      "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
         subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", data, "-o",
-                                     f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                                     f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                                     "-c max_connections=300",
                                      "-l", str(folder / "log"), "-w", "start"]), check=True, capture_output=True)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:

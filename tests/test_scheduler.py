@@ -16,6 +16,7 @@ from pharmwatch.config import SettingsError, load_settings
 from pharmwatch.scheduler import next_runs, run_scan_process, scheduled_jobs
 from storage.db import make_engine, session_factory
 from storage.models import ScanRun, SearchQueryRun
+from tests.databases import database_url
 
 CONFIG = """
 watchlist = ["http://tangan-cure.test/"]
@@ -74,6 +75,6 @@ def test_a_scheduled_job_runs_a_real_scan_of_its_query_set(demo_web: str, tmp_pa
         monkeypatch.delenv(name)
     gout = next(j for j in scheduled_jobs(load_settings(write(tmp_path), environ={})) if j.job_id == "sets-gout")
     assert run_scan_process(gout.args, write(tmp_path)) == 0
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         assert session.scalars(select(ScanRun.status)).all() == ["finished"]
         assert session.scalars(select(SearchQueryRun.query)).all() == ["痛风特效药"]

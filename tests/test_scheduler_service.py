@@ -39,6 +39,7 @@ from pharmwatch.scheduler_service import decide, run_now
 from storage import db
 from storage.models import AuditEvent, Capture, Finding, ScanRun, ScheduleJob, SchedulerClaim, ScheduleRun, Site
 from tests.conftest import ROOT, cli_env, run_cli
+from tests.databases import database_url
 
 CHILD = Path(__file__).resolve().parent / "scheduler_child.py"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,7 +60,7 @@ def write_config(tmp_path: Path, **schedule: float) -> Path:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    url = f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"
+    url = database_url(tmp_path / "home")
     db.upgrade(url)
     return db.make_engine(url)
 
@@ -201,7 +202,7 @@ def test_the_digest_and_the_daily_rechecks_are_jobs_of_their_own_commands(tmp_pa
         "blacklist-recheck": ("scan", "0 9 * * *", ["--no-search", "--no-watchlist", "--no-tips", "--blacklisted"]),
         "digest": ("digest", "30 7 * * *", []),
     }
-    with db.session_factory(db.make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+    with db.session_factory(db.make_engine(database_url(tmp_path / "home")))() as session:
         argv = {job.name: job_argv(job) for job in session.scalars(select(ScheduleJob))}
     assert argv["digest"] == ["alerts", "digest", "--send"]
     assert argv["orders-due"] == ["order", "check-due", "--by", "scheduler"]
@@ -229,7 +230,7 @@ def test_settings_jobs_are_paused_not_removed_and_unknown_jobs_are_named(invoke)
 
 def test_history_shows_each_runs_start_end_outcome_counts_and_reason(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert invoke("schedule", "list").exit_code == 0  # creates the database
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}")
+    engine = db.make_engine(database_url(tmp_path / "home"))
     start = datetime(2026, 12, 7, 18, 0)
     with db.transaction(sessions(engine)) as session:
         scan = ScanRun(status="finished", pages=12, findings=3)
@@ -311,7 +312,8 @@ def world(tmp_path: Path) -> Iterator[Callable[..., tuple[Path, Engine]]]:
     """A data folder, its settings and database; kills every scheduler process a test leaves running."""
     def make(**schedule: float) -> tuple[Path, Engine]:
         config = write_config(tmp_path, **schedule)
-        url = f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"
+        (tmp_path / "home").mkdir(exist_ok=True)  # the data folder exists whichever database holds the rows
+        url = database_url(tmp_path / "home")
         db.upgrade(url)
         return config, db.make_engine(url)
 
@@ -504,7 +506,7 @@ def test_pharmwatch_schedule_run_refuses_a_second_scheduler_naming_the_first(tmp
     finally:
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}")
+    engine = db.make_engine(database_url(tmp_path / "home"))
     with sessions(engine)() as session:
         assert session.scalar(select(SchedulerClaim)) is None
 
@@ -563,7 +565,7 @@ def test_a_scan_orphaned_by_a_killed_scheduler_is_stopped_at_restart_and_resumed
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0
-    engine = db.make_engine(f"sqlite:///{home / 'pharmwatch.db'}")
+    engine = db.make_engine(database_url(home))
     (orphaned,) = runs(engine)
     assert orphaned.outcome in {"partial", "finished"} and orphaned.scan_run_id == 1, orphaned.reason
     assert orphaned.pages and orphaned.pages >= 3

@@ -18,7 +18,7 @@ from storage.audit import verify_chain
 from storage.db import make_engine, session_factory
 from storage.models import AuditEvent
 from tests.conftest import run_cli
-from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
+from tests.databases import database_url
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def _tips(invoke, *args: str) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def _audit(tmp_path: Path) -> list[AuditEvent]:
-    with session_factory(make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(tmp_path / "home")))() as session:
         assert verify_chain(session) == []
         return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
@@ -292,7 +292,7 @@ def test_a_scan_crawls_pending_tips_marks_them_scanned_and_the_daily_list_names_
 
     nothing = pharmwatch("scan", "--no-search")  # the tip is done; no watchlist: nothing left to scan
     assert nothing.returncode == 2 and "nothing to scan" in nothing.stderr
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         scanned_events = session.scalars(select(AuditEvent).where(AuditEvent.action == "tip_scanned")).all()
         assert [(e.subject, e.details["scan_run_id"]) for e in scanned_events] == [(f"tip:{tip_id}", 2)]
 
@@ -310,7 +310,7 @@ def test_a_scan_crawls_pending_tips_marks_them_scanned_and_the_daily_list_names_
 # --- on the production database -----------------------------------------------------------------
 
 @pytest.mark.slow
-def test_tips_migrate_store_and_stay_unique_on_postgresql(postgres_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_tips_migrate_store_and_stay_unique_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     from sqlalchemy import func, text
 
     from cases.tips import add_tip, import_tips

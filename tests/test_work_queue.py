@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from pharmwatch.cli import cli
 from pharmwatch.exit_codes import ExitCode
 from pharmwatch.work_queue import NeedsPostgres, SiteUnit, job_args, require_postgres, site_units
-from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
 
 
 def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sites_and_budget() -> None:
@@ -43,7 +42,7 @@ def test_distributed_commands_refuse_sqlite_and_name_the_fix(tmp_path: Path, arg
 
 
 @pytest.mark.slow
-def test_the_queue_schema_migrates_up_down_and_up_on_postgresql(postgres_url: str) -> None:  # noqa: F811
+def test_the_queue_schema_migrates_up_down_and_up_on_postgresql(postgres_url: str) -> None:
     from alembic import command
     from sqlalchemy import inspect, text
 

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rules.model import CATEGORY_ZH
@@ -85,6 +86,7 @@ def create_app(config: WebConfig, engine: Engine) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range_on_postgresql)
     return app
 
 
@@ -202,3 +204,20 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 async def _out_of_range(request: Request, exc: Exception) -> Response:
     # A number the database cannot hold (an id past 2**63, found by schemathesis): the request is wrong, not us.
     return error(request, 400, f"a number in the request is out of range: {exc}")
+
+
+# SQLSTATE numeric_value_out_of_range: PostgreSQL's integer ids are 32-bit, so /api/cases/2147483648 gets here.
+_NUMERIC_OUT_OF_RANGE = "22003"
+
+
+async def _out_of_range_on_postgresql(request: Request, exc: Exception) -> Response:
+    """What PostgreSQL cannot hold and SQLite can, sent by a client: an id past 32 bits, or text with a NUL
+    character (psycopg refuses it before sending, so without a SQLSTATE). The web stores no crawled text,
+    so such a value came with the request: a 400 as on SQLite, not a 500."""
+    assert isinstance(exc, DataError)
+    sqlstate = getattr(exc.orig, "sqlstate", "")
+    if sqlstate == _NUMERIC_OUT_OF_RANGE:
+        return error(request, 400, "a number in the request is out of range")
+    if sqlstate is None and "NUL" in str(exc.orig):
+        return error(request, 400, "text in the request contains a NUL character")
+    raise exc  # any other data error is ours: a 500

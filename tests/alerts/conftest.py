@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import db
+from tests.databases import database_url
 
 
 @dataclass
@@ -120,6 +121,6 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'pharmwatch.db'}"
+    url = database_url(tmp_path)
     db.upgrade(url)
     return db.session_factory(db.make_engine(url))

@@ -15,6 +15,7 @@ from pharmwatch.cli import cli
 from pharmwatch.config import SettingsError, load_settings
 from pharmwatch.exit_codes import ExitCode
 from tests.alerts.conftest import WebhookReceiver
+from tests.databases import database_url
 
 SMTP = '[[alerts.channels]]\nname = "mail"\ntype = "smtp"\nhost = "127.0.0.1"\nsender = "p@x.cn"\nto = ["a@x.cn"]\n'
 
@@ -98,7 +99,7 @@ def test_the_table_makes_crawled_text_inert(tmp_path: Path) -> None:
     from storage.models import AlertDelivery
 
     config = write(tmp_path, "")
-    url = f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"
+    url = database_url(tmp_path / "home")
     db.upgrade(url)
     with db.transaction(db.session_factory(db.make_engine(url))) as session:
         message = enqueue(session, "alert", "降糖神药\x1b[2J[/b]", "t")

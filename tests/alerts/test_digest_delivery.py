@@ -13,6 +13,7 @@ from pharmwatch.config import load_settings
 from storage import db
 from storage.models import AlertDelivery, AlertMessage
 from tests.alerts.world import flag, scan
+from tests.databases import database_url
 
 
 def _config(tmp_path: Path, smtp_port: int, webhook_url: str) -> Path:
@@ -32,7 +33,7 @@ def test_the_digest_reaches_the_mailbox_once_a_day_with_both_parts(tmp_path, smt
     env = {"PHARMWATCH_HOME": str(home), "PHARMWATCH_CONFIG": ""}
     invoke = lambda *args: CliRunner().invoke(cli, ["--config", str(config), *args], env=env, obj={})  # noqa: E731
     assert invoke("db", "upgrade").exit_code == 0
-    with db.transaction(db.session_factory(db.make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))) as session:
+    with db.transaction(db.session_factory(db.make_engine(database_url(home)))) as session:
         run = scan(session, hours_ago=0.5)  # NOW of the world: 2026-12-08 07:30 Shanghai
         flag(session, run, "tangan-cure.test", severity="critical")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from storage import db
+from tests.databases import database_url
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sessions(home: Path):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{home / 'pharmwatch.db'}"
+    url = database_url(home)
     home.mkdir()
     db.upgrade(url)
     return db.session_factory(db.make_engine(url))

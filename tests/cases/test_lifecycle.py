@@ -16,7 +16,6 @@ from storage import db
 from storage.audit import verify_chain
 from storage.models import Case
 from tests.cases.builders import scan_with, the_case
-from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
 
 
 def test_the_lifecycle_in_order_with_every_step_audited(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +78,7 @@ def test_dismissed_findings_do_not_reopen_a_case_and_a_new_rule_does(sessions) -
 
 
 @pytest.fixture
-def pg_sessions(postgres_url: str):  # type: ignore[no-untyped-def]  # noqa: F811
+def pg_sessions(postgres_url: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
     with db.make_engine(postgres_url).begin() as connection:

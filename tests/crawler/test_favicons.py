@@ -16,6 +16,7 @@ from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, Site
 from tests.conftest import run_cli
+from tests.databases import database_url
 
 HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>糖安康胶囊官网</title>
 <link rel="apple-touch-icon" href="/touch-180.png"><link rel="stylesheet" href="/style.css">
@@ -59,7 +60,7 @@ def test_a_scan_keeps_each_sites_icon_fetched_once_through_the_proxy(demo_server
     before = {host: demo_server.hits(host) for host in ("fengshi-gutong.test", "tangan-cure.test")}
     scan = run_cli("scan", "--no-tips", home=home, proxy=demo_web, config=config)
     assert scan.returncode == 0, scan.stdout + scan.stderr
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         captures = {domain: [c for c in session.scalars(select(Capture).join(Site).where(Site.domain == domain))]
                     for domain in ("fengshi-gutong.test", "tangan-cure.test", "kangjian-pharmacy.test")}
     ico = (SITES_DIR / "fengshi-gutong.test" / "favicon.ico").read_bytes()

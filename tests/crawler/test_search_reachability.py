@@ -11,6 +11,7 @@ from demo.server import DemoWeb
 from storage.db import make_engine, session_factory
 from storage.models import SearchQueryRun
 from tests.conftest import run_cli
+from tests.databases import database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,6 +32,6 @@ def test_an_engine_with_its_own_proxy_and_chromium_is_reached_through_that_proxy
         assert egress.hits("search.test") == 0
         # the result pages' landing sites were crawled through the general egress proxy
         assert engine_proxy.hits("tangan-cure.test") == 0 and egress.hits("tangan-cure.test") > 0
-    with session_factory(make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(tmp_path / "home")))() as session:
         statuses = {q.query: q.status for q in session.scalars(select(SearchQueryRun))}
     assert statuses == {"降糖药": "ok", "痛风特效药": "ok", "壮阳药": "ok"}

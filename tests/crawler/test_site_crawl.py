@@ -12,6 +12,7 @@ from sqlalchemy import select
 from storage.db import make_engine, session_factory
 from storage.models import Capture, ScanRun
 from tests.conftest import ROOT, run_cli
+from tests.databases import database_url
 
 
 @pytest.mark.slow
@@ -38,7 +39,7 @@ def test_a_site_crawl_keeps_its_budget_and_records_every_failure_with_its_reason
     assert "captured too little: captured 2 of 5 pages, below [scan] min_captured_share = 0.5" in result.stderr
     assert "not captured: http://10.0.0.1/admin: AddressRefused: refused: 10.0.0.1 is a private" in result.stdout
 
-    with session_factory(make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(tmp_path / "home")))() as session:
         captures = session.scalars(select(Capture)).all()
         run = session.scalars(select(ScanRun)).one()
     by_url = {c.url: c for c in captures}

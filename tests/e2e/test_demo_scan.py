@@ -17,6 +17,7 @@ from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
 from tests.conftest import run_cli
+from tests.databases import database_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -31,7 +32,7 @@ def scanned(demo_web: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert scan.returncode == 0, scan.stdout + scan.stderr
     report = run_cli("report", "daily", "--format", "json", home=home)
     assert report.returncode == 0, report.stderr
-    engine = make_engine(f"sqlite:///{home / 'pharmwatch.db'}")
+    engine = make_engine(database_url(home))
     return {"home": home, "scan": scan, "report": json.loads(report.stdout),
             "session": session_factory(engine)(), "blobs": BlobStore(home / "blobs")}
 
@@ -256,7 +257,7 @@ def test_a_supervisor_exports_a_demo_case_that_anyone_can_verify(scanned: dict, 
             target.writestr(item, data)
     rejected = run_cli("evidence", "verify", str(tampered), home=tmp_path / "elsewhere", config=None)
     assert rejected.returncode != 0 and "evidence/findings.json" in rejected.stdout
-    audit = session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))()
+    audit = session_factory(make_engine(database_url(home)))()
     from storage.models import AuditEvent
     assert audit.scalars(select(AuditEvent).where(AuditEvent.action == "exported")).one()
 

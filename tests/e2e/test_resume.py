@@ -20,6 +20,7 @@ from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, Case, Finding, ScanRun
 from tests.conftest import DEMO_CONFIG, ROOT, cli_env, run_cli
+from tests.databases import database_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -44,7 +45,7 @@ def test_a_scan_killed_several_times_resumes_and_completes_without_duplicates(
     final = run_cli("scan", home=home, proxy=demo_web)
     assert final.returncode == 0, f"seed {seed}\n{final.stdout}{final.stderr}"
 
-    engine = make_engine(f"sqlite:///{home / 'pharmwatch.db'}")
+    engine = make_engine(database_url(home))
     with session_factory(engine)() as session:
         runs = session.scalars(select(ScanRun)).all()
         assert [r.status for r in runs] == ["finished"], f"seed {seed}: one run, resumed, finished"
@@ -96,6 +97,6 @@ def test_a_scan_waits_for_a_concurrent_writer_that_holds_the_database(demo_web: 
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         run = session.scalars(select(ScanRun)).one()
         assert run.status == "finished" and run.pages > 0 and run.flagged_sites > 0

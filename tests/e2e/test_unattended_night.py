@@ -19,6 +19,7 @@ from storage import db
 from storage.models import Capture, Finding, ScheduleRun
 from tests.alerts.conftest import smtp_server, webhook  # noqa: F401 - fixtures
 from tests.conftest import ROOT, cli_env, run_cli
+from tests.databases import database_url
 
 SITES = ["http://tangan-cure.test/", "http://nanbao-zhuangyang.test/", "http://kangjian-pharmacy.test/"]
 
@@ -62,7 +63,7 @@ def test_the_nights_scan_alerts_the_webhook_mails_the_digest_and_counts_right(  
     scheduler = subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(config), "schedule", "run"],
                                  env=cli_env(home, demo_web), cwd=ROOT, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
-    engine = db.make_engine(f"sqlite:///{home / 'pharmwatch.db'}")
+    engine = db.make_engine(database_url(home))
     try:
         deadline = time.monotonic() + 300
         while not _finished(engine, "digest"):

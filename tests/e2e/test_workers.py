@@ -18,7 +18,6 @@ from crawler.domains import site_of
 from storage import db
 from storage.models import AuditEvent, Capture, ScanRun, Site
 from tests.conftest import DEMO_CONFIG, ROOT, cli_env, run_cli
-from tests.storage.conftest import postgres_url  # noqa: F401 - the real PostgreSQL server fixture
 
 WATCHED = ["http://kangjian-pharmacy.test/", "http://tangan-cure.test/", "http://js-shop.test/",
            "http://gbk-yaofang.test/", "http://renmin-hospital.test/"]
@@ -36,7 +35,7 @@ def _config(tmp_path: Path, database_url: str) -> Path:
 
 
 def _start(args: list[str], config: Path, home: Path, proxy: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**cli_env(home, proxy), "PHARMWATCH_CRAWL__RENDER_FIRST_PAGE": "false"}
+    env = {**cli_env(home, proxy, config), "PHARMWATCH_CRAWL__RENDER_FIRST_PAGE": "false"}
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(config), *args], env=env,
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -54,7 +53,7 @@ def _sites_in_hand(log: Path, timeout: float = 180) -> list[str]:
 
 
 def test_a_worker_killed_mid_site_loses_nothing_and_the_scan_finishes(
-        postgres_url: str, demo_web: str, tmp_path: Path) -> None:  # noqa: F811
+        postgres_url: str, demo_web: str, tmp_path: Path) -> None:
     with db.make_engine(postgres_url).begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     config, home = _config(tmp_path, postgres_url), tmp_path / "home"

@@ -19,6 +19,7 @@ from rules.reference import RegistryLookup, reference_signals
 from storage import db
 from storage.models import DrugApproval, InfoServiceCertificate
 from storage.registry import KIND_SPECS, REGISTRY_KINDS, RegistryImportError, export_csv
+from tests.databases import database_url, schema_differences
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_REGISTRY = ROOT / "demo" / "registry"
@@ -32,7 +33,7 @@ CERT_ROW = (
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'pw.db'}"
+    return database_url(tmp_path)
 
 
 @pytest.fixture
@@ -75,15 +76,8 @@ def test_migration_0002_upgrades_a_0001_database_and_keeps_its_rows(url: str) ->
 
 
 def test_the_registry_models_match_migration_0002(url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from storage.models import Base
-
     db.upgrade(url)
-    with db.make_engine(url).connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []
+    assert schema_differences(url) == []
 
 
 # --- import: good files, re-import, export ------------------------------------------------------------

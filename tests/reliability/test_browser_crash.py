@@ -20,6 +20,7 @@ from sqlalchemy import select
 from storage.db import make_engine, session_factory
 from storage.models import Capture, ScanRun
 from tests.conftest import ROOT, cli_env
+from tests.databases import database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -80,7 +81,7 @@ def test_a_scan_survives_its_browser_being_killed_twice_mid_page(demo_web: str, 
     assert len(killed) >= 2, f"the browser was not killed twice (killed {killed}):\n{output}"
     assert scan.returncode == 0, output
 
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         assert session.scalars(select(ScanRun.status)).all() == ["finished"]
         captures = session.scalars(select(Capture)).all()
     for site in SITES:

@@ -22,6 +22,7 @@ from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory
 from storage.models import Capture, ScanRun, Site
 from tests.conftest import ROOT, cli_env, run_cli
+from tests.databases import database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -103,7 +104,7 @@ def test_every_hostile_case_ends_recorded_and_the_scan_finishes(demo_server: Dem
     peak_kb = [peak for peak, _ in scans]
     reported = "".join(output for _, output in scans)
 
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         runs = session.scalars(select(ScanRun)).all()
         captures = session.scalars(select(Capture).join(Site).where(Site.domain == "hostile.test")).all()
         normal = session.scalars(select(Capture).join(Site).where(Site.domain == "tangan-cure.test")).all()
@@ -160,7 +161,7 @@ def test_a_huge_garbage_robots_txt_does_not_stop_a_scan_that_obeys_robots(demo_w
                       f"max_depth = 0\nmax_body_bytes = {LIMIT}\n", encoding="utf-8")
     result = run_cli("scan", home=tmp_path / "home", proxy=demo_web, config=config)
     assert result.returncode == 0, result.stdout + result.stderr
-    with session_factory(make_engine(f"sqlite:///{tmp_path / 'home' / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(tmp_path / "home")))() as session:
         captures = {c.url: c for c in session.scalars(select(Capture))}
     assert captures["http://hostile.test/nested"].risk == "high"
     assert "robots.txt" in (captures["http://hostile.test/private/7"].error or "").lower()

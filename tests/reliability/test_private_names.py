@@ -19,6 +19,7 @@ from demo.server import DemoWeb
 from storage.db import make_engine, session_factory
 from storage.models import Capture
 from tests.conftest import run_cli
+from tests.databases import database_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,7 +42,7 @@ def scan_direct(url: str, allow: list[str], home: Path, tmp_path: Path) -> Captu
     result = run_cli("scan", "--no-search", home=home, proxy=None, config=config)  # no proxy: the crawler resolves
     # One page, refused or answered 404 by the demo web: a scan that captured nothing says so (exit 5).
     assert result.returncode in (0, 5), result.stdout + result.stderr
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         return session.scalars(select(Capture).where(Capture.url == url)).one()
 
 

@@ -9,10 +9,11 @@ from sqlalchemy import delete, select, update
 from storage import db
 from storage.audit import GENESIS, record_event, verify_chain
 from storage.models import AuditEvent
+from tests.databases import database_url
 
 
 def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'pw.db'}"
+    url = database_url(tmp_path)
     db.upgrade(url)
     return db.session_factory(db.make_engine(url))
 

@@ -16,13 +16,14 @@ from cases.registries import RegistryImportError, import_csv
 from storage import db
 from storage.models import DrugApproval
 from storage.registry import export_csv
+from tests.databases import database_url
 
 HOSTILE = ['=HYPERLINK("http://x")', "-5", "+cmd|' /C calc'!A0", "@SUM(1+1)"]
 
 
 @pytest.fixture
 def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'pharmwatch.db'}"
+    url = database_url(tmp_path)
     db.upgrade(url)
     return db.session_factory(db.make_engine(url))
 
@@ -75,9 +76,9 @@ def test_a_blacklist_export_imports_back_with_its_reasons(sessions, tmp_path: Pa
     writer.writerow(["kind", "value", "reason"])
     writer.writerows([e.kind, e.value, e.reason] for e in entries)
     assert "'=HYPERLINK" in out.getvalue() and "'-5 fake ltd" in out.getvalue()
-    other = tmp_path / "other.db"
-    db.upgrade(f"sqlite:///{other}")
-    others = db.session_factory(db.make_engine(f"sqlite:///{other}"))
+    other = database_url(tmp_path / "other")  # another office's database
+    db.upgrade(other)
+    others = db.session_factory(db.make_engine(other))
     (tmp_path / "list.csv").write_text(out.getvalue(), encoding="utf-8")
     with db.transaction(others) as session:
         assert import_entries(session, tmp_path / "list.csv", actor="t", source="office B") == 1

@@ -11,11 +11,12 @@ from rules.model import FLAGGING_SEVERITIES
 from storage import db
 from storage.models import Capture, Finding, ScanRun, SearchQueryRun, SerpObservation, Site
 from storage.scans import finish_scan_run, start_scan_run
+from tests.databases import database_url, schema_differences
 
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'pw.db'}"
+    return database_url(tmp_path)
 
 
 def test_upgrade_creates_every_table_and_is_idempotent(url: str) -> None:
@@ -33,15 +34,8 @@ def test_an_empty_database_is_reported_as_needing_upgrade(url: str) -> None:
 
 def test_the_models_match_the_migrations(url: str) -> None:
     """A model change without a migration fails here (alembic's autogenerate finds a diff)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from storage.models import Base
-
     db.upgrade(url)
-    with db.make_engine(url).connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []
+    assert schema_differences(url) == []
 
 
 def test_scan_counts_come_from_stored_rows(url: str) -> None:

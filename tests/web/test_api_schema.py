@@ -57,6 +57,11 @@ def test_what_schemathesis_found_is_answered_400(world, api_client) -> None:  # 
     ada = api_client("ada")
     # An id past SQLite's 64-bit integers was a 500 (OverflowError in the driver).
     assert ada.get("/api/cases/9223372036854775808").status_code == 400
+    # Past PostgreSQL's 32-bit ids (the driver refuses the parameter there): no such case, never a 500.
+    assert ada.get("/api/cases/2147483648").status_code in (400, 404)
+    # PostgreSQL's text cannot hold a NUL character (psycopg refuses it): the request is wrong, as on SQLite.
+    assert ada.get("/api/audit?action=%00").status_code in (200, 400)
+    assert ada.get("/api/daily?category=%00").status_code in (200, 400)
     # Years of daily periods held the server for minutes; the CLI's `report stats` takes long ranges.
     response = ada.get("/api/dashboard?from=0001-01-01&to=9999-12-31")
     assert response.status_code == 400 and "report stats" in response.json()["error"]

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from storage import db
 from storage.models import AuditEvent, Case, Tip
 from tests.conftest import cli_env, run_cli
+from tests.databases import database_url
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, served
 from tests.web.world import PASSWORD
 from web import auth
@@ -48,11 +49,11 @@ class Office:
         return (sys.executable, "-m", "pharmwatch", "--config", str(self.config))
 
     def sessions(self):  # type: ignore[no-untyped-def]
-        return db.session_factory(db.make_engine(f"sqlite:///{self.home / 'pharmwatch.db'}"))
+        return db.session_factory(db.make_engine(database_url(self.home)))
 
     def app(self):  # type: ignore[no-untyped-def]
         config = WebConfig(blob_dir=self.home / "blobs", home=self.home, cli=self.cli)
-        return create_app(config, db.make_engine(f"sqlite:///{self.home / 'pharmwatch.db'}"))
+        return create_app(config, db.make_engine(database_url(self.home)))
 
 
 @pytest.fixture

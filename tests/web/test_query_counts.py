@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event
 
 from bench.web_daily import populate
 from storage import db
+from tests.databases import database_url
 from web import auth
 from web.app import WebConfig, create_app
 
@@ -39,7 +40,7 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 
 def _statements_per_page(tmp: Path, sites: int) -> dict[str, int]:
-    url = f"sqlite:///{tmp / 'pharmwatch.db'}"
+    url = database_url(tmp)
     db.upgrade(url)
     engine = db.make_engine(url)
     sessions = db.session_factory(engine)
@@ -74,7 +75,7 @@ def test_the_paged_list_is_the_reports_list(tmp_path: Path, sites: int) -> None:
     from cases.daily import daily_report
     from web.routes.daily import PAGE_SIZE
 
-    url = f"sqlite:///{tmp_path / 'pharmwatch.db'}"
+    url = database_url(tmp_path)
     db.upgrade(url)
     engine = db.make_engine(url)
     sessions = db.session_factory(engine)

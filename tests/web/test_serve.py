@@ -18,6 +18,7 @@ from sqlalchemy import select
 from storage import db
 from storage.models import SchedulerClaim
 from tests.conftest import ROOT, cli_env, run_cli
+from tests.databases import database_url
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ def _free_port() -> int:
 
 
 def _claim(home: Path) -> SchedulerClaim | None:
-    with db.session_factory(db.make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with db.session_factory(db.make_engine(database_url(home)))() as session:
         return session.scalar(select(SchedulerClaim))
 
 

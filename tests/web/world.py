@@ -17,6 +17,7 @@ from storage import db, models
 from storage.blobs import BlobStore
 from storage.models import Capture, Case, Finding, SearchQueryRun, SerpObservation, Site, SiteIdentifier, utcnow
 from storage.scans import start_scan_run
+from tests.databases import database_url
 from web import auth
 
 PASSWORD = "correct horse battery"
@@ -45,7 +46,7 @@ class World:
 
 
 def build(home: Path) -> World:
-    url = f"sqlite:///{home / 'pharmwatch.db'}"
+    url = database_url(home)
     home.mkdir(parents=True, exist_ok=True)
     db.upgrade(url)
     sessions = db.session_factory(db.make_engine(url))

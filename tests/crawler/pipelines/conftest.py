@@ -11,6 +11,7 @@ import pytest
 from rules import RuleSet, load_ruleset
 from storage import db
 from storage.scans import start_scan_run
+from tests.databases import database_url
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +35,7 @@ class Store:
 
 @pytest.fixture
 def store(tmp_path: Path, ruleset: RuleSet) -> Store:
-    url = f"sqlite:///{tmp_path / 'pharmwatch.db'}"
+    url = database_url(tmp_path)
     db.upgrade(url)
     with db.transaction(db.session_factory(db.make_engine(url))) as session:
         run_id = start_scan_run(session, ruleset.digest).id

@@ -16,6 +16,7 @@ from storage.db import make_engine, session_factory
 from storage.models import Capture, Finding, Site
 from tests.conftest import run_cli
 from tests.crawler.in_process import project_crawler
+from tests.databases import database_url
 
 
 def test_the_image_step_is_off_by_default() -> None:
@@ -39,7 +40,7 @@ def test_a_scan_with_ocr_on_flags_the_shop_whose_claims_are_only_in_images(demo_
     (site,) = [s for s in report["sites"] if s["domain"] == "xinmai-kang.test"]
     assert {"disease_cure_claim", "off_platform_sale"} <= set(site["categories"])
     blobs = BlobStore(home / "blobs")
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         product = session.scalars(select(Capture).join(Site).where(Capture.url == "http://xinmai-kang.test/product")
                                   ).one()
         text = blobs.get(product.text_sha256, ".txt").decode("utf-8")
@@ -59,7 +60,7 @@ def test_a_scan_with_ocr_on_flags_the_shop_whose_claims_are_only_in_images(demo_
 
 
 def _captures(home: Path, domain: str) -> dict[tuple[str, bool], Capture]:
-    with session_factory(make_engine(f"sqlite:///{home / 'pharmwatch.db'}"))() as session:
+    with session_factory(make_engine(database_url(home)))() as session:
         query = select(Capture).join(Site).where(Site.domain == domain)
         return {(c.url, c.rendered): c for c in session.scalars(query)}
 
