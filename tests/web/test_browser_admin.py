@@ -12,18 +12,11 @@ import pytest
 from pharmwatch.config import load_settings
 from pharmwatch.schedule_desk import SettingsScheduleDesk
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, served
-from tests.web.world import HOSTILE_TEXT, PASSWORD, World
+from tests.web.test_browser_cases import sign_in
+from tests.web.world import HOSTILE_TEXT, World
 from web.app import WebConfig, create_app
 
 REGISTRY_CSV = f"number,product_name\n国药准字H20051234,降糖胶囊\n{HOSTILE_TEXT},x\n".encode()
-
-
-def _sign_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.browser
@@ -42,7 +35,7 @@ def test_an_admin_reads_rule_packs_and_imports_a_registry_and_a_monitor_is_refus
         try:
             admin = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
             admin.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            _sign_in(admin, base, "ada")
+            sign_in(admin, base, "ada")
 
             admin.click("nav a[href='/rules']")
             admin.wait_for_url(f"{base}/rules")
@@ -84,7 +77,7 @@ def test_an_admin_reads_rule_packs_and_imports_a_registry_and_a_monitor_is_refus
             admin.screenshot(path=str(tmp_path / "schedules.png"), full_page=True)
 
             monitor = browser.new_context(locale="zh-CN").new_page()
-            _sign_in(monitor, base, "mona")
+            sign_in(monitor, base, "mona")
             assert monitor.locator("nav a[href='/rules'], nav a[href='/registries']").count() == 0
             for path in ("/rules", "/registries", "/schedules"):
                 response = monitor.goto(f"{base}{path}")

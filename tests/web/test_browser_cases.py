@@ -101,6 +101,15 @@ def sign_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(f"{base}/")
 
 
+def review_and_confirm(page, base: str, case_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Open the case, take it for review and confirm it, as a monitor or supervisor does in the browser."""
+    page.goto(f"{base}/cases/{case_id}")
+    page.click("button.review")
+    page.wait_for_url(f"**/cases/{case_id}?done=review")
+    page.click("button.confirm")
+    page.wait_for_url(f"**/cases/{case_id}?done=confirm")
+
+
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
 
 
@@ -113,11 +122,7 @@ def test_a_supervisor_refers_a_case_and_downloads_evidence_that_verifies(office:
         case_id = session.scalars(select(Case.id)).one()
     with served(office.app()) as base, chromium_page() as page:
         sign_in(page, base, "sam")
-        page.goto(f"{base}/cases/{case_id}")
-        page.click("button.review")
-        page.wait_for_url(f"**/cases/{case_id}?done=review")
-        page.click("button.confirm")
-        page.wait_for_url(f"**/cases/{case_id}?done=confirm")
+        review_and_confirm(page, base, case_id)
 
         page.goto(f"{base}/blacklist")
         page.select_option("select[name=kind]", "site")

@@ -14,7 +14,15 @@ from sqlalchemy import select
 
 from storage.models import AuditEvent, Case, CorrectionOrder, Referral, Tip
 from tests.web.test_browser import served
-from tests.web.test_browser_cases import FLAGGED_SITE, Office, chromium_page, needs_chromium, office, sign_in
+from tests.web.test_browser_cases import (
+    FLAGGED_SITE,
+    Office,
+    chromium_page,
+    needs_chromium,
+    office,
+    review_and_confirm,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 __all__ = ["office"]  # the fixture, shared with test_browser_cases
@@ -30,11 +38,7 @@ def test_a_supervisor_refers_with_a_package_writes_the_letter_pdf_and_orders_a_c
         case_id = session.scalars(select(Case.id)).one()
     with served(office.app()) as base, chromium_page() as page:
         sign_in(page, base, "sam")
-        page.goto(f"{base}/cases/{case_id}")
-        page.click("button.review")
-        page.wait_for_url(f"**/cases/{case_id}?done=review")
-        page.click("button.confirm")
-        page.wait_for_url(f"**/cases/{case_id}?done=confirm")
+        review_and_confirm(page, base, case_id)
 
         # Refer with a package exported now (by `pharmwatch evidence export` in a child process, kept).
         page.select_option("form.refer select[name=authority]", "police")
