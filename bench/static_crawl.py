@@ -183,6 +183,8 @@ def profile(web: StaticWeb, proxy: str, pages_per_site: int, concurrency: int, t
         start = time.monotonic()
         profiler.runcall(run_spiders, CrawlTargets(urls=web.entry_urls), settings)
         print(f"profiled crawl: {time.monotonic() - start:.1f} s for {web.pages} pages")
+        profiler.dump_stats(f"{tempfile.gettempdir()}/pharmwatch-static-crawl.prof")  # for pstats/snakeviz
+        print(f"stats saved to {tempfile.gettempdir()}/pharmwatch-static-crawl.prof")
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(top)
         stats.sort_stats("tottime").print_stats(top)

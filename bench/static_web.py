@@ -93,12 +93,14 @@ def _page(shop: str, heading: str, nav: str, chance: random.Random, source: list
                    for t in texts)
     filler = "".join(chance.choice(BENIGN_LINES) for _ in range(chance.randint(20, 60)))
     listing = "".join(f'<li class="goods"><a href="{href}"><img src="/img/{k}.jpg" alt="商品图片 {k}">'
-                      f'<span class="name">{heading} 相关商品 {k}</span><span class="price">￥{chance.randint(9, 999)}.00'
+                      f'<span class="name">{heading} 相关商品 {k}</span>'
+                      f'<span class="price">￥{chance.randint(9, 999)}.00'
                       "</span></a></li>" for k, href in enumerate(links))
     script = "".join(f"window.__STATE__{k}={{\"sku\":{chance.randint(1, 10**9)},\"tracking\":\"{'x' * 200}\"}};"
                      for k in range(chance.randint(80, 300)))
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{heading} - {shop}</title>'
-            f'<meta name="description" content="{shop}：正品保障，全国包邮"><meta name="viewport" content="width=device-width">'
+            f'<meta name="description" content="{shop}：正品保障，全国包邮">'
+            '<meta name="viewport" content="width=device-width">'
             f"<style>{STYLE}</style><script src=\"/static/app.js\"></script></head><body>"
             f'<header><div class="logo">{shop}</div><ul class="nav">{nav}</ul>'
             '<form action="/search"><input name="q" placeholder="搜索药品"></form></header>'

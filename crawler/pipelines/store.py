@@ -4,6 +4,8 @@ Each item is one transaction, so a killed scan never leaves a capture without it
 WARC record or its audit event ("captured", chained in the audit log).
 Rows are keyed by (scan run, URL, rendered) and (scan run, engine, query, page): storing the
 same thing twice in one scan updates nothing and duplicates nothing.
+A page's site row is found by domain once per crawl (its id kept, known only once committed) and then
+updated by id in one statement: the per-page SELECT of the site was a tenth of the store step's time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crawler.domains import site_of
@@ -36,6 +38,8 @@ class StorePipeline:
         self.scan_run_id = scan_run_id
         self.user_agent = user_agent
         self.proxy = proxy
+        self.site_ids: dict[str, int] = {}  # domain → Site.id, committed rows only
+        self._new_site_ids: dict[str, int] = {}  # met in the transaction under way
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -50,17 +54,31 @@ class StorePipeline:
         self.engine.dispose()
 
     def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
+        self._new_site_ids = {}
         with transaction(self.sessions) as session:
             if isinstance(item, SerpPageItem):
                 self._store_serp_page(session, item)
             elif isinstance(item, CaptureItem):
                 self._store_capture(session, item)
+        if len(self.site_ids) > 100_000:  # a bounded memory: a long crawl meets sites without end
+            self.site_ids.clear()
+        self.site_ids.update(self._new_site_ids)
         return item
 
     def _site(self, session: Session, domain: str) -> Site:
         site = Site.named(session, domain)
         site.last_seen = utcnow()
         return site
+
+    def _site_id(self, session: Session, domain: str) -> int:
+        """The site's id, its row created when first met, and its `last_seen` set to now."""
+        site_id = self.site_ids.get(domain)
+        if site_id is None:
+            site_id = self._site(session, domain).id
+            self._new_site_ids[domain] = site_id
+        else:
+            session.execute(update(Site).where(Site.id == site_id).values(last_seen=utcnow()))
+        return site_id
 
     def _store_serp_page(self, session: Session, item: SerpPageItem) -> None:
         key = (SearchQueryRun.scan_run_id == self.scan_run_id, SearchQueryRun.engine == item.engine,
@@ -98,11 +116,11 @@ class StorePipeline:
                Capture.rendered == item.rendered)
         if session.scalar(select(Capture.id).where(*key)) is not None:
             return
-        site = self._site(session, item.site)
+        site_id = self._site_id(session, item.site)
         analysis = item.analysis
         warc = capture_warc(item, user_agent=self.user_agent, proxy=self.proxy)
         capture = Capture(
-            scan_run_id=self.scan_run_id, site_id=site.id, url=item.url, final_url=item.final_url,
+            scan_run_id=self.scan_run_id, site_id=site_id, url=item.url, final_url=item.final_url,
             rendered=item.rendered, status_code=item.status_code, content_type=item.content_type,
             server_ip=item.server_ip, title=item.title, truncated=item.truncated, error=item.error,
             body_sha256=self.blobs.put(item.body, ".html") if item.body else None,
@@ -123,11 +141,11 @@ class StorePipeline:
         session.add(capture)
         session.flush()
         for hit in analysis.findings if analysis else []:
-            finding = _finding(hit, site_id=site.id, scan_run_id=self.scan_run_id, capture_id=capture.id)
+            finding = _finding(hit, site_id=site_id, scan_run_id=self.scan_run_id, capture_id=capture.id)
             finding.ocr = read_in(list(hit.spans), item.ocr_spans) or None
             session.add(finding)
         if analysis:
-            site.risk = analysis.risk
+            session.execute(update(Site).where(Site.id == site_id).values(risk=analysis.risk))
         record_event(session, actor="crawler", action="captured", subject=f"capture:{capture.id}", details={
             "url": item.url, "final_url": item.final_url, "server_ip": item.server_ip,
             "fetched_at": capture.fetched_at.isoformat(), "error": item.error, "body_sha256": capture.body_sha256,
