@@ -5,7 +5,8 @@ WARC record or its audit event ("captured", chained in the audit log).
 Rows are keyed by (scan run, URL, rendered) and (scan run, engine, query, page): storing the
 same thing twice in one scan updates nothing and duplicates nothing.
 A page's site row is found by domain once per crawl (its id kept, known only once committed) and then
-updated by id in one statement: the per-page SELECT of the site was a tenth of the store step's time.
+updated by id in one statement (last seen, latest risk): the per-page SELECT of the site was a tenth of
+the store step's time (bench/static_crawl.py --profile).
 """
 
 from __future__ import annotations
@@ -71,13 +72,11 @@ class StorePipeline:
         return site
 
     def _site_id(self, session: Session, domain: str) -> int:
-        """The site's id, its row created when first met, and its `last_seen` set to now."""
+        """The site's id; its row is created (with `last_seen` now) when first met."""
         site_id = self.site_ids.get(domain)
         if site_id is None:
             site_id = self._site(session, domain).id
             self._new_site_ids[domain] = site_id
-        else:
-            session.execute(update(Site).where(Site.id == site_id).values(last_seen=utcnow()))
         return site_id
 
     def _store_serp_page(self, session: Session, item: SerpPageItem) -> None:
@@ -116,6 +115,7 @@ class StorePipeline:
                Capture.rendered == item.rendered)
         if session.scalar(select(Capture.id).where(*key)) is not None:
             return
+        seen = utcnow()
         site_id = self._site_id(session, item.site)
         analysis = item.analysis
         warc = capture_warc(item, user_agent=self.user_agent, proxy=self.proxy)
@@ -144,8 +144,9 @@ class StorePipeline:
             finding = _finding(hit, site_id=site_id, scan_run_id=self.scan_run_id, capture_id=capture.id)
             finding.ocr = read_in(list(hit.spans), item.ocr_spans) or None
             session.add(finding)
-        if analysis:
-            session.execute(update(Site).where(Site.id == site_id).values(risk=analysis.risk))
+        # The site's last sighting and latest risk, in one statement by id.
+        session.execute(update(Site).where(Site.id == site_id)
+                        .values(last_seen=seen, **({"risk": analysis.risk} if analysis else {})))
         record_event(session, actor="crawler", action="captured", subject=f"capture:{capture.id}", details={
             "url": item.url, "final_url": item.final_url, "server_ip": item.server_ip,
             "fetched_at": capture.fetched_at.isoformat(), "error": item.error, "body_sha256": capture.body_sha256,
