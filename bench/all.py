@@ -23,6 +23,8 @@ BENCHMARKS: list[tuple[str, list[str], str]] = [
     ("detect.py", ["--rounds", "1"], "cost of the learned second opinion beside the rules alone"),
     ("networks.py", ["--rounds", "1"], "operator-network update at 100,000 sites vs bare SQL"),
     ("crawl.py", [], "scan pages/s vs a bare Scrapy spider on the demo web"),
+    ("static_crawl.py", ["--pages", "1000"],
+     "scan pages/s vs a bare Scrapy spider on nginx-served static pages (SQLite, PostgreSQL), crawl RSS"),
     ("workers.py", [], "distributed scan pages/s with 1, 2 and 4 workers (200 ms per page)"),
     ("ocr.py", [], "OCR engines: error rate, seconds and memory per image"),
     ("ocr_scan.py", [], "OCR throughput (cold, warm, cached) and the demo scan with and without OCR"),

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -162,8 +163,11 @@ def run_scan(label: str, config: Path, home: Path, proxy: str) -> dict[str, floa
     return {"pages": stored, "seconds": time.monotonic() - start, "steady": last - first, "rss_mb": peak}
 
 
-def profile(web: StaticWeb, proxy: str, pages_per_site: int, concurrency: int, top: int) -> None:
-    """The site spider in this process under cProfile (SQLite), then the functions that took the time."""
+def profile(web: StaticWeb, proxy: str, pages_per_site: int, concurrency: int, top: int,
+            memory: bool = False) -> None:
+    """The site spider in this process under cProfile (SQLite), then the functions that took the time;
+    with `memory`, under tracemalloc instead: what the Python heap gained between a snapshot a minute
+    into the crawl and the last one before its end, by line (what grows with the pages crawled)."""
     from crawler.run import CrawlTargets, run_spiders, scrapy_settings
     from rules import load_ruleset
     from storage.db import make_engine, session_factory, transaction, upgrade
@@ -179,6 +183,9 @@ def profile(web: StaticWeb, proxy: str, pages_per_site: int, concurrency: int, t
             "EGRESS_PROXY": proxy, "GUARD_ALLOW": ["127.0.0.0/8"], "CAPTURE_RENDER_FIRST_PAGE": False,
             "CAPTURE_MAX_PAGES_PER_SITE": pages_per_site, "CONCURRENT_REQUESTS": concurrency,
             "EXTENSIONS": {}, "LOG_LEVEL": "ERROR"})
+        if memory:
+            trace_memory(lambda: run_spiders(CrawlTargets(urls=web.entry_urls), settings), top)
+            return
         profiler = cProfile.Profile()
         start = time.monotonic()
         profiler.runcall(run_spiders, CrawlTargets(urls=web.entry_urls), settings)
@@ -188,6 +195,32 @@ def profile(web: StaticWeb, proxy: str, pages_per_site: int, concurrency: int, t
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(top)
         stats.sort_stats("tottime").print_stats(top)
+
+
+def trace_memory(crawl: Callable[[], None], top: int) -> None:
+    import tracemalloc
+
+    tracemalloc.start(3)
+    snapshots: list[tracemalloc.Snapshot] = []
+    done = threading.Event()
+
+    def snap() -> None:
+        while not done.wait(60):
+            snapshots.append(tracemalloc.take_snapshot())
+            del snapshots[1:-1]  # the first and the newest
+            print(f"  python heap {tracemalloc.get_traced_memory()[0] / 2**20:.0f} MB, "
+                  f"process RSS {memory_mb(os.getpid())[0]:.0f} MB", flush=True)
+
+    threading.Thread(target=snap, daemon=True).start()
+    crawl()
+    done.set()
+    if len(snapshots) < 2:
+        print("the crawl ended within two minutes: crawl more pages to see what grows")
+        return
+    print(f"grown between the first snapshot and the last ({top} largest):")
+    for stat in snapshots[-1].compare_to(snapshots[0], "traceback")[:top]:
+        print(f"  {stat.size_diff / 2**20:+7.1f} MB {stat.count_diff:+8d} blocks  "
+              + " -> ".join(f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback))
 
 
 def main() -> None:
@@ -200,6 +233,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="[crawl] concurrency, and the spider's")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare spider (the memory run)")
     parser.add_argument("--profile", action="store_true", help="profile the site spider (SQLite) instead")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="trace the site spider's Python heap instead (what grows, by line)")
     args = parser.parse_args()
     sites = max(1, args.pages // args.pages_per_site)
     with ExitStack() as stack:
@@ -211,8 +246,9 @@ def main() -> None:
         print(f"{web.pages} pages on {sites} sites (~{web.bytes_per_page / 1024:.0f} KB a page, written in "
               f"{time.monotonic() - began:.0f} s), nginx on {nginx.url}; concurrency {args.concurrency}; "
               f"{os.cpu_count()} CPUs, load {' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
-        if args.profile:
-            profile(web, nginx.url, args.pages_per_site, args.concurrency, top=40)
+        if args.profile or args.trace_memory:
+            profile(web, nginx.url, args.pages_per_site, args.concurrency, top=40 if args.profile else 15,
+                    memory=args.trace_memory)
             return
         results: dict[str, dict[str, float]] = {}
         if not args.no_baseline:
