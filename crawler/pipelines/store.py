@@ -11,6 +11,7 @@ the store step's time (bench/static_crawl.py --profile).
 
 from __future__ import annotations
 
+import ctypes
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class StorePipeline:
         self.scan_run_id = scan_run_id
         self.user_agent = user_agent
         self.proxy = proxy
+        self.stored = 0
         self.site_ids: dict[str, int] = {}  # domain → Site.id, committed rows only
         self._new_site_ids: dict[str, int] = {}  # met in the transaction under way
 
@@ -64,6 +66,9 @@ class StorePipeline:
         if len(self.site_ids) > 100_000:  # a bounded memory: a long crawl meets sites without end
             self.site_ids.clear()
         self.site_ids.update(self._new_site_ids)
+        self.stored += 1
+        if self.stored % TRIM_EVERY_PAGES == 0:
+            _trim_heap()
         return item
 
     def _site(self, session: Session, domain: str) -> Site:
@@ -154,6 +159,21 @@ class StorePipeline:
             "warc_sha256": capture.warc_sha256,
             **({"ocr_image_sha256": sorted(item.ocr_images)} if item.ocr_images else {}),
         })
+
+
+#: Pages between two returns of freed heap memory to the system (`_trim_heap`).
+TRIM_EVERY_PAGES = 500
+
+
+def _trim_heap() -> None:
+    """Give glibc's free heap pages back to the system. Pages of 30-100 KB (bodies, decoded text, WARC
+    buffers) are freed after this step, but the holes they leave in the heap stay in the process's RSS:
+    on a 5,000-page scan the crawl's RSS grew ~20 MB per 1,000 pages while its Python heap stayed flat
+    (bench/static_crawl.py --trace-memory). Not glibc (musl, macOS): nothing to do."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _certificate(tls: dict[str, Any] | None) -> dict[str, Any]:
