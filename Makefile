@@ -2,7 +2,8 @@
 # Both install what they need first: a virtualenv with pinned Python packages, and Debian's
 # Chromium plus a CJK font (Playwright cannot download its own browser on these machines),
 # PostgreSQL (the tests start a throwaway server), GNU time (peak-memory figures), Pango for
-# WeasyPrint (the evidence report PDF), poppler-utils (pdftotext in tests), openssl (the test TSA) and
+# WeasyPrint (the evidence report PDF), poppler-utils (pdftotext in tests), openssl (the test TSA), nginx
+# (bench/static_crawl.py serves its generated pages with it; started by the bench, never as a service) and
 # Tesseract with Chinese and English data (the second OCR engine, bench/ocr.py and its tests).
 
 PYTHON ?= python3
@@ -56,13 +57,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
-DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core postgresql time poppler-utils openssl \
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core postgresql time poppler-utils openssl nginx-light \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
 
 system-deps:
 	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q . \
 	    && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/time ] \
 	    && command -v pdftotext >/dev/null && command -v openssl >/dev/null && command -v tesseract >/dev/null \
+	    && [ -x /usr/sbin/nginx ] \
 	    && ldconfig -p | grep -q libpangoft2 && ldconfig -p | grep -q libharfbuzz-subset; then :; else \
 	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \

@@ -25,6 +25,8 @@ BENCHMARKS: list[tuple[str, list[str], str]] = [
     ("crawl.py", [], "scan pages/s vs a bare Scrapy spider on the demo web"),
     ("browser_capture.py", ["--pages", "20"],
      "rendered pages/min (screenshot, DOM, WARC) at concurrency 1, 2, 4 vs bare Playwright; Chromium memory"),
+    ("static_crawl.py", ["--pages", "1000"],
+     "scan pages/s vs a bare Scrapy spider on nginx-served static pages (SQLite, PostgreSQL), crawl RSS"),
     ("workers.py", [], "distributed scan pages/s with 1, 2 and 4 workers (200 ms per page)"),
     ("ocr.py", [], "OCR engines: error rate, seconds and memory per image"),
     ("ocr_scan.py", [], "OCR throughput (cold, warm, cached) and the demo scan with and without OCR"),

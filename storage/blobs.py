@@ -16,6 +16,9 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        # Folders known to exist: a scan puts three or four blobs a page, and asking the file system to
+        # create existing folders again cost more than writing the blob (bench/static_crawl.py --profile).
+        self._folders: set[Path] = set()
 
     def path(self, sha256: str, suffix: str = "") -> Path:
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{suffix}"
@@ -25,7 +28,10 @@ class BlobStore:
         target = self.path(sha256, suffix)
         if target.exists():
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if len(self._folders) < 65_536:  # every <aa>/<bb> folder there can be
+                self._folders.add(target.parent)
         # Write then rename, so a killed process never leaves a half-written blob under a valid name.
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
