@@ -49,8 +49,9 @@ _ALL_SCOPES: Final = frozenset(SCOPE_KINDS)
 #: ordinary product pages do.
 PAGE_SCORE_FLOOR: Final = 0.3
 #: ... unless the passage itself scores this much: a clear advert embedded in a long page of other health text.
-#: Not on a page whose licence the registry confirmed (`licence_valid`): a licensed pharmacy's product title
-#: ("苯磺酸氨氯地平片 5mg*28片/盒") can score that high alone, so there the page as a whole must read as a violation.
+#: Not on a page showing a licence the registry did not find invalid (`shows_licence`, `licence_valid` not False): a
+#: pharmacy's product title ("苯磺酸氨氯地平片 5mg*28片/盒") can score that high alone, so there the page as a whole
+#: must read as a violation. A forged or revoked licence keeps the override.
 CONFIDENT_SCORE: Final = 0.8
 PAGE_CHARS: Final = 20_000
 #: Claim findings are disputed on a page whose best health passage scores below this.
@@ -112,7 +113,8 @@ class SecondOpinion:
             self.model.vector_of_folded(" ".join(health)[:PAGE_CHARS]))
         signals["model_page_score"] = round(page_score, 4)
         licensed = bool(page.get("shows_licence") or page.get("shows_trading_licence"))
-        confident = float("inf") if page.get("licence_valid") is True else CONFIDENT_SCORE
+        pharmacy = page.get("shows_licence") is True and page.get("licence_valid") is not False
+        confident = float("inf") if pharmacy else CONFIDENT_SCORE
         reasons: list[str] = []
         for score, passage, category in candidates:
             if page_score < PAGE_SCORE_FLOOR and score < confident:
