@@ -45,6 +45,10 @@ HELD_OUT_FLOORS = {
     # recall 0.754, category precision 0.493, category recall 0.514; README "twelfth batch"). Floors about 0.02
     # under those; the model has since been retrained with it.
     "real12.yaml": {"precision": 0.63, "recall": 0.73, "category_precision": 0.47, "category_recall": 0.49},
+    # real13: scored once, first pass, by the rules and the model shipped before it existed (precision 0.641,
+    # recall 0.746, category precision 0.407, category recall 0.522; README "thirteenth batch"). Floors about
+    # 0.02 under those; the model has since been retrained with it.
+    "real13.yaml": {"precision": 0.62, "recall": 0.72, "category_precision": 0.38, "category_recall": 0.50},
 }
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
