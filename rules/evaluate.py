@@ -20,7 +20,7 @@ from dataclasses import replace
 from itertools import repeat
 from typing import Final
 
-from rules.compiled import CompiledRule, CompiledRules
+from rules.compiled import CompiledRule, CompiledRules, RegexWindow
 from rules.document import Section, TextDocument
 from rules.excerpts import EXCERPT_CONTEXT, excerpt_around
 from rules.matcher import ScanResult
@@ -259,6 +259,10 @@ class DocumentState:
     def regex_spans(self, pattern: re.Pattern[str]) -> list[Span]:
         cached = self.regex_cache.get(pattern)
         if cached is None:
+            window = self._windows.get(pattern)
+            if window is not None and window.lead_keys:
+                cached = self.regex_cache[pattern] = self._anchored_spans(pattern, window)
+                return cached
             cached = []
             text = self.norm.text
             for lo, hi in self._regex_windows(pattern):
@@ -270,6 +274,33 @@ class DocumentState:
                     break
             self.regex_cache[pattern] = cached
         return cached
+
+    def _anchored_spans(self, pattern: re.Pattern[str], window: RegexWindow) -> list[Span]:
+        """The matches `finditer` over the whole text finds, found by trying `pattern` only where one of
+        its lead literals starts: every match starts there, so no other position can start one."""
+        maybe = self._maybe_hints
+        if not any(key_id in maybe for key_id in window.hint_keys):
+            return []  # a literal every match contains does not occur
+        present = [key_id for key_id in window.lead_keys if key_id in maybe]
+        if not present:
+            return []
+        if len(present) == 1:
+            starts = [start for start, _ in self._hint_spans(present[0])]
+        else:
+            starts = sorted({start for key_id in present for start, _ in self._hint_spans(key_id)})
+        found: list[Span] = []
+        text, match = self.norm.text, pattern.match
+        reached = 0
+        for start in starts:
+            # finditer resumes after a match: a start inside it begins no match of its own.
+            if start < reached or (m := match(text, start)) is None:
+                continue
+            reached = m.end()
+            if reached > start:
+                found.append((start, reached))
+                if len(found) >= MAX_SPANS_PER_SELECTION:
+                    break
+        return found
 
     def _hint_spans(self, key_id: int) -> list[Span]:
         """Occurrences of a regex literal: listed by the scan, or (a hint-only key that may occur)
