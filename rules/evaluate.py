@@ -40,6 +40,7 @@ from rules.model import (
 )
 from rules.normalise import NormalisedText, normalise, rewrite
 from rules.obfuscation import selection_spans
+from rules.regex_literals import anchored_matches
 from rules.scope import ScopeReader
 from rules.signals import signals_from_normalised
 
@@ -299,19 +300,7 @@ class DocumentState:
             starts = [start for start, _ in self._hint_spans(present[0])]
         else:
             starts = sorted({start for key_id in present for start, _ in self._hint_spans(key_id)})
-        found: list[Span] = []
-        text, match = self.norm.text, pattern.match
-        reached = 0
-        for start in starts:
-            # finditer resumes after a match: a start inside it begins no match of its own.
-            if start < reached or (m := match(text, start)) is None:
-                continue
-            reached = m.end()
-            if reached > start:
-                found.append((start, reached))
-                if len(found) >= MAX_SPANS_PER_SELECTION:
-                    break
-        return found
+        return anchored_matches(pattern, self.norm.text, starts, MAX_SPANS_PER_SELECTION)
 
     def _hint_spans(self, key_id: int) -> list[Span]:
         """Occurrences of a regex literal: listed by the scan, or (a hint-only key that may occur)

@@ -21,6 +21,7 @@ import yaml
 
 from rules.matcher import LiteralFinder
 from rules.normalise import NormalisedText, normalise_term
+from rules.regex_literals import anchored_matches, lead_starts, regex_leads
 
 #: The scope kinds, in the order a claim is tested against them.
 SCOPE_KINDS: Final[tuple[str, ...]] = ("negation", "question", "reported", "warning")
@@ -88,6 +89,8 @@ class ScopeCues:
     frames: tuple[tuple[str, re.Pattern[str]], ...]
     #: SHA-256 input: the file's bytes, so a changed vocabulary changes the pack digest.
     raw: bytes
+    #: Per frame, the literals one of which its matches start with (`regex_leads`), or None.
+    frame_leads: tuple[frozenset[str] | None, ...] = ()
 
 
 def _spellings(terms: Iterable[str]) -> dict[str, str]:
@@ -209,6 +212,7 @@ def parse_scope_cues(raw: bytes, path: Path = CUES_PATH) -> ScopeCues:
         break_finder=LiteralFinder(_spellings(break_terms)),
         frames=tuple(frames),
         raw=raw,
+        frame_leads=tuple(regex_leads(pattern) for _kind, pattern in frames),
     )
 
 
@@ -385,8 +389,13 @@ class ScopeReader:
     def _frames_of_all(self) -> dict[str, list[Span]]:
         if self._frames is None:
             self._frames = {k: [] for k in SCOPE_KINDS}
-            for frame_kind, pattern in self.cues.frames:
-                self._frames[frame_kind].extend(m.span() for m in pattern.finditer(self.text) if m.end() > m.start())
+            leads = self.cues.frame_leads or (None,) * len(self.cues.frames)
+            for (frame_kind, pattern), lead in zip(self.cues.frames, leads, strict=True):
+                if lead:  # tried only where a match can start (most pages quote nothing)
+                    self._frames[frame_kind].extend(anchored_matches(pattern, self.text, lead_starts(self.text, lead)))
+                else:
+                    self._frames[frame_kind].extend(
+                        m.span() for m in pattern.finditer(self.text) if m.end() > m.start())
         return self._frames
 
 
