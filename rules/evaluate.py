@@ -4,8 +4,9 @@ Owns `analyse_document()`. A document is normalised once; one automaton pass fin
 signal word, evasive spelling (rewritten to its canonical term before a second pass) and regex
 literal. A rule is evaluated only when a term of it occurred and every term selection its condition
 cannot do without has a hit (plus the rules whose condition can be true without any term). Regexes
-run only for those rules, only around the literals their matches must contain, and are cached per
-pattern; exceptions shared by several rules are indexed once per document. Claim matches that their
+run only for those rules, only where a literal their matches start with starts (else around the
+literals their matches must contain), and are cached per pattern; exceptions shared by several rules are
+indexed once per document, per sentence when they must share the claim's. Claim matches that their
 clause denies, asks, reports or warns against (`rules.scope`) are set aside for every rule with a
 claim scope, and recorded with the cue in `Analysis.scoped`.
 """
