@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rules.evasions import evasion_table
 from rules.matcher import TermMatcher
 from rules.model import Rule, TermSelection
-from rules.regex_literals import regex_hint
+from rules.regex_literals import regex_hint, regex_leads
 from rules.scope import PASSAGE_KINDS, ScopeCues, load_scope_cues
 from rules.signals import register_signal_words
 from rules.static_analysis import (
@@ -56,10 +56,12 @@ class CompiledRule:
 
 @dataclass(frozen=True)
 class RegexWindow:
-    """Automaton keys of the literals one of which every match of a regex contains, and its width."""
+    """Automaton keys of the literals one of which every match of a regex contains, and its width;
+    and the keys of the literals one of which every match starts with (`regex_leads`), if known."""
 
     hint_keys: tuple[int, ...]
     max_width: int | None
+    lead_keys: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class CompiledRules:
     #: Per automaton key: the selection uids it feeds, and those it feeds as a prefix term.
     key_uids: tuple[tuple[int, ...], ...]
     key_prefix_uids: tuple[tuple[int, ...], ...]
-    #: Regexes searched only around their required literals; others are searched everywhere.
+    #: Regexes tried only where one of their lead literals starts, or else searched only around their
+    #: required literals; others are searched everywhere.
     regex_windows: dict[re.Pattern[str], RegexWindow]
     #: Indexes of rules evaluated on every document.
     always: tuple[int, ...]
@@ -156,7 +159,8 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
     for variant, canonical in evasion_table(pinyin_terms).items():
         matcher.add_evasion(variant, canonical)
     register_signal_words(matcher)
-    # Every regex runs only around the literals its matches must contain (found by the scan).
+    # Every regex runs only where a literal its matches must start with starts, or else around the
+    # literals its matches must contain (both found by the scan).
     regex_windows: dict[re.Pattern[str], RegexWindow] = {}
     patterns = {
         p
@@ -169,7 +173,9 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
         hint = regex_hint(pattern)
         if hint is not None:
             keys = tuple(matcher.add_hint(lit) for lit in sorted(hint.literals))
-            regex_windows[pattern] = RegexWindow(keys, hint.max_width)
+            leads = regex_leads(pattern) or frozenset()
+            lead_keys = tuple(matcher.add_hint(lit) for lit in sorted(leads))
+            regex_windows[pattern] = RegexWindow(keys, hint.max_width, lead_keys)
     matcher.build()
     key_uses: list[tuple[KeyUse, ...]] = []
     key_rules: list[tuple[int, ...]] = []

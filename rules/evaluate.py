@@ -4,8 +4,9 @@ Owns `analyse_document()`. A document is normalised once; one automaton pass fin
 signal word, evasive spelling (rewritten to its canonical term before a second pass) and regex
 literal. A rule is evaluated only when a term of it occurred and every term selection its condition
 cannot do without has a hit (plus the rules whose condition can be true without any term). Regexes
-run only for those rules, only around the literals their matches must contain, and are cached per
-pattern; exceptions shared by several rules are indexed once per document. Claim matches that their
+run only for those rules, only where a literal their matches start with starts (else around the
+literals their matches must contain), and are cached per pattern; exceptions shared by several rules are
+indexed once per document, per sentence when they must share the claim's. Claim matches that their
 clause denies, asks, reports or warns against (`rules.scope`) are set aside for every rule with a
 claim scope, and recorded with the cue in `Analysis.scoped`.
 """
@@ -20,7 +21,7 @@ from dataclasses import replace
 from itertools import repeat
 from typing import Final
 
-from rules.compiled import CompiledRule, CompiledRules
+from rules.compiled import CompiledRule, CompiledRules, RegexWindow
 from rules.document import Section, TextDocument
 from rules.excerpts import EXCERPT_CONTEXT, excerpt_around
 from rules.matcher import ScanResult
@@ -40,6 +41,7 @@ from rules.model import (
 )
 from rules.normalise import NormalisedText, normalise, rewrite
 from rules.obfuscation import selection_spans
+from rules.regex_literals import anchored_matches
 from rules.scope import ScopeReader
 from rules.signals import signals_from_normalised
 
@@ -234,6 +236,17 @@ class DocumentState:
             )
         return True
 
+    def claims_in_scope(self, rule_id: str, name: str, found: list[tuple[Span, object]],
+                        kinds: frozenset[str]) -> list[tuple[Span, object]]:
+        """The matches of `found` (selection `name`) that no scope among `kinds` takes; records why for
+        the others. Matches in sentences without cues or frames are kept without a verdict each."""
+        reader = self._scope_reader
+        if reader is None:
+            reader = self._scope_reader = ScopeReader(self._scope_cues, self.norm)
+        undisputed = reader.undisputed([span for span, _ in found])
+        return [item for item, sure in zip(found, undisputed, strict=True)
+                if sure or not self.in_scope(rule_id, name, item[0], kinds)]
+
     def term_spans(self, uid: int) -> list[tuple[Span, int]]:
         """(span, term index) of every term occurrence of selection `uid` (at most the cap)."""
         by_uid = self._by_uid
@@ -259,6 +272,10 @@ class DocumentState:
     def regex_spans(self, pattern: re.Pattern[str]) -> list[Span]:
         cached = self.regex_cache.get(pattern)
         if cached is None:
+            window = self._windows.get(pattern)
+            if window is not None and window.lead_keys:
+                cached = self.regex_cache[pattern] = self._anchored_spans(pattern, window)
+                return cached
             cached = []
             text = self.norm.text
             for lo, hi in self._regex_windows(pattern):
@@ -270,6 +287,21 @@ class DocumentState:
                     break
             self.regex_cache[pattern] = cached
         return cached
+
+    def _anchored_spans(self, pattern: re.Pattern[str], window: RegexWindow) -> list[Span]:
+        """The matches `finditer` over the whole text finds, found by trying `pattern` only where one of
+        its lead literals starts: every match starts there, so no other position can start one."""
+        maybe = self._maybe_hints
+        if not any(key_id in maybe for key_id in window.hint_keys):
+            return []  # a literal every match contains does not occur
+        present = [key_id for key_id in window.lead_keys if key_id in maybe]
+        if not present:
+            return []
+        if len(present) == 1:
+            starts = [start for start, _ in self._hint_spans(present[0])]
+        else:
+            starts = sorted({start for key_id in present for start, _ in self._hint_spans(key_id)})
+        return anchored_matches(pattern, self.norm.text, starts, MAX_SPANS_PER_SELECTION)
 
     def _hint_spans(self, key_id: int) -> list[Span]:
         """Occurrences of a regex literal: listed by the scan, or (a hint-only key that may occur)
@@ -374,17 +406,17 @@ class RuleEvaluator:
             self.scoping = True
             self.cache.clear()
 
-    def _suppressed(self, name: str, span: Span) -> bool:
+    def _unsuppressed(self, name: str, spans: list[Span]) -> list[bool]:
+        """Per span of selection `name`: does no exception that applies to it excuse it?"""
+        keep = [True] * len(spans)
         norm = self.state.norm
         for index, applies_to in self.exception_checks:
             if applies_to and name not in applies_to:
                 continue
-            verdict = index.memo.get(span)
-            if verdict is None:
-                verdict = index.memo[span] = index.suppresses(span, norm)
-            if verdict:
-                return True
-        return False
+            for i, excused in enumerate(index.suppresses_all(spans, norm)):
+                if excused:
+                    keep[i] = False
+        return keep
 
     def lookup(self, name: str) -> tuple[bool, list[Span]]:
         cached = self.cache.get(name)
@@ -410,11 +442,11 @@ class RuleEvaluator:
         else:
             found = self._selection_matches(sel)
             if self.exception_checks and name in self.positive:
-                found = [item for item in found if not self._suppressed(name, item[0])]
+                keep = self._unsuppressed(name, [span for span, _ in found])
+                found = [item for item, kept in zip(found, keep, strict=True) if kept]
             kinds = self.scope_kinds.get(name) if self.scoping else None
             if kinds:
-                rule_id, state = self.rule.id, self.state
-                found = [item for item in found if not state.in_scope(rule_id, name, item[0], kinds)]
+                found = self.state.claims_in_scope(self.rule.id, name, found, kinds)
             found = found[:MAX_SPANS_PER_SELECTION]
             distinct = len({key for _, key in found})
             result = (bool(found) and distinct >= sel.min_distinct, [span for span, _ in found])
@@ -430,7 +462,7 @@ class RuleEvaluator:
             if state.scope_of(span) in self.rule.scope
         ]
         if self.exception_checks and name in self.positive:
-            spans = [span for span in spans if not self._suppressed(name, span)]
+            spans = [span for span, kept in zip(spans, self._unsuppressed(name, spans), strict=True) if kept]
         return (bool(spans), spans[:MAX_SPANS_PER_SELECTION])
 
 
@@ -440,15 +472,16 @@ class ExceptionIndex:
     A claim span [s, e) is excused by an exception match [x, y) when (within W, if set; in the same
     sentence, if asked): side "before": x < s <= y + W; side "after": x - W <= e < y; side "any":
     the spans are at most W apart. Each exception match becomes one zone that a claim's start (or
-    end, or span) is tested against with a single bisection.
+    end, or span) is tested against with a single bisection, among the zones of the claim's sentence
+    only when the exception must share it (without a distance every zone reaches every claim, so one
+    list for the whole text made each query walk every zone before it).
     """
 
     def __init__(self, spans: list[Span], exc: ExceptionSelection, norm: NormalisedText):
         self.side = exc.side
         self.same_sentence = exc.same_sentence or exc.within is None
-        self.memo: dict[Span, bool] = {}
         within = exc.within
-        zones: list[tuple[int, int, int]] = []  # (lo, hi, sentence id), inclusive bounds
+        zones: dict[int, list[tuple[int, int]]] = {}  # per sentence id (-1: any), (lo, hi) inclusive bounds
         far = len(norm.text) + 1
         for x, y in sorted(spans):
             sentence = norm.sentence_of(x) if self.same_sentence else -1
@@ -459,38 +492,60 @@ class ExceptionIndex:
                 lo, hi = x - w, y - 1
             else:  # at most W apart: e >= x - W and s <= y + W, tested as e - 1 >= x - W - 1
                 lo, hi = x - w - 1, y + w
-            zones.append((lo, hi, sentence))
-        zones.sort()
-        self.los = [z[0] for z in zones]
-        self.zones = zones
-        # For "any", a claim [s, e) meets zone [lo, hi] when s <= hi and e - 1 >= lo: the zones
-        # starting at or before e - 1 are candidates, and the widest reach decides quickly.
-        self.max_reach: list[int] = []
-        reach = -1
-        for _lo, hi, _sentence in zones:
-            reach = max(reach, hi)
-            self.max_reach.append(reach)
+            zones.setdefault(sentence, []).append((lo, hi))
+        # Per sentence: zone starts (sorted) and, for "any", the widest reach so far, so a claim
+        # [s, e) meeting zone [lo, hi] (s <= hi and e - 1 >= lo) is found by walking back from the
+        # last zone starting at or before e - 1 while the reach can still get to it.
+        self.by_sentence: dict[int, tuple[list[int], list[int]]] = {}
+        for sentence, found in zones.items():
+            found.sort()
+            reach, max_reach = -1, []
+            for _lo, hi in found:
+                reach = max(reach, hi)
+                max_reach.append(reach)
+            self.by_sentence[sentence] = ([lo for lo, _ in found], max_reach)
+
+    def suppresses_all(self, spans: list[Span], norm: NormalisedText) -> list[bool]:
+        """`suppresses` of each span, in one loop (a selection's matches are checked together)."""
+        by_sentence, side = self.by_sentence, self.side
+        if not self.same_sentence:
+            entry = by_sentence.get(-1)
+            if entry is None:
+                return [False] * len(spans)
+        ends = norm.sentence_ends if self.same_sentence else None
+        out: list[bool] = []
+        for s, e in spans:
+            if ends is not None:
+                entry = by_sentence.get(bisect_left(ends, s))
+                if entry is None:
+                    out.append(False)
+                    continue
+            los, max_reach = entry  # type: ignore[misc]
+            if side == "before":
+                point = limit = s
+            elif side == "after":
+                point = limit = e
+            else:
+                point, limit = e - 1, s
+            i = bisect_right(los, point) - 1
+            out.append(i >= 0 and max_reach[i] >= limit)
+        return out
 
     def suppresses(self, span: Span, norm: NormalisedText) -> bool:
         s, e = span
-        if self.side == "before":
-            point, needs_overlap = s, False
-        elif self.side == "after":
-            point, needs_overlap = e, False
-        else:
-            point, needs_overlap = e - 1, True
-        i = bisect_right(self.los, point) - 1
-        if i < 0:
+        entry = self.by_sentence.get(norm.sentence_of(s) if self.same_sentence else -1)
+        if entry is None:
             return False
-        sentence = norm.sentence_of(s) if self.same_sentence else -1
-        limit = s if needs_overlap else point
-        # Zones are sorted by start; walk back while a zone could still reach the claim.
-        while i >= 0 and self.max_reach[i] >= limit:
-            lo, hi, zone_sentence = self.zones[i]
-            if hi >= limit and zone_sentence == sentence:
-                return True
-            i -= 1
-        return False
+        los, max_reach = entry
+        if self.side == "before":
+            point = limit = s
+        elif self.side == "after":
+            point = limit = e
+        else:
+            point, limit = e - 1, s
+        i = bisect_right(los, point) - 1
+        # Zones 0..i start at or before `point`; one of them reaches `limit` exactly when the widest does.
+        return i >= 0 and max_reach[i] >= limit
 
 
 def _tiles(text: str, sections: list[Section]) -> bool:

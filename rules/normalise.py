@@ -278,6 +278,13 @@ class NormalisedText:
             self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
         return bisect_left(self._sentence_ends, pos)
 
+    @property
+    def sentence_ends(self) -> list[int]:
+        """Positions of the sentence ends, sorted: `sentence_of(pos)` is `bisect_left(sentence_ends, pos)`."""
+        if self._sentence_ends is None:
+            self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
+        return self._sentence_ends
+
     def sentence_bounds(self, sentence: int) -> tuple[int, int]:
         """`[lo, hi)`: the positions whose `sentence_of` is `sentence` (a sentence end belongs to the
         sentence it ends)."""

@@ -21,6 +21,7 @@ import yaml
 
 from rules.matcher import LiteralFinder
 from rules.normalise import NormalisedText, normalise_term
+from rules.regex_literals import anchored_matches, lead_starts, regex_leads
 
 #: The scope kinds, in the order a claim is tested against them.
 SCOPE_KINDS: Final[tuple[str, ...]] = ("negation", "question", "reported", "warning")
@@ -88,6 +89,8 @@ class ScopeCues:
     frames: tuple[tuple[str, re.Pattern[str]], ...]
     #: SHA-256 input: the file's bytes, so a changed vocabulary changes the pack digest.
     raw: bytes
+    #: Per frame, the literals one of which its matches start with (`regex_leads`), or None.
+    frame_leads: tuple[frozenset[str] | None, ...] = ()
 
 
 def _spellings(terms: Iterable[str]) -> dict[str, str]:
@@ -209,6 +212,7 @@ def parse_scope_cues(raw: bytes, path: Path = CUES_PATH) -> ScopeCues:
         break_finder=LiteralFinder(_spellings(break_terms)),
         frames=tuple(frames),
         raw=raw,
+        frame_leads=tuple(regex_leads(pattern) for _kind, pattern in frames),
     )
 
 
@@ -245,6 +249,9 @@ class ScopeReader:
         self._cue_starts: list[int] = []
         self.memo: dict[tuple[Span, frozenset[str]], ScopeVerdict | None] = {}
         self._roles: dict[tuple[str, str], tuple[tuple[str, int, bool], ...]] = {}
+        self._loud: set[int] | None = None  # sentences holding a cue with a role (see `undisputed`)
+        self._frame_starts: list[int] = []
+        self._frame_reach: list[int] = []
 
     def verdict(self, span: Span, kinds: frozenset[str]) -> ScopeVerdict | None:
         """The scope (among `kinds`) the claim `span` sits in, or None when it is the page's own claim."""
@@ -259,6 +266,36 @@ class ScopeReader:
                     break
         self.memo[key] = found
         return found
+
+    def undisputed(self, spans: list[Span]) -> list[bool]:
+        """Per claim span, True when no scope can take it: its sentence holds no cue with a role and no
+        frame holds it (what `verdict` would find None for every kind, answered for a whole selection
+        with a bisection per span; most claim matches on a page are such)."""
+        if self._loud is None:
+            if self._cues is None:
+                self._cues = self.cues.cue_finder.find(self.text)
+                self._cue_starts = [c[0] for c in self._cues]
+            roles, sentence_of = self.cues.roles, self.norm.sentence_of
+            # A sentence's cues (`_sentence`) start in it: their sentence ids, a superset of those with cues.
+            self._loud = {sentence_of(start) for start, _end, text in self._cues if roles.get(text)}
+            frames = sorted(span for spans in self._frames_of_all().values() for span in spans)
+            reach, self._frame_reach = -1, []
+            for _fs, fe in frames:
+                reach = max(reach, fe)
+                self._frame_reach.append(reach)
+            self._frame_starts = [fs for fs, _fe in frames]
+            sentence_of(0)  # builds the sentence ends
+        loud, ends = self._loud, self.norm.sentence_ends
+        frame_starts, frame_reach = self._frame_starts, self._frame_reach
+        out: list[bool] = []
+        for s, e in spans:
+            if bisect_left(ends, s) in loud:
+                out.append(False)
+                continue
+            # A frame holding [s, e) starts at or before s and ends at or after e.
+            i = bisect_right(frame_starts, s) - 1
+            out.append(i < 0 or frame_reach[i] < e)
+        return out
 
     # -- per kind -------------------------------------------------------------------------------------
     def _kind_verdict(self, span: Span, kind: str) -> ScopeVerdict | None:
@@ -347,11 +384,19 @@ class ScopeReader:
         return (lo, hi)
 
     def _frame_spans(self, kind: str) -> list[Span]:
+        return self._frames_of_all()[kind]
+
+    def _frames_of_all(self) -> dict[str, list[Span]]:
         if self._frames is None:
             self._frames = {k: [] for k in SCOPE_KINDS}
-            for frame_kind, pattern in self.cues.frames:
-                self._frames[frame_kind].extend(m.span() for m in pattern.finditer(self.text) if m.end() > m.start())
-        return self._frames[kind]
+            leads = self.cues.frame_leads or (None,) * len(self.cues.frames)
+            for (frame_kind, pattern), lead in zip(self.cues.frames, leads, strict=True):
+                if lead:  # tried only where a match can start (most pages quote nothing)
+                    self._frames[frame_kind].extend(anchored_matches(pattern, self.text, lead_starts(self.text, lead)))
+                else:
+                    self._frames[frame_kind].extend(
+                        m.span() for m in pattern.finditer(self.text) if m.end() > m.start())
+        return self._frames
 
 
 __all__ = [

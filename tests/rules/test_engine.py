@@ -181,7 +181,7 @@ _SPAN = st.tuples(st.integers(0, 58), st.integers(1, 6)).map(lambda t: (t[0], mi
     st.sampled_from(["any", "before", "after"]),
     st.lists(st.integers(0, 59), max_size=4),
 )
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)  # the first example imports the engine: no timing here
 def test_exception_zones_equal_the_pairwise_definition(  # type: ignore[no-untyped-def]
     exceptions, claims, within, same_sentence, side, breaks
 ) -> None:
@@ -195,6 +195,7 @@ def test_exception_zones_equal_the_pairwise_definition(  # type: ignore[no-untyp
     norm = normalise("".join(chars))
     exc = ExceptionSelection(TermSelection("x", ("x",)), within, same_sentence, side)
     index = _ExceptionIndex(exceptions, exc, norm)
-    for claim in claims:
-        expected = _reference_suppresses(claim, exceptions, within, same_sentence, side, norm)
-        assert index.suppresses(claim, norm) is expected, (claim, exceptions, within, same_sentence, side)
+    expected = [_reference_suppresses(claim, exceptions, within, same_sentence, side, norm) for claim in claims]
+    for claim, excused in zip(claims, expected, strict=True):
+        assert index.suppresses(claim, norm) is excused, (claim, exceptions, within, same_sentence, side)
+    assert index.suppresses_all(claims, norm) == expected

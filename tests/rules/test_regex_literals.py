@@ -13,7 +13,15 @@ import re
 import pytest
 
 from rules import load_ruleset
-from rules.regex_literals import UNBOUNDED_REPEAT, RegexHint, parse, regex_hint
+from rules.regex_literals import (
+    UNBOUNDED_REPEAT,
+    RegexHint,
+    anchored_matches,
+    lead_starts,
+    parse,
+    regex_hint,
+    regex_leads,
+)
 
 sre_parser = pytest.importorskip("re._parser")
 sre = pytest.importorskip("re._constants")
@@ -141,3 +149,75 @@ def test_constructs_outside_the_subset_get_no_hint() -> None:
     assert regex_hint(re.compile(r"(ab)\1cd")) is None
     assert regex_hint(re.compile(r"(a)?(?(1)bc|de)")) is None
     assert parse("ab")  # the subset itself parses
+
+
+# -- leads: the literals every match starts with ------------------------------------------------------
+
+
+def test_leads_are_what_every_match_starts_with() -> None:
+    assert regex_leads(re.compile("(服用|服了|吃了?)[^,。]{0,8}见效")) == {"服用", "服了", "吃"}
+    assert regex_leads(re.compile("(?<![a-z])(v|vx|wx)\\s*:", re.IGNORECASE)) == {"v", "wx"}
+    assert regex_leads(re.compile("(胰岛素)?降糖药")) == {"胰岛素", "降糖药"}
+    assert regex_leads(re.compile("[一二三]+个月")) == {"一", "二", "三"}
+    assert regex_leads(re.compile("Viagra", re.IGNORECASE)) == {"viagra"}
+    # A category, a negated class or any character may start a match anywhere: no leads.
+    assert regex_leads(re.compile("(\\d+|[一二]+)天")) is None
+    assert regex_leads(re.compile("[^a]b")) is None
+    assert regex_leads(re.compile("a?")) is None
+
+
+def _texts(rng: random.Random, alphabet: str, count: int) -> list[str]:
+    # Short texts: a random pattern may nest repeats, which backtrack exponentially in `re` itself.
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(count)]
+
+
+def test_a_regex_tried_only_at_its_leads_finds_what_finditer_finds() -> None:
+    """On random patterns and texts, and on every shipped regex over texts made of its own pieces."""
+    atoms = ["a", "b", "ab", "药", "\\d", "\\s", "[ab]", "[^a]", "[a-c]", ".", "\\b", "^", "$"]
+    rng = random.Random(7)
+
+    def gen(depth: int = 0) -> str:
+        out = ""
+        for _ in range(rng.randint(1, 4)):
+            r = rng.random()
+            if r < 0.55 or depth > 3:
+                out += rng.choice(atoms)
+            elif r < 0.75:
+                out += rng.choice(["(", "(?:"]) + "|".join(gen(depth + 1) for _ in range(rng.randint(1, 3))) + ")"
+            elif r < 0.85:
+                out += rng.choice(["(?=", "(?!", "(?<!"]) + rng.choice(["a", "ab", "\\d"]) + ")"
+            else:
+                out += "(?:" + gen(depth + 1) + ")"
+            if rng.random() < 0.3 and out[-1] not in "^$b":
+                out += rng.choice(["*", "+", "?", "{2}", "{1,3}", "{0,4}?", "*?"])
+        return out
+
+    checked = 0
+    for _ in range(1000):
+        try:
+            pattern = re.compile(gen(), re.IGNORECASE)
+        except re.error:
+            continue
+        leads = regex_leads(pattern)
+        if leads is None:
+            continue
+        checked += 1
+        for text in _texts(rng, "aab药1 b.", 10):
+            expected = [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+            assert anchored_matches(pattern, text, lead_starts(text, leads)) == expected, (pattern.pattern, text)
+    assert checked > 150
+    shipped = {
+        p
+        for rule in load_ruleset().rules
+        for sel in [*rule.selections.values(), *(e.selection for e in rule.exceptions.values())]
+        for p in getattr(sel, "regex", ())
+    }
+    with_leads = [(p, leads) for p in shipped if (leads := regex_leads(p)) is not None]
+    assert len(with_leads) > 150
+    for pattern, leads in with_leads:
+        # Pieces of the pattern's own source make texts on which it often matches.
+        pieces = [w for w in re.split(r"[()|?*+\[\]{}\\^$]", pattern.pattern) if w] + ["1", "。", " ", "的"]
+        for _ in range(10):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))).lower()
+            expected = [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+            assert anchored_matches(pattern, text, lead_starts(text, leads)) == expected, (pattern.pattern, text)

@@ -234,3 +234,21 @@ def test_the_pack_digest_covers_the_cue_vocabulary(bundled: RuleSet) -> None:
 
     files, _ = discover(None)
     assert bundled.digest == pack_digest(files)
+
+
+def test_a_claim_the_reader_calls_undisputed_has_no_verdict_of_any_kind() -> None:
+    """`undisputed` (a selection's matches at once) only skips claims `verdict` would leave in place."""
+    from rules.corpus import load_items
+
+    cues = load_scope_cues()
+    checked = skipped = 0
+    for item in load_items()[:400]:
+        norm = normalise(item.text)
+        reader = ScopeReader(cues, norm)
+        spans = [(i, min(len(norm.text), i + 3)) for i in range(0, len(norm.text) - 1, 5)]
+        for span, sure in zip(spans, reader.undisputed(spans), strict=True):
+            checked += 1
+            if sure:
+                skipped += 1
+                assert reader.verdict(span, ALL) is None, (item.id, span, norm.text[span[0] : span[1]])
+    assert checked > 5_000 and 0 < skipped < checked
