@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 import weakref
 from typing import Any
 
@@ -92,24 +93,83 @@ SETTLE_SCRIPT = """
     this.addEventListener("loadend", () => { busy--; changed(); }, { once: true });
     return send_.apply(this, args);
   };
-  new MutationObserver(changed).observe(document, { subtree: true, childList: true, attributes: true,
-                                                    characterData: true });
+  // Images and external scripts the page adds (a catalogue's pictures, a loader's next script) are
+  // loading until they report so: an image until it is complete, a script until load or error. Lazy
+  // images and scripts the browser will not run never load and are not counted; scripts the parser
+  // inserts are awaited by the load event already (and may have loaded before we could listen).
+  const images = new Set();
+  const runs = /^$|^module$|^(text|application)\/(x-)?(java|ecma)script$/i;
+  const watch = (node) => {
+    if (node.nodeType !== 1) { return; }
+    const found = node.childElementCount ? [node, ...node.querySelectorAll("img, script[src]")] : [node];
+    for (const element of found) {
+      if (element.tagName === "IMG" && element.loading !== "lazy") {
+        images.add(element);
+      } else if (element.tagName === "SCRIPT" && document.readyState !== "loading" && element.src
+                 && !element.noModule
+                 && runs.test(element.type.trim()) && !element.__pharmwatchCounted) {
+        element.__pharmwatchCounted = true;
+        busy++;
+        const done = () => { busy--; changed(); };
+        element.addEventListener("load", done, { once: true });
+        element.addEventListener("error", done, { once: true });
+      }
+    }
+  };
+  new MutationObserver((records) => {
+    changed();
+    for (const record of records) { record.addedNodes.forEach(watch); }
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const imagesLoading = () => {
+    for (const image of images) {
+      if (image.complete || !image.isConnected) { images.delete(image); }
+    }
+    return images.size > 0;
+  };
   const settled = (quietMs) => document.readyState === "complete" && busy <= 0 && timers.size === 0
-    && (!document.fonts || document.fonts.status === "loaded") && performance.now() - lastChange >= quietMs;
+    && (!document.fonts || document.fonts.status === "loaded") && performance.now() - lastChange >= quietMs
+    && !imagesLoading();
   // Resolves once settled, or after `waitMs`; polls with the page's own timer (uncounted), not a frame loop.
   Object.defineProperty(window, "__pharmwatchSettled", { value: (quietMs, waitMs) => new Promise((resolve) => {
     const until = performance.now() + waitMs;
     const poll = () => {
       if (settled(quietMs) || performance.now() >= until) { resolve(true); return; }
-      setTimeout_.call(window, poll, 50);
+      setTimeout_.call(window, poll, 25);
     };
     poll();
   }) });
 })();
 """
-#: The page must have been still (no DOM change, nothing in flight) this long to count as settled.
-SETTLE_QUIET_MS = 200
+#: The page must have been still (no DOM change, nothing in flight) this long to count as settled. What
+#: is in flight is counted (fetch, XHR, timers, images, added scripts), so the quiet is only for work we
+#: cannot see (animation frames, message passing): 100 ms, down from 200 when images and added scripts
+#: were not counted.
+SETTLE_QUIET_MS = 100
 SETTLE_MARGIN_SECONDS = 2.0  # past the budget, a page that does not answer is not waited for
+
+
+#: URLs whose host the address policy judges without DNS: literal IPv4/IPv6 addresses and localhost names.
+#: Chromium canonicalises hosts (lower case, `0x7f.1` → `127.0.0.1`) before a request is made, so the
+#: forms it can send are these. Matched by Playwright's driver (a JavaScript regular expression): a
+#: request that does not match is never paused for Python.
+LITERAL_HOST_URLS = (r"^https?://(?:[^/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
+                     r"|(?:[^/?#:@]*\.)?localhost\.?)(?::[0-9]*)?(?:[/?#]|$)")
+
+
+def judged_urls(policy: AddressPolicy | None, page_url: str | None = None) -> str | re.Pattern[str] | None:
+    """What Chromium must route through Python: the URLs the address policy could refuse, plus the page's
+    own URL (its navigation carries the Scrapy request's headers). `"**"` (everything) when the policy
+    resolves names, since any name may resolve to a private address; only literal addresses and
+    localhost when a proxy resolves names (crawler/addresses.py); None when nothing needs routing.
+
+    Every request paused for Python costs a round trip through Playwright's driver (~+160 ms CPU per
+    shop page when every sub-resource was routed: bench/browser_capture.py --profile)."""
+    if policy is not None and policy.resolve_names:
+        return "**"
+    alternatives = [LITERAL_HOST_URLS] if policy is not None else []
+    if page_url:
+        alternatives.append("^" + re.escape(page_url.rstrip("/")) + "/?$")
+    return re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
 
 
 class BrowserTimeout(Exception):
@@ -195,6 +255,8 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         context_name = request.meta.get("playwright_context", "")
+        # scrapy-playwright routes every request of the page through Python ("**"); narrow it first thing.
+        request.meta.setdefault("playwright_page_init_callback", self._route_only_judged)
         try:
             response = await asyncio.wait_for(super()._download_request(request, spider), self.deadline)
         except TimeoutError:
@@ -231,6 +293,21 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         page.once("close", lambda _page: self._page_gone())
         self._requests_of_pages[page] = request
         return page
+
+    async def _route_only_judged(self, page: Page, request: Request) -> None:
+        """Replace scrapy-playwright's route of every request ("**") by one of only what must be judged
+        (`judged_urls`): images, scripts and stylesheets on named hosts behind a proxy load without a
+        round trip through Python. The narrow route is added before the wide one is removed, so a
+        failure in between leaves the page guarded."""
+        pattern = judged_urls(self.policy, request.url)
+        if pattern == "**":
+            return
+        if pattern is not None:
+            await page.route(pattern, self._make_request_handler(
+                context_name=request.meta.get("playwright_context", ""), method=request.method, url=request.url,
+                headers=request.headers, body=request.body, encoding=request.encoding,
+                spider=self._crawler.spider, initial_request_done=asyncio.Event()))
+        await page.unroute("**")
 
     def _page_gone(self) -> None:
         self.open_pages = max(0, self.open_pages - 1)
@@ -275,10 +352,11 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         # Before the page's own scripts: what `settle` asks whether the page is still busy.
         await wrapper.context.add_init_script(SETTLE_SCRIPT % {"budget_ms": self.render_wait_ms})
-        if self.policy is not None:
+        judged = judged_urls(self.policy)
+        if judged is not None:
             # Pages route through scrapy-playwright's handler (which asks `_refuse`); popups and
             # other pages the site opens have no page route, so the context guards them.
-            await wrapper.context.route("**", self._guard_route)
+            await wrapper.context.route(judged, self._guard_route)
         return wrapper
 
     def _make_request_handler(self, *args: Any, **kwargs: Any) -> Any:
