@@ -98,7 +98,7 @@ SETTLE_SCRIPT = """
   // images and scripts the browser will not run never load and are not counted; scripts the parser
   // inserts are awaited by the load event already (and may have loaded before we could listen).
   const images = new Set();
-  const runs = /^$|^module$|^(text|application)\/(x-)?(java|ecma)script$/i;
+  const runs = /^$|^module$|^(text|application)\\/(x-)?(java|ecma)script$/i;
   const watch = (node) => {
     if (node.nodeType !== 1) { return; }
     const found = node.childElementCount ? [node, ...node.querySelectorAll("img, script[src]")] : [node];
