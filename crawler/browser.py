@@ -24,6 +24,9 @@ apply to browser downloads: one bad page would hang the overnight scan. This han
   closed and the next page launches a fresh one.
 - the render wait ends when the page has settled (`settle`) instead of always taking
   `CAPTURE_RENDER_WAIT_MS`, and the full-page PNG is encoded for speed (`full_page_png`).
+- speed: a spare context and page for the next capture are opened while a page renders
+  (`CAPTURE_BROWSER_SPARE_PAGE`; opening them is a third of a page's time), and Chromium routes
+  through Python only the requests the address guard must judge (`judged_urls`).
 - bounded shutdown: closing a dead browser does not hang the end of the scan.
 """
 
@@ -31,9 +34,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import logging
 import re
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -172,6 +177,16 @@ def judged_urls(policy: AddressPolicy | None, page_url: str | None = None) -> st
     return re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
 
 
+@dataclass
+class SparePage:
+    """A fresh context and page opened ahead for the next capture (never used twice, like any capture's)."""
+
+    context_name: str
+    context_kwargs: dict[str, Any]
+    page: Page
+    browser: Any  # the Chromium it was opened in: one relaunched or abandoned since makes it useless
+
+
 class BrowserTimeout(Exception):
     """Chromium did not finish a page within the deadline."""
 
@@ -252,11 +267,22 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             self.policy = policy_from_settings(settings)
             self.abort_request = self._refuse
         self._requests_of_pages: weakref.WeakKeyDictionary[Page, Request] = weakref.WeakKeyDictionary()
+        self.spare_enabled = settings.getbool("CAPTURE_BROWSER_SPARE_PAGE")
+        self._spare: asyncio.Task[SparePage | None] | None = None
+        self._spare_names = itertools.count(1)
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         context_name = request.meta.get("playwright_context", "")
         # scrapy-playwright routes every request of the page through Python ("**"); narrow it first thing.
         request.meta.setdefault("playwright_page_init_callback", self._route_only_judged)
+        if self.spare_enabled and context_name.startswith(CAPTURE_CONTEXT_PREFIX) \
+                and "playwright_page" not in request.meta:
+            spare = await self._take_spare(request)
+            self._open_spare(request)
+            self.stats.inc_value(f"playwright/spare_page/{'used' if spare else 'not_ready'}")
+            if spare is not None:
+                context_name = request.meta["playwright_context"] = spare.context_name
+                request.meta["playwright_page"] = spare.page
         try:
             response = await asyncio.wait_for(super()._download_request(request, spider), self.deadline)
         except TimeoutError:
@@ -269,6 +295,7 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
                 raise AddressRefused(refused) from None
             raise
         finally:
+            request.meta.pop("playwright_page", None)  # closed by now; the response need not hold it
             if context_name.startswith(CAPTURE_CONTEXT_PREFIX):
                 await self._close_context(context_name)
         # Chromium follows redirects without asking the route again, so a redirect served only to
@@ -279,20 +306,76 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
                 raise AddressRefused(f"{reason}, reached by a redirect inside Chromium")
         return response
 
-    async def _create_page(self, request: Request, spider: Any) -> Page:
+    async def _create_page(self, request: Request, spider: Any, spare: bool = False) -> Page:
         if self.recycle_pages and self.pages_since_launch >= self.recycle_pages:
             await self._recycle_browser()
         self.open_pages += 1
         self.no_open_pages.clear()
+        if spare and self.config.max_contexts:
+            # Spares are outside the context limit until used: a slot lent now is taken back when it is
+            # used or closed (`_take_spare`, `_close_spare`), so a spare never waits for a capture's slot.
+            self.context_semaphore.release()
         try:
             page = await super()._create_page(request, spider)
         except BaseException:
             self._page_gone()
             raise
         self.pages_since_launch += 1
-        page.once("close", lambda _page: self._page_gone())
-        self._requests_of_pages[page] = request
+        if spare:
+            self._page_gone()  # waiting to be used is not being open: a recycle does not wait for it
+        else:
+            page.once("close", lambda _page: self._page_gone())
+            self._requests_of_pages[page] = request
         return page
+
+    def _open_spare(self, request: Request) -> None:
+        """Start opening a spare for the next capture (like this request's context), unless one is there."""
+        if self._spare is None:
+            kwargs = dict(request.meta.get("playwright_context_kwargs") or {})
+            self._spare = asyncio.ensure_future(self._new_spare(kwargs))
+
+    async def _new_spare(self, kwargs: dict[str, Any]) -> SparePage | None:
+        name = f"{CAPTURE_CONTEXT_PREFIX}spare-{next(self._spare_names)}"
+        opening = Request("about:blank", meta={"playwright_context": name, "playwright_context_kwargs": kwargs})
+        try:
+            page = await asyncio.wait_for(self._create_page(opening, self._crawler.spider, spare=True), self.deadline)
+        except Exception as exc:  # noqa: BLE001 - a spare is an optimisation: the capture opens its own
+            logger.debug("No spare page: %r", exc)
+            await self._close_context(name)
+            if self.config.max_contexts:
+                await self.context_semaphore.acquire()  # the slot lent to it
+            return None
+        return SparePage(name, kwargs, page, getattr(self, "browser", None))
+
+    async def _take_spare(self, request: Request) -> SparePage | None:
+        """The spare page, if it is ready and fits this request (same context options, same Chromium), with
+        a context slot taken for it as any capture takes one; otherwise None (an unfit one is closed)."""
+        task = self._spare
+        if task is None or not task.done():
+            return None  # still opening: it waits for the next capture (a burst of captures opens their own)
+        self._spare = None
+        spare = None if task.cancelled() or task.exception() is not None else task.result()
+        if spare is None:
+            return None
+        wanted = dict(request.meta.get("playwright_context_kwargs") or {})
+        browser = getattr(self, "browser", None)
+        if (spare.page.is_closed() or spare.context_kwargs != wanted or spare.browser is not browser
+                or spare.context_name not in self.context_wrappers):
+            self.stats.inc_value("playwright/spare_page/unfit")
+            await self._close_spare(spare)
+            return None
+        if self.config.max_contexts:
+            await self.context_semaphore.acquire()  # spares are outside the limit until used (no deadlock)
+        self.open_pages += 1
+        self.no_open_pages.clear()
+        spare.page.once("close", lambda _page: self._page_gone())
+        self._requests_of_pages[spare.page] = request
+        return spare
+
+    async def _close_spare(self, spare: SparePage) -> None:
+        if self.config.max_contexts:
+            await self.context_semaphore.acquire()  # its close releases the slot it never held
+        await self._close_context(spare.context_name)
 
     async def _route_only_judged(self, page: Page, request: Request) -> None:
         """Replace scrapy-playwright's route of every request ("**") by one of only what must be judged
@@ -444,6 +527,9 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             return
         logger.warning("Chromium abandoned and replaced: %s", why)
         self.stats.inc_value("playwright/browser_abandoned")
+        if self._spare is not None:  # opened (or opening) in the abandoned browser: forgotten with it
+            self._spare.cancel()
+            self._spare = None
         self.context_wrappers.clear()
         # Its pages may never report closing: a recycle must not wait for them.
         self.open_pages, self.pages_since_launch = 0, 0
@@ -457,6 +543,8 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         asyncio.ensure_future(_close_quietly(browser))
 
     async def _close(self) -> None:
+        if self._spare is not None:
+            self._spare.cancel()
         try:
             await asyncio.wait_for(super()._close(), 2 * CLOSE_SECONDS)
         except (TimeoutError, PlaywrightError) as exc:

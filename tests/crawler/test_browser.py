@@ -70,7 +70,8 @@ def _wait_for_what_a_script_adds_after_load(demo_web: str, markup: str, budget_m
         started = time.monotonic()
         await settle(page, budget_ms)
         waited = time.monotonic() - started
-        return waited, await page.evaluate("[...document.images].filter((image) => image.loading !== 'lazy').every((image) => image.complete)")
+        return waited, await page.evaluate(
+            "[...document.images].filter((image) => image.loading !== 'lazy').every((image) => image.complete)")
 
     return in_chromium(demo_web, body)  # type: ignore[return-value]
 
