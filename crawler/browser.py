@@ -194,8 +194,9 @@ class BrowserTimeout(Exception):
 async def settle(page: Page, budget_ms: int) -> None:
     """Give the page's scripts up to `budget_ms` after load, ending as soon as the page has settled.
 
-    Settled: loaded, no fetch or XHR in flight, no timer due within the budget pending, fonts
-    loaded, and no DOM change for `SETTLE_QUIET_MS`. A page that keeps polling never settles and gets
+    Settled: loaded, no fetch or XHR in flight, no timer due within the budget pending, no image or
+    external script added after load still arriving, fonts loaded, and no DOM change for
+    `SETTLE_QUIET_MS`. A page that keeps polling never settles and gets
     the whole budget (the fixed wait used before). A page without our script (another document
     type, or a page that removed it) gets the whole budget too.
     """
