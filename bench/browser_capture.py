@@ -176,18 +176,122 @@ def _count(progress: Progress) -> None:
         progress.last_at.value = now
 
 
+# --- where a capture's time goes (`--profile`): wall time per phase, summed in the child ---------------------
+
+_PHASES: dict[str, list[float]] = {}  # phase -> [seconds, times]; stays empty (and costs nothing) unless profiled
+_PROFILING = False
+
+
+class _phase:  # noqa: N801 - used as a `with` block, like a function
+    """Adds the wall time of its block to `_PHASES[name]` when profiling."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        if _PROFILING:
+            _add(self.name, time.perf_counter() - self.started)
+
+
+def _add(name: str, seconds: float) -> None:
+    entry = _PHASES.setdefault(name, [0.0, 0])
+    entry[0] += seconds
+    entry[1] += 1
+
+
+def _timed(owner: Any, attribute: str, name: str) -> None:
+    """Wrap the coroutine function `owner.attribute` so its wall time counts as phase `name`."""
+    original = getattr(owner, attribute)
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            _add(name, time.perf_counter() - started)
+
+    setattr(owner, attribute, wrapper)
+
+
+def _instrument() -> None:
+    """Time each phase of a browser capture by wrapping scrapy-playwright's and our handler's steps (the
+    profile runs at concurrency 1, so the phases of one page do not overlap another's)."""
+    global _PROFILING
+    _PROFILING = True
+    import scrapy_playwright.handler as scrapy_playwright
+    from scrapy_playwright.page import PageMethod
+
+    import crawler.browser as browser
+
+    handler = browser.CaptureBrowserHandler
+    _timed(handler, "_create_browser_context", "context: open (+ init script, route)")
+    _timed(handler, "_create_page", "page: open (context included)")
+    _timed(handler, "_get_response_and_download", "navigation: goto until load")
+    _timed(handler, "_apply_page_methods", "page methods (+ load-state checks)")
+    _timed(scrapy_playwright, "_get_page_content", "DOM: page.content()")
+    _timed(handler, "_download_request_with_page", "scrapy-playwright: page to response")
+    _timed(handler, "_close_context", "context: close")
+    _timed(handler, "_download_request", "browser download: total")
+    plain_download = handler.download_request
+
+    async def download_request(self: Any, request: Any, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await plain_download(self, request, *args)
+        finally:
+            if not request.meta.get("playwright"):
+                _add("plain fetch (Scrapy's HTTP)", time.perf_counter() - started)
+
+    handler.download_request = download_request  # type: ignore[method-assign]
+    original_call = PageMethod.__init__
+
+    def timed_method(self: Any, method: Any, *args: Any, **kwargs: Any) -> None:
+        if callable(method):
+            name = f"page method: {method.__name__}"
+            inner = method
+
+            async def method(*a: Any, **k: Any) -> Any:  # noqa: ANN202
+                started = time.perf_counter()
+                try:
+                    return await inner(*a, **k)
+                finally:
+                    _add(name, time.perf_counter() - started)
+        original_call(self, method, *args, **kwargs)
+
+    PageMethod.__init__ = timed_method  # type: ignore[method-assign]
+
+
+def _print_phases(pages: int) -> None:
+    print(f"\nwhere our capture's time goes (wall ms per rendered page, concurrency 1, {pages} pages):")
+    for name, (seconds, times) in _PHASES.items():
+        print(f"  {name:44s} {1000 * seconds / max(pages, 1):8.1f}   ({times} calls)")
+
+
 class _WarcOut:
-    """The bench's only pipeline: each capture as WARC (what StorePipeline writes), counted."""
+    """The bench's only pipeline: each capture as WARC and its blobs written as StorePipeline writes them
+    (body, screenshot, WARC into a BlobStore in a temporary folder), counted."""
 
     progress: Progress
+    blob_dir: str
 
     def __init__(self) -> None:
-        self.file = open(os.devnull, "wb")  # noqa: SIM115 - open for the crawl's lifetime
+        from storage.blobs import BlobStore
+
+        self.blobs = BlobStore(Path(self.blob_dir))
 
     def process_item(self, item: Any) -> Any:
         from crawler.warc import capture_warc
 
-        self.file.write(capture_warc(item))
+        with _phase("pipeline: WARC records"):
+            warc = capture_warc(item)
+        with _phase("pipeline: blob writes"):
+            self.blobs.put(item.body, ".html")
+            if item.screenshot:
+                self.blobs.put(item.screenshot, ".png")
+            self.blobs.put(warc, ".warc.gz")
         if item.rendered:
             if item.error or not item.screenshot:
                 raise RuntimeError(f"render failed: {item.url}: {item.error}")
@@ -198,7 +302,12 @@ class _WarcOut:
         return item
 
 
-def _ours(urls: list[str], proxy: str, concurrency: int, progress: Progress, overrides: dict[str, Any]) -> None:
+def _ours(urls: list[str], proxy: str, concurrency: int, progress: Progress, overrides: dict[str, Any],
+          root: str = "", profile: bool = False, blob_dir: str = "") -> None:
+    if root:  # another checkout's crawler (e.g. `main`, for before/after in one run)
+        sys.path.insert(0, root)
+    if profile:
+        _instrument()
     from scrapy.crawler import AsyncCrawlerRunner
     from scrapy.utils.defer import deferred_f_from_coro_f
     from scrapy.utils.log import configure_logging
@@ -208,6 +317,7 @@ def _ours(urls: list[str], proxy: str, concurrency: int, progress: Progress, ove
     from crawler.spiders.site import SiteSpider
 
     _WarcOut.progress = progress
+    _WarcOut.blob_dir = tempfile.mkdtemp(dir=blob_dir or None, prefix="blobs-")
     settings = scrapy_settings({
         "EGRESS_PROXY": proxy, "GUARD_ALLOW": ["127.0.0.0/8"], "CONCURRENT_REQUESTS": concurrency,
         "PLAYWRIGHT_MAX_CONTEXTS": concurrency, "CAPTURE_MAX_DEPTH": 0, "FAVICON_ENABLED": False,
@@ -228,6 +338,8 @@ def _ours(urls: list[str], proxy: str, concurrency: int, progress: Progress, ove
     reactor.run()  # type: ignore[attr-defined]
     if errors:
         errors[0].raiseException()
+    if profile:
+        _print_phases(progress.done.value)
 
 
 # --- Chromium's memory: the process tree under a child, sampled ------------------------------------------
@@ -328,6 +440,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=60, help="pages per concurrency level (default 60)")
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--memory-pages", type=int, default=0, help="a long run of ours at concurrency 4 (e.g. 500)")
+    parser.add_argument("--before", metavar="CHECKOUT", default="",
+                        help="also run another checkout's crawler (e.g. /work/main) between bare and ours")
+    parser.add_argument("--profile", type=int, default=0, metavar="PAGES",
+                        help="first, where ours (and --before) spend each page's time: phases at concurrency 1")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="crawler settings for our side, e.g. CAPTURE_RENDER_WAIT_MS=1500")
     args = parser.parse_args()
@@ -350,15 +466,27 @@ def main() -> None:
     print(f"{'run':24s} {'pages':>5s} {'s':>6s} {'pages/min':>9s} {'ratio':>6s} {'scripted ok':>11s} "
           f"{'peak RSS MB':>11s} {'peak PSS MB':>11s} {'CPU ms/p':>8s} {'CPU-bound':>9s}")
     first = 0
+    sides = [("before", args.before)] if args.before else []
+    sides.append(("ours", ""))
+    if args.profile:
+        for label, root in sides:
+            urls = [f"http://shop{n}.test/" for n in range(first, first + args.profile)]
+            first += args.profile
+            print(f"\n{label}:", end="", flush=True)
+            run = measure(f"{label} c=1 (profiled)", _ours, (urls, proxy, 1, progress, overrides, root, True), progress)
+            print(f"  wall per page (steady) {60_000 / run.per_minute if run.per_minute else 0:8.1f}", flush=True)
+        print()
     for concurrency in args.concurrency:
         numbers = range(first, first + args.pages)
         first += args.pages  # fresh hosts each time: nothing cached from an earlier run
         urls = [f"http://shop{n}.test/" for n in numbers]
-        bare = measure(f"bare Playwright c={concurrency}", _bare, (urls, proxy, concurrency, progress), progress)
-        ours = measure(f"ours c={concurrency}", _ours, (urls, proxy, concurrency, progress, overrides), progress)
         wanted = sum(1 for n in numbers if n % SCRIPTED_EVERY == 0)
+        bare = measure(f"bare Playwright c={concurrency}", _bare, (urls, proxy, concurrency, progress), progress)
         print(_row(bare, bare, "-"), flush=True)
-        print(_row(ours, bare, f"{ours.scripted_seen}/{wanted}"), flush=True)
+        for label, root in sides:
+            ours = measure(f"{label} c={concurrency}", _ours, (urls, proxy, concurrency, progress, overrides, root),
+                           progress)
+            print(_row(ours, bare, f"{ours.scripted_seen}/{wanted}"), flush=True)
     if args.memory_pages:
         urls = [f"http://shop{n}.test/" for n in range(first, first + args.memory_pages)]
         run = measure("ours c=4 (memory)", _ours, (urls, proxy, 4, progress, overrides), progress)

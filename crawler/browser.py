@@ -24,6 +24,9 @@ apply to browser downloads: one bad page would hang the overnight scan. This han
   closed and the next page launches a fresh one.
 - the render wait ends when the page has settled (`settle`) instead of always taking
   `CAPTURE_RENDER_WAIT_MS`, and the full-page PNG is encoded for speed (`full_page_png`).
+- speed: a spare context and page for the next capture are opened while a page renders
+  (`CAPTURE_BROWSER_SPARE_PAGE`; opening them is a third of a page's time), and Chromium routes
+  through Python only the requests the address guard must judge (`judged_urls`).
 - bounded shutdown: closing a dead browser does not hang the end of the scan.
 """
 
@@ -31,8 +34,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import logging
+import re
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -92,24 +98,93 @@ SETTLE_SCRIPT = """
     this.addEventListener("loadend", () => { busy--; changed(); }, { once: true });
     return send_.apply(this, args);
   };
-  new MutationObserver(changed).observe(document, { subtree: true, childList: true, attributes: true,
-                                                    characterData: true });
+  // Images and external scripts the page adds (a catalogue's pictures, a loader's next script) are
+  // loading until they report so: an image until it is complete, a script until load or error. Lazy
+  // images and scripts the browser will not run never load and are not counted; scripts the parser
+  // inserts are awaited by the load event already (and may have loaded before we could listen).
+  const images = new Set();
+  const runs = /^$|^module$|^(text|application)\\/(x-)?(java|ecma)script$/i;
+  const watch = (node) => {
+    if (node.nodeType !== 1) { return; }
+    const found = node.childElementCount ? [node, ...node.querySelectorAll("img, script[src]")] : [node];
+    for (const element of found) {
+      if (element.tagName === "IMG" && element.loading !== "lazy") {
+        images.add(element);
+      } else if (element.tagName === "SCRIPT" && document.readyState !== "loading" && element.src
+                 && !element.noModule
+                 && runs.test(element.type.trim()) && !element.__pharmwatchCounted) {
+        element.__pharmwatchCounted = true;
+        busy++;
+        const done = () => { busy--; changed(); };
+        element.addEventListener("load", done, { once: true });
+        element.addEventListener("error", done, { once: true });
+      }
+    }
+  };
+  new MutationObserver((records) => {
+    changed();
+    for (const record of records) { record.addedNodes.forEach(watch); }
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const imagesLoading = () => {
+    for (const image of images) {
+      if (image.complete || !image.isConnected) { images.delete(image); }
+    }
+    return images.size > 0;
+  };
   const settled = (quietMs) => document.readyState === "complete" && busy <= 0 && timers.size === 0
-    && (!document.fonts || document.fonts.status === "loaded") && performance.now() - lastChange >= quietMs;
+    && (!document.fonts || document.fonts.status === "loaded") && performance.now() - lastChange >= quietMs
+    && !imagesLoading();
   // Resolves once settled, or after `waitMs`; polls with the page's own timer (uncounted), not a frame loop.
   Object.defineProperty(window, "__pharmwatchSettled", { value: (quietMs, waitMs) => new Promise((resolve) => {
     const until = performance.now() + waitMs;
     const poll = () => {
       if (settled(quietMs) || performance.now() >= until) { resolve(true); return; }
-      setTimeout_.call(window, poll, 50);
+      setTimeout_.call(window, poll, 25);
     };
     poll();
   }) });
 })();
 """
-#: The page must have been still (no DOM change, nothing in flight) this long to count as settled.
-SETTLE_QUIET_MS = 200
+#: The page must have been still (no DOM change, nothing in flight) this long to count as settled. What
+#: is in flight is counted (fetch, XHR, timers, images, added scripts), so the quiet is only for work we
+#: cannot see (animation frames, message passing): 100 ms, down from 200 when images and added scripts
+#: were not counted.
+SETTLE_QUIET_MS = 100
 SETTLE_MARGIN_SECONDS = 2.0  # past the budget, a page that does not answer is not waited for
+
+
+#: URLs whose host the address policy judges without DNS: literal IPv4/IPv6 addresses and localhost names.
+#: Chromium canonicalises hosts (lower case, `0x7f.1` → `127.0.0.1`) before a request is made, so the
+#: forms it can send are these. Matched by Playwright's driver (a JavaScript regular expression): a
+#: request that does not match is never paused for Python.
+LITERAL_HOST_URLS = (r"^https?://(?:[^/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
+                     r"|(?:[^/?#:@]*\.)?localhost\.?)(?::[0-9]*)?(?:[/?#]|$)")
+
+
+def judged_urls(policy: AddressPolicy | None, page_url: str | None = None) -> str | re.Pattern[str] | None:
+    """What Chromium must route through Python: the URLs the address policy could refuse, plus the page's
+    own URL (its navigation carries the Scrapy request's headers). `"**"` (everything) when the policy
+    resolves names, since any name may resolve to a private address; only literal addresses and
+    localhost when a proxy resolves names (crawler/addresses.py); None when nothing needs routing.
+
+    Every request paused for Python costs a round trip through Playwright's driver (~+160 ms CPU per
+    shop page when every sub-resource was routed: bench/browser_capture.py --profile)."""
+    if policy is not None and policy.resolve_names:
+        return "**"
+    alternatives = [LITERAL_HOST_URLS] if policy is not None else []
+    if page_url:
+        alternatives.append("^" + re.escape(page_url.rstrip("/")) + "/?$")
+    return re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
+
+
+@dataclass
+class SparePage:
+    """A fresh context and page opened ahead for the next capture (never used twice, like any capture's)."""
+
+    context_name: str
+    context_kwargs: dict[str, Any]
+    page: Page
+    browser: Any  # the Chromium it was opened in: one relaunched or abandoned since makes it useless
 
 
 class BrowserTimeout(Exception):
@@ -119,8 +194,9 @@ class BrowserTimeout(Exception):
 async def settle(page: Page, budget_ms: int) -> None:
     """Give the page's scripts up to `budget_ms` after load, ending as soon as the page has settled.
 
-    Settled: loaded, no fetch or XHR in flight, no timer due within the budget pending, fonts
-    loaded, and no DOM change for `SETTLE_QUIET_MS`. A page that keeps polling never settles and gets
+    Settled: loaded, no fetch or XHR in flight, no timer due within the budget pending, no image or
+    external script added after load still arriving, fonts loaded, and no DOM change for
+    `SETTLE_QUIET_MS`. A page that keeps polling never settles and gets
     the whole budget (the fixed wait used before). A page without our script (another document
     type, or a page that removed it) gets the whole budget too.
     """
@@ -192,9 +268,22 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             self.policy = policy_from_settings(settings)
             self.abort_request = self._refuse
         self._requests_of_pages: weakref.WeakKeyDictionary[Page, Request] = weakref.WeakKeyDictionary()
+        self.spare_enabled = settings.getbool("CAPTURE_BROWSER_SPARE_PAGE")
+        self._spare: asyncio.Task[SparePage | None] | None = None
+        self._spare_names = itertools.count(1)
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         context_name = request.meta.get("playwright_context", "")
+        # scrapy-playwright routes every request of the page through Python ("**"); narrow it first thing.
+        request.meta.setdefault("playwright_page_init_callback", self._route_only_judged)
+        if self.spare_enabled and context_name.startswith(CAPTURE_CONTEXT_PREFIX) \
+                and "playwright_page" not in request.meta:
+            spare = await self._take_spare(request)
+            self._open_spare(request)
+            self.stats.inc_value(f"playwright/spare_page/{'used' if spare else 'not_ready'}")
+            if spare is not None:
+                context_name = request.meta["playwright_context"] = spare.context_name
+                request.meta["playwright_page"] = spare.page
         try:
             response = await asyncio.wait_for(super()._download_request(request, spider), self.deadline)
         except TimeoutError:
@@ -207,6 +296,7 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
                 raise AddressRefused(refused) from None
             raise
         finally:
+            request.meta.pop("playwright_page", None)  # closed by now; the response need not hold it
             if context_name.startswith(CAPTURE_CONTEXT_PREFIX):
                 await self._close_context(context_name)
         # Chromium follows redirects without asking the route again, so a redirect served only to
@@ -217,20 +307,91 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
                 raise AddressRefused(f"{reason}, reached by a redirect inside Chromium")
         return response
 
-    async def _create_page(self, request: Request, spider: Any) -> Page:
+    async def _create_page(self, request: Request, spider: Any, spare: bool = False) -> Page:
         if self.recycle_pages and self.pages_since_launch >= self.recycle_pages:
             await self._recycle_browser()
         self.open_pages += 1
         self.no_open_pages.clear()
+        if spare and self.config.max_contexts:
+            # Spares are outside the context limit until used: a slot lent now is taken back when it is
+            # used or closed (`_take_spare`, `_close_spare`), so a spare never waits for a capture's slot.
+            self.context_semaphore.release()
         try:
             page = await super()._create_page(request, spider)
         except BaseException:
             self._page_gone()
             raise
         self.pages_since_launch += 1
-        page.once("close", lambda _page: self._page_gone())
-        self._requests_of_pages[page] = request
+        if spare:
+            self._page_gone()  # waiting to be used is not being open: a recycle does not wait for it
+        else:
+            page.once("close", lambda _page: self._page_gone())
+            self._requests_of_pages[page] = request
         return page
+
+    def _open_spare(self, request: Request) -> None:
+        """Start opening a spare for the next capture (like this request's context), unless one is there."""
+        if self._spare is None:
+            kwargs = dict(request.meta.get("playwright_context_kwargs") or {})
+            self._spare = asyncio.ensure_future(self._new_spare(kwargs))
+
+    async def _new_spare(self, kwargs: dict[str, Any]) -> SparePage | None:
+        name = f"{CAPTURE_CONTEXT_PREFIX}spare-{next(self._spare_names)}"
+        opening = Request("about:blank", meta={"playwright_context": name, "playwright_context_kwargs": kwargs})
+        try:
+            page = await asyncio.wait_for(self._create_page(opening, self._crawler.spider, spare=True), self.deadline)
+        except Exception as exc:  # noqa: BLE001 - a spare is an optimisation: the capture opens its own
+            logger.debug("No spare page: %r", exc)
+            await self._close_context(name)
+            if self.config.max_contexts:
+                await self.context_semaphore.acquire()  # the slot lent to it
+            return None
+        return SparePage(name, kwargs, page, getattr(self, "browser", None))
+
+    async def _take_spare(self, request: Request) -> SparePage | None:
+        """The spare page, if it is ready and fits this request (same context options, same Chromium), with
+        a context slot taken for it as any capture takes one; otherwise None (an unfit one is closed)."""
+        task = self._spare
+        if task is None or not task.done():
+            return None  # still opening: it waits for the next capture (a burst of captures opens their own)
+        self._spare = None
+        spare = None if task.cancelled() or task.exception() is not None else task.result()
+        if spare is None:
+            return None
+        wanted = dict(request.meta.get("playwright_context_kwargs") or {})
+        browser = getattr(self, "browser", None)
+        if (spare.page.is_closed() or spare.context_kwargs != wanted or spare.browser is not browser
+                or spare.context_name not in self.context_wrappers):
+            self.stats.inc_value("playwright/spare_page/unfit")
+            await self._close_spare(spare)
+            return None
+        if self.config.max_contexts:
+            await self.context_semaphore.acquire()  # spares are outside the limit until used (no deadlock)
+        self.open_pages += 1
+        self.no_open_pages.clear()
+        spare.page.once("close", lambda _page: self._page_gone())
+        self._requests_of_pages[spare.page] = request
+        return spare
+
+    async def _close_spare(self, spare: SparePage) -> None:
+        if self.config.max_contexts:
+            await self.context_semaphore.acquire()  # its close releases the slot it never held
+        await self._close_context(spare.context_name)
+
+    async def _route_only_judged(self, page: Page, request: Request) -> None:
+        """Replace scrapy-playwright's route of every request ("**") by one of only what must be judged
+        (`judged_urls`): images, scripts and stylesheets on named hosts behind a proxy load without a
+        round trip through Python. The narrow route is added before the wide one is removed, so a
+        failure in between leaves the page guarded."""
+        pattern = judged_urls(self.policy, request.url)
+        if pattern == "**":
+            return
+        if pattern is not None:
+            await page.route(pattern, self._make_request_handler(
+                context_name=request.meta.get("playwright_context", ""), method=request.method, url=request.url,
+                headers=request.headers, body=request.body, encoding=request.encoding,
+                spider=self._crawler.spider, initial_request_done=asyncio.Event()))
+        await page.unroute("**")
 
     def _page_gone(self) -> None:
         self.open_pages = max(0, self.open_pages - 1)
@@ -275,10 +436,11 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             wrapper = await super()._create_browser_context(name, context_kwargs, spider)
         # Before the page's own scripts: what `settle` asks whether the page is still busy.
         await wrapper.context.add_init_script(SETTLE_SCRIPT % {"budget_ms": self.render_wait_ms})
-        if self.policy is not None:
+        judged = judged_urls(self.policy)
+        if judged is not None:
             # Pages route through scrapy-playwright's handler (which asks `_refuse`); popups and
             # other pages the site opens have no page route, so the context guards them.
-            await wrapper.context.route("**", self._guard_route)
+            await wrapper.context.route(judged, self._guard_route)
         return wrapper
 
     def _make_request_handler(self, *args: Any, **kwargs: Any) -> Any:
@@ -366,6 +528,9 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
             return
         logger.warning("Chromium abandoned and replaced: %s", why)
         self.stats.inc_value("playwright/browser_abandoned")
+        if self._spare is not None:  # opened (or opening) in the abandoned browser: forgotten with it
+            self._spare.cancel()
+            self._spare = None
         self.context_wrappers.clear()
         # Its pages may never report closing: a recycle must not wait for them.
         self.open_pages, self.pages_since_launch = 0, 0
@@ -379,6 +544,8 @@ class CaptureBrowserHandler(ScrapyPlaywrightDownloadHandler):
         asyncio.ensure_future(_close_quietly(browser))
 
     async def _close(self) -> None:
+        if self._spare is not None:
+            self._spare.cancel()
         try:
             await asyncio.wait_for(super()._close(), 2 * CLOSE_SECONDS)
         except (TimeoutError, PlaywrightError) as exc:

@@ -80,6 +80,7 @@ CAPTURE_RENDER_FIRST_PAGE = True  # first page of every site through Chromium, w
 CAPTURE_RENDER_WAIT_MS = 1500  # most time scripts get after load before DOM and screenshot (less once settled)
 # Chromium is relaunched after this many pages (0: never): its memory grows with the pages it served.
 CAPTURE_BROWSER_RECYCLE_PAGES = 500
+CAPTURE_BROWSER_SPARE_PAGE = True  # the next capture's context and page are opened while a page renders
 CAPTURE_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are truncated here, kept, and marked truncated
 CAPTURE_JS_TEXT_THRESHOLD = 200  # a plain page with scripts and less visible text is re-fetched in Chromium
 CAPTURE_RETRY_AFTER_MAX_SECONDS = 30.0  # a 429/503 asking for a longer wait is recorded, not retried

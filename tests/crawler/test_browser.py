@@ -60,6 +60,41 @@ def test_the_render_wait_lasts_until_a_catalogue_built_by_a_timer_and_a_fetch_is
     assert "降糖神丸" in html and 'data-sku="JT001"' in html
 
 
+def _wait_for_what_a_script_adds_after_load(demo_web: str, markup: str, budget_ms: int) -> tuple[float, bool]:
+    """Seconds `settle` waited after a script added `markup` to a loaded page, and whether the page's
+    images (lazy ones aside) had all arrived by then."""
+    async def body(page) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
+        await page.goto("http://kangjian-pharmacy.test/")
+        await page.evaluate("(markup) => setTimeout(() => document.body.insertAdjacentHTML('beforeend', markup), 0)",
+                            markup)
+        started = time.monotonic()
+        await settle(page, budget_ms)
+        waited = time.monotonic() - started
+        return waited, await page.evaluate(
+            "[...document.images].filter((image) => image.loading !== 'lazy').every((image) => image.complete)")
+
+    return in_chromium(demo_web, body)  # type: ignore[return-value]
+
+
+def test_the_render_wait_lasts_while_an_image_added_after_load_is_still_arriving(demo_web: str) -> None:
+    waited, complete = _wait_for_what_a_script_adds_after_load(
+        demo_web, "<img src='http://hostile.test/slow' alt='slow picture'>", 1200)  # drips a byte a second
+    assert waited >= 1.1 and not complete  # the whole budget: the picture never arrived
+
+
+def test_the_render_wait_lasts_while_a_script_added_after_load_is_still_arriving(demo_web: str) -> None:
+    waited, _ = _wait_for_what_a_script_adds_after_load(
+        demo_web, "<script src='http://hostile.test/slow'></script>", 1200)
+    assert waited >= 1.1
+
+
+def test_the_render_wait_ends_soon_after_an_added_image_has_arrived(demo_web: str) -> None:
+    waited, complete = _wait_for_what_a_script_adds_after_load(
+        demo_web, "<img src='http://tangan-cure.test/img/product.png' alt='product'>"
+                  "<img src='http://hostile.test/slow' loading='lazy' alt='below the fold, never loaded'>", 3000)
+    assert complete and waited < 2.0  # the picture is in; the lazy one is not waited for
+
+
 def test_a_page_that_keeps_polling_never_settles_and_gets_the_whole_budget(demo_web: str) -> None:
     async def body(page) -> float:  # type: ignore[no-untyped-def]
         await page.set_content("<p>x</p><script>(function poll(){ setTimeout(poll, 100); })()</script>")
