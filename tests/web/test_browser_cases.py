@@ -93,6 +93,14 @@ def chromium_page() -> Iterator:  # type: ignore[type-arg]
             browser.close()
 
 
+def scanned_case(office: Office) -> int:
+    """Scan the flagged demo site; the id of the one case it opens."""
+    scanned = office.pharmwatch("scan", "--no-search", "--site", FLAGGED_SITE)
+    assert scanned.returncode == 0, scanned.stdout + scanned.stderr
+    with office.sessions()() as session:
+        return session.scalars(select(Case.id)).one()
+
+
 def sign_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/login")
     page.fill("input[name=name]", name)
@@ -116,10 +124,7 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian'
 @pytest.mark.browser
 @needs_chromium
 def test_a_supervisor_refers_a_case_and_downloads_evidence_that_verifies(office: Office, tmp_path: Path) -> None:
-    scanned = office.pharmwatch("scan", "--no-search", "--site", FLAGGED_SITE)
-    assert scanned.returncode == 0, scanned.stdout + scanned.stderr
-    with office.sessions()() as session:
-        case_id = session.scalars(select(Case.id)).one()
+    case_id = scanned_case(office)
     with served(office.app()) as base, chromium_page() as page:
         sign_in(page, base, "sam")
         review_and_confirm(page, base, case_id)

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.models import AuditEvent, Case, CorrectionOrder, Referral, Tip
+from storage.models import AuditEvent, CorrectionOrder, Referral, Tip
 from tests.web.test_browser import served
 from tests.web.test_browser_cases import (
-    FLAGGED_SITE,
     Office,
     chromium_page,
     needs_chromium,
     office,
     review_and_confirm,
+    scanned_case,
     sign_in,
 )
 
@@ -32,10 +32,7 @@ __all__ = ["office"]  # the fixture, shared with test_browser_cases
 @needs_chromium
 def test_a_supervisor_refers_with_a_package_writes_the_letter_pdf_and_orders_a_correction(
         office: Office, tmp_path: Path) -> None:
-    scanned = office.pharmwatch("scan", "--no-search", "--site", FLAGGED_SITE)
-    assert scanned.returncode == 0, scanned.stdout + scanned.stderr
-    with office.sessions()() as session:
-        case_id = session.scalars(select(Case.id)).one()
+    case_id = scanned_case(office)
     with served(office.app()) as base, chromium_page() as page:
         sign_in(page, base, "sam")
         review_and_confirm(page, base, case_id)
