@@ -65,10 +65,10 @@ DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
 # is analysed again with their text.
 PIPELINES_BASE = {
     "crawler.pipelines.favicon.FaviconPipeline": 250,  # each site's icon, once per crawl (FAVICON_ENABLED)
-    "crawler.pipelines.analyse.PageAnalysisPipeline": 300,
+    "crawler.pipelines.analysis_pool.PooledPageAnalysisPipeline": 300,  # in ANALYSE_WORKERS processes
     "crawler.pipelines.ocr.ImageTextPipeline": 400,  # off unless OCR_ENABLED (NotConfigured)
     "crawler.pipelines.analyse.ImageTextAnalysisPipeline": 500,  # likewise
-    "crawler.pipelines.store.StorePipeline": 800,
+    "crawler.pipelines.batched_store.BatchedStorePipeline": 800,  # on a thread, STORE_BATCH_PAGES a commit
 }
 ITEM_PIPELINES = dict(PIPELINES_BASE)
 EXTENSIONS = {"crawler.extensions.progress.ProgressLog": 500}
@@ -128,6 +128,10 @@ FAVICON_MAX_BYTES = 1024 * 1024  # larger icons are not fingerprinted
 STORE_DATABASE_URL = ""  # required to store anything; `pharmwatch scan` sets it
 STORE_BLOB_DIR = ""
 STORE_SCAN_RUN_ID = 0
+STORE_BATCH_PAGES = 50  # most pages per transaction of the store thread (it takes what waits, up to this)
+
+# ANALYSE_*: where pages are analysed.
+ANALYSE_WORKERS = 2  # processes forked with the loaded rule packs; 0: on the reactor's thread
 
 # RULES_*: which rule packs analyse pages (empty: the bundled packs).
 RULES_PATHS = []  # used when the spider was not handed a loaded `ruleset`
