@@ -87,7 +87,7 @@ class StorePipeline:
 
     def _site_id(self, session: Session, domain: str) -> int:
         """The site's id; its row is created (with `last_seen` now) when first met."""
-        site_id = self.site_ids.get(domain)
+        site_id = self.site_ids.get(domain) or self._new_site_ids.get(domain)
         if site_id is None:
             site_id = self._site(session, domain).id
             self._new_site_ids[domain] = site_id
@@ -130,11 +130,16 @@ class StorePipeline:
         stored = set(session.execute(
             select(Capture.url, Capture.rendered).where(Capture.scan_run_id == self.scan_run_id,
                                                         Capture.url.in_({item.url for item in items}))).all())
-        new: list[tuple[CaptureItem, Capture]] = []
+        fresh = []
         for item in items:
             if (item.url, item.rendered) in stored:  # stored by a killed crawl of this run, or twice in a batch
                 continue
             stored.add((item.url, item.rendered))
+            fresh.append(item)
+        for item in fresh:  # the sites first: a site met for the first time is flushed for its id
+            self._site_id(session, item.site)
+        new: list[tuple[CaptureItem, Capture]] = []
+        for item in fresh:
             capture = self._capture_row(session, item)
             session.add(capture)
             new.append((item, capture))
