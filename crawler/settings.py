@@ -1,8 +1,8 @@
 """Every crawler default in one place (Scrapy's settings module; `scrapy.cfg` points here).
 
 Groups by prefix: CAPTURE_* (what a site crawl keeps), GUARD_* (addresses the crawler refuses),
-EGRESS_* (the outgoing proxy), SERP_* (search monitoring), STORE_* (where results go) and
-RULES_* (which rule packs analyse pages). The user's settings file maps its keys onto these
+EGRESS_* (the outgoing proxy), SERP_* (search monitoring), STORE_* (where results go), ANALYSE_* (where
+pages are analysed) and RULES_* (which rule packs analyse pages). The user's settings file maps its keys onto these
 names (`pharmwatch/config.py`, `crawl_overrides`; documented in docs/settings.md) and takes its
 defaults from here: this module is the one source of crawl defaults. `crawler.run.crawl` applies
 the overrides and derives the rest; running `scrapy crawl` by hand uses these.
@@ -21,6 +21,9 @@ USER_AGENT = (
 )
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Outputs of one response (a page's capture and its links) processed at once. Scrapy starts this many tasks
+# per response whatever it yields; at its default of 100 that was ~100 tasks a page on the reactor's thread.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30.0  # seconds; Chromium's navigation timeout is derived from it
 DOWNLOAD_MAXSIZE = 0  # off: BodyLimitMiddleware truncates at CAPTURE_MAX_BODY_BYTES instead of dropping
