@@ -14,9 +14,12 @@ scan passes 1k, 2k, 5k, 10k, 20k, 50k and 100k pages, and its peak. Figures are 
 Figures (2026-12-07, 2 CPUs at load 18-24; docs/scaling.md has the rest): 1,000 pages of ~55 KB, bare
 Scrapy 14.6 pages/s, the scan 0.12x on SQLite and 0.15x on PostgreSQL (first to last page); the crawl's
 RSS 309-322 MB (bare spider 106 MB); at load 0.5-2, 500 pages: bare 249 pages/s, the scan 46 (0.18x)
-and 34.5 (0.14x); page analysis ~60% and the store step ~40% of the pipelines' time.
+and 34.5 (0.14x); page analysis ~60% and the store step ~40% of the pipelines' time. After the analysis moved
+to worker processes and the store step to one thread in batches (2026-12-08, load 12-15, 1,000 pages,
+SQLite, `--compare-with` main in the same run): first to last page 23.7 pages/s against main's 12.0 (bare
+spider 128.8: 0.18x against 0.09x).
 Run: `.venv/bin/python bench/static_crawl.py [--pages 5000] [--databases sqlite,postgresql]
-[--no-baseline] [--profile]`; the memory run: `--pages 100000 --databases sqlite --no-baseline`.
+[--no-baseline] [--profile] [--compare-with ../main-worktree]`; the memory run: `--pages 100000 --databases sqlite --no-baseline`.
 """
 
 from __future__ import annotations
