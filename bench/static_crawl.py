@@ -19,7 +19,8 @@ to worker processes and the store step to one thread in batches (2026-12-08, loa
 SQLite, `--compare-with` main in the same run): first to last page 23.7 pages/s against main's 12.0 (bare
 spider 128.8: 0.18x against 0.09x).
 Run: `.venv/bin/python bench/static_crawl.py [--pages 5000] [--databases sqlite,postgresql]
-[--no-baseline] [--profile] [--compare-with ../main-worktree]`; the memory run: `--pages 100000 --databases sqlite --no-baseline`.
+[--no-baseline] [--profile] [--compare-with ../main-worktree]`;
+the memory run: `--pages 100000 --databases sqlite --no-baseline`.
 """
 
 from __future__ import annotations
