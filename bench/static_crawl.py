@@ -14,9 +14,13 @@ scan passes 1k, 2k, 5k, 10k, 20k, 50k and 100k pages, and its peak. Figures are 
 Figures (2026-12-07, 2 CPUs at load 18-24; docs/scaling.md has the rest): 1,000 pages of ~55 KB, bare
 Scrapy 14.6 pages/s, the scan 0.12x on SQLite and 0.15x on PostgreSQL (first to last page); the crawl's
 RSS 309-322 MB (bare spider 106 MB); at load 0.5-2, 500 pages: bare 249 pages/s, the scan 46 (0.18x)
-and 34.5 (0.14x); page analysis ~60% and the store step ~40% of the pipelines' time.
+and 34.5 (0.14x); page analysis ~60% and the store step ~40% of the pipelines' time. After the analysis moved
+to worker processes and the store step to one thread in batches (2026-12-08, load 12-15, 1,000 pages,
+SQLite, `--compare-with` main in the same run): first to last page 23.7 pages/s against main's 12.0 (bare
+spider 128.8: 0.18x against 0.09x).
 Run: `.venv/bin/python bench/static_crawl.py [--pages 5000] [--databases sqlite,postgresql]
-[--no-baseline] [--profile]`; the memory run: `--pages 100000 --databases sqlite --no-baseline`.
+[--no-baseline] [--profile] [--compare-with ../main-worktree]`;
+the memory run: `--pages 100000 --databases sqlite --no-baseline`.
 """
 
 from __future__ import annotations
@@ -121,14 +125,15 @@ def write_config(home: Path, web: StaticWeb, database_url: str | None, pages_per
     return config
 
 
-def run_scan(label: str, config: Path, home: Path, proxy: str) -> dict[str, float]:
-    """`pharmwatch scan --no-search`, watching its progress lines and its processes' memory."""
+def run_scan(label: str, config: Path, home: Path, proxy: str, checkout: Path = ROOT) -> dict[str, float]:
+    """`pharmwatch scan --no-search` of `checkout` (this one, or another version to compare with), watching
+    its progress lines and its processes' memory."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")},
            "PHARMWATCH_HOME": str(home), "PHARMWATCH_CRAWL__PROXY": json.dumps(proxy)}
     command = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
-    subprocess.run([*command, "db", "upgrade"], env=env, cwd=ROOT, capture_output=True, check=True)
+    subprocess.run([*command, "db", "upgrade"], env=env, cwd=checkout, capture_output=True, check=True)
     start = time.monotonic()
-    scan = subprocess.Popen([*command, "scan", "--no-search", "--no-tips"], env=env, cwd=ROOT,
+    scan = subprocess.Popen([*command, "scan", "--no-search", "--no-tips"], env=env, cwd=checkout,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pages, first, last, peak = 0, 0.0, 0.0, 0.0
     checkpoints = list(CHECKPOINTS)
@@ -162,7 +167,9 @@ def run_scan(label: str, config: Path, home: Path, proxy: str) -> dict[str, floa
     if scan.wait() != 0:
         raise SystemExit(f"{label}: scan failed\n{stdout}{''.join(tail)}")
     stored = int(stdout.split("pages=")[1].split()[0])
-    return {"pages": stored, "seconds": time.monotonic() - start, "steady": last - first, "rss_mb": peak}
+    end = time.monotonic()
+    return {"pages": stored, "seconds": end - start, "steady": last - first, "rss_mb": peak,
+            "before_first": first - start, "after_last": end - last}
 
 
 def profile(web: StaticWeb, proxy: str, pages_per_site: int, concurrency: int, top: int,
@@ -234,6 +241,8 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--concurrency", type=int, default=8, help="[crawl] concurrency, and the spider's")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare spider (the memory run)")
+    parser.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                        help="also scan with another checkout (e.g. a worktree of main), alternating with this one")
     parser.add_argument("--profile", action="store_true", help="profile the site spider (SQLite) instead")
     parser.add_argument("--trace-memory", action="store_true",
                         help="trace the site spider's Python heap instead (what grows, by line)")
@@ -265,15 +274,23 @@ def main() -> None:
             config = write_config(home, web, url, args.pages_per_site, args.concurrency)
             label = f"ours: scan on {database}"
             results[label] = run_scan(label, config, home, nginx.url)
+            if args.compare_with:
+                if database == "postgresql":
+                    url = stack.enter_context(throwaway_postgres("pharmwatch-bench-pg-"))
+                home = folder / f"home-{database}-other"
+                config = write_config(home, web, url, args.pages_per_site, args.concurrency)
+                label = f"{args.compare_with.name}: scan on {database}"
+                results[label] = run_scan(label, config, home, nginx.url, args.compare_with.resolve())
         print(f"\n{'run':<36}{'pages':>7}{'seconds':>9}{'pages/s':>9}{'ratio':>8}{'steady p/s':>12}{'ratio':>8}"
-              f"{'peak RSS':>10}")
+              f"{'peak RSS':>10}{'to 1st page':>13}{'after last':>12}")
         base = results.get("baseline: bare Scrapy, same pages")
         for label, r in results.items():
             rate, steady = r["pages"] / r["seconds"], r["pages"] / max(r["steady"], 1e-9)
             ratio = f"{rate / (base['pages'] / base['seconds']):.2f}x" if base else "-"
             steady_ratio = f"{steady / (base['pages'] / base['steady']):.2f}x" if base else "-"
             print(f"{label:<36}{r['pages']:>7.0f}{r['seconds']:>9.1f}{rate:>9.1f}{ratio:>8}{steady:>12.1f}"
-                  f"{steady_ratio:>8}{r['rss_mb']:>7.0f} MB")
+                  f"{steady_ratio:>8}{r['rss_mb']:>7.0f} MB{r.get('before_first', 0):>11.1f} s"
+                  f"{r.get('after_last', 0):>10.1f} s")
         print(f"load after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}; this process peak "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

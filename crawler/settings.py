@@ -1,8 +1,8 @@
 """Every crawler default in one place (Scrapy's settings module; `scrapy.cfg` points here).
 
 Groups by prefix: CAPTURE_* (what a site crawl keeps), GUARD_* (addresses the crawler refuses),
-EGRESS_* (the outgoing proxy), SERP_* (search monitoring), STORE_* (where results go) and
-RULES_* (which rule packs analyse pages). The user's settings file maps its keys onto these
+EGRESS_* (the outgoing proxy), SERP_* (search monitoring), STORE_* (where results go), ANALYSE_* (where
+pages are analysed) and RULES_* (which rule packs analyse pages). The user's settings file maps its keys onto these
 names (`pharmwatch/config.py`, `crawl_overrides`; documented in docs/settings.md) and takes its
 defaults from here: this module is the one source of crawl defaults. `crawler.run.crawl` applies
 the overrides and derives the rest; running `scrapy crawl` by hand uses these.
@@ -21,6 +21,9 @@ USER_AGENT = (
 )
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Outputs of one response (a page's capture and its links) processed at once. Scrapy starts this many tasks
+# per response whatever it yields; at its default of 100 that was ~100 tasks a page on the reactor's thread.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30.0  # seconds; Chromium's navigation timeout is derived from it
 DOWNLOAD_MAXSIZE = 0  # off: BodyLimitMiddleware truncates at CAPTURE_MAX_BODY_BYTES instead of dropping
@@ -65,10 +68,10 @@ DOWNLOADER_MIDDLEWARES = dict(DOWNLOADER_MIDDLEWARES_BASE_PHARMWATCH)
 # is analysed again with their text.
 PIPELINES_BASE = {
     "crawler.pipelines.favicon.FaviconPipeline": 250,  # each site's icon, once per crawl (FAVICON_ENABLED)
-    "crawler.pipelines.analyse.PageAnalysisPipeline": 300,
+    "crawler.pipelines.analysis_pool.PooledPageAnalysisPipeline": 300,  # in ANALYSE_WORKERS processes
     "crawler.pipelines.ocr.ImageTextPipeline": 400,  # off unless OCR_ENABLED (NotConfigured)
     "crawler.pipelines.analyse.ImageTextAnalysisPipeline": 500,  # likewise
-    "crawler.pipelines.store.StorePipeline": 800,
+    "crawler.pipelines.batched_store.BatchedStorePipeline": 800,  # on a thread, STORE_BATCH_PAGES a commit
 }
 ITEM_PIPELINES = dict(PIPELINES_BASE)
 EXTENSIONS = {"crawler.extensions.progress.ProgressLog": 500}
@@ -129,6 +132,10 @@ FAVICON_MAX_BYTES = 1024 * 1024  # larger icons are not fingerprinted
 STORE_DATABASE_URL = ""  # required to store anything; `pharmwatch scan` sets it
 STORE_BLOB_DIR = ""
 STORE_SCAN_RUN_ID = 0
+STORE_BATCH_PAGES = 50  # most pages per transaction of the store thread (it takes what waits, up to this)
+
+# ANALYSE_*: where pages are analysed.
+ANALYSE_WORKERS = 2  # processes forked with the loaded rule packs; 0: on the reactor's thread
 
 # RULES_*: which rule packs analyse pages (empty: the bundled packs).
 RULES_PATHS = []  # used when the spider was not handed a loaded `ruleset`

@@ -24,14 +24,31 @@ def event_hash(prev_hash: str, at: datetime, actor: str, action: str, subject: s
 
 def record_event(session: Session, *, actor: str, action: str, subject: str,
                  details: dict[str, Any] | None = None) -> AuditEvent:
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
-    at = utcnow()
-    details = details or {}
-    event = AuditEvent(at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev,
-                       hash=event_hash(prev, at, actor, action, subject, details))
-    session.add(event)
+    event = AuditAppender(session).record(actor=actor, action=action, subject=subject, details=details)
     session.flush()
     return event
+
+
+class AuditAppender:
+    """Appends several events in one transaction with one read of the newest hash: each event chains to
+    the one added before it (the store step writes a batch of pages' "captured" events this way). Events
+    are inserted in the order they were added, so their ids follow the chain. The caller's transaction
+    must be the only writer of the log while it is open, as for `record_event`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.prev: str | None = None
+
+    def record(self, *, actor: str, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        if self.prev is None:
+            self.prev = self.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+        at = utcnow()
+        details = details or {}
+        event = AuditEvent(at=at, actor=actor, action=action, subject=subject, details=details,
+                           prev_hash=self.prev, hash=event_hash(self.prev, at, actor, action, subject, details))
+        self.session.add(event)
+        self.prev = event.hash
+        return event
 
 
 def events_for(session: Session, subjects: list[str]) -> list[AuditEvent]:

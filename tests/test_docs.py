@@ -13,7 +13,7 @@ from pharmwatch.config import _SECTIONS, _TOP_KEYS, CRAWL_KEYS, SEARCH_KEYS, Cra
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_DOC = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-OUR_PREFIXES = ("CAPTURE_", "GUARD_", "EGRESS_", "SERP_", "STORE_", "RULES_", "OCR_")
+OUR_PREFIXES = ("CAPTURE_", "GUARD_", "EGRESS_", "SERP_", "STORE_", "ANALYSE_", "RULES_", "OCR_")
 
 
 @pytest.mark.parametrize("key", sorted(_TOP_KEYS))

@@ -1,7 +1,8 @@
 """Storage step: writes result pages, captures and findings to the database and blob store.
 
-Each item is one transaction, so a killed scan never leaves a capture without its findings, its
-WARC record or its audit event ("captured", chained in the audit log).
+`store(items)` writes items in one transaction (one item per call here; several per call from the writer
+thread of `crawler.pipelines.batched_store`), so a killed scan never leaves a capture without its findings,
+its WARC record or its audit event ("captured", chained in the audit log).
 Rows are keyed by (scan run, URL, rendered) and (scan run, engine, query, page): storing the
 same thing twice in one scan updates nothing and duplicates nothing.
 A page's site row is found by domain once per crawl (its id kept, known only once committed) and then
@@ -25,7 +26,7 @@ from crawler.domains import site_of
 from crawler.items import CaptureItem, SerpPageItem
 from crawler.ocr import read_in
 from crawler.warc import capture_warc
-from storage.audit import record_event
+from storage.audit import AuditAppender
 from storage.blobs import BlobStore
 from storage.db import make_engine, session_factory, transaction
 from storage.models import Capture, Finding, SearchQueryRun, SerpObservation, Site, utcnow
@@ -57,19 +58,27 @@ class StorePipeline:
         self.engine.dispose()
 
     def process_item(self, item: object, spider=None) -> object:  # type: ignore[no-untyped-def]
+        self.store([item])
+        return item
+
+    def store(self, items: list[object]) -> None:
+        """Store `items` in one transaction: all of them, or (on any error, raised) none.
+
+        Per batch, not per page: one "already stored?" query, one INSERT of the captures, one read of the
+        audit log's newest hash, one UPDATE per site, one commit (`crawler.pipelines.batched_store`)."""
         self._new_site_ids = {}
         with transaction(self.sessions) as session:
-            if isinstance(item, SerpPageItem):
-                self._store_serp_page(session, item)
-            elif isinstance(item, CaptureItem):
-                self._store_capture(session, item)
+            for item in items:
+                if isinstance(item, SerpPageItem):
+                    self._store_serp_page(session, item)
+            self._store_captures(session, [item for item in items if isinstance(item, CaptureItem)])
         if len(self.site_ids) > 100_000:  # a bounded memory: a long crawl meets sites without end
             self.site_ids.clear()
         self.site_ids.update(self._new_site_ids)
-        self.stored += 1
-        if self.stored % TRIM_EVERY_PAGES == 0:
-            _trim_heap()
-        return item
+        for _ in items:
+            self.stored += 1
+            if self.stored % TRIM_EVERY_PAGES == 0:
+                _trim_heap()
 
     def _site(self, session: Session, domain: str) -> Site:
         site = Site.named(session, domain)
@@ -78,7 +87,7 @@ class StorePipeline:
 
     def _site_id(self, session: Session, domain: str) -> int:
         """The site's id; its row is created (with `last_seen` now) when first met."""
-        site_id = self.site_ids.get(domain)
+        site_id = self.site_ids.get(domain) or self._new_site_ids.get(domain)
         if site_id is None:
             site_id = self._site(session, domain).id
             self._new_site_ids[domain] = site_id
@@ -115,17 +124,56 @@ class StorePipeline:
                     session.add(_finding(hit, site_id=site.id, scan_run_id=self.scan_run_id,
                                          serp_observation_id=observation.id))
 
-    def _store_capture(self, session: Session, item: CaptureItem) -> None:
-        key = (Capture.scan_run_id == self.scan_run_id, Capture.url == item.url,
-               Capture.rendered == item.rendered)
-        if session.scalar(select(Capture.id).where(*key)) is not None:
+    def _store_captures(self, session: Session, items: list[CaptureItem]) -> None:
+        if not items:
             return
+        stored = set(session.execute(
+            select(Capture.url, Capture.rendered).where(Capture.scan_run_id == self.scan_run_id,
+                                                        Capture.url.in_({item.url for item in items}))).all())
+        fresh = []
+        for item in items:
+            if (item.url, item.rendered) in stored:  # stored by a killed crawl of this run, or twice in a batch
+                continue
+            stored.add((item.url, item.rendered))
+            fresh.append(item)
+        for item in fresh:  # the sites first: a site met for the first time is flushed for its id
+            self._site_id(session, item.site)
+        new: list[tuple[CaptureItem, Capture]] = []
+        for item in fresh:
+            capture = self._capture_row(session, item)
+            session.add(capture)
+            new.append((item, capture))
+        session.flush()  # the captures' ids, in one INSERT
         seen = utcnow()
-        site_id = self._site_id(session, item.site)
+        sites: dict[int, dict[str, Any]] = {}  # site id → its last sighting and latest risk, in page order
+        audit = AuditAppender(session)
+        for item, capture in new:
+            analysis = item.analysis
+            for hit in analysis.findings if analysis else []:
+                finding = _finding(hit, site_id=capture.site_id, scan_run_id=self.scan_run_id, capture_id=capture.id)
+                finding.ocr = read_in(list(hit.spans), item.ocr_spans) or None
+                session.add(finding)
+            sites.setdefault(capture.site_id, {}).update(last_seen=seen,
+                                                         **({"risk": analysis.risk} if analysis else {}))
+            audit.record(actor="crawler", action="captured", subject=f"capture:{capture.id}", details={
+                "url": item.url, "final_url": item.final_url, "server_ip": item.server_ip,
+                "fetched_at": capture.fetched_at.isoformat(), "error": item.error, "body_sha256": capture.body_sha256,
+                "text_sha256": capture.text_sha256, "screenshot_sha256": capture.screenshot_sha256,
+                "warc_sha256": capture.warc_sha256,
+                **({"ocr_image_sha256": sorted(item.ocr_images)} if item.ocr_images else {}),
+            })
+        # Each site's last sighting and latest risk, in one statement by id.
+        for site_id, values in sites.items():
+            session.execute(update(Site).where(Site.id == site_id).values(**values))
+        session.flush()
+
+    def _capture_row(self, session: Session, item: CaptureItem) -> Capture:
+        """The capture's row (not yet added), its blobs written: body, text, screenshot, WARC, images read."""
         analysis = item.analysis
         warc = capture_warc(item, user_agent=self.user_agent, proxy=self.proxy)
         capture = Capture(
-            scan_run_id=self.scan_run_id, site_id=site_id, url=item.url, final_url=item.final_url,
+            scan_run_id=self.scan_run_id, site_id=self._site_id(session, item.site), url=item.url,
+            final_url=item.final_url,
             rendered=item.rendered, status_code=item.status_code, content_type=item.content_type,
             server_ip=item.server_ip, title=item.title, truncated=item.truncated, error=item.error,
             body_sha256=self.blobs.put(item.body, ".html") if item.body else None,
@@ -143,22 +191,7 @@ class StorePipeline:
             self.blobs.put(image, ".img")
         if item.favicon_image:  # the icon that ties the site to others (cases.networks), by its SHA-256
             self.blobs.put(item.favicon_image, ".img")
-        session.add(capture)
-        session.flush()
-        for hit in analysis.findings if analysis else []:
-            finding = _finding(hit, site_id=site_id, scan_run_id=self.scan_run_id, capture_id=capture.id)
-            finding.ocr = read_in(list(hit.spans), item.ocr_spans) or None
-            session.add(finding)
-        # The site's last sighting and latest risk, in one statement by id.
-        session.execute(update(Site).where(Site.id == site_id)
-                        .values(last_seen=seen, **({"risk": analysis.risk} if analysis else {})))
-        record_event(session, actor="crawler", action="captured", subject=f"capture:{capture.id}", details={
-            "url": item.url, "final_url": item.final_url, "server_ip": item.server_ip,
-            "fetched_at": capture.fetched_at.isoformat(), "error": item.error, "body_sha256": capture.body_sha256,
-            "text_sha256": capture.text_sha256, "screenshot_sha256": capture.screenshot_sha256,
-            "warc_sha256": capture.warc_sha256,
-            **({"ocr_image_sha256": sorted(item.ocr_images)} if item.ocr_images else {}),
-        })
+        return capture
 
 
 #: Pages between two returns of freed heap memory to the system (`_trim_heap`).
