@@ -4,13 +4,16 @@ A plain fetch becomes a `request` and a `response` record (HTTP headers and body
 a Chromium-rendered page becomes `resource` records of the rendered DOM and of the full-page
 screenshot, since the browser's view is derived, not received. Every capture also gets a
 `metadata` record (server IP, time, crawler version, user agent, egress proxy, TLS certificate). Records of one
-capture are concatenated gzip members: WARC files can be joined by plain concatenation.
+capture are concatenated gzip members: WARC files can be joined by plain concatenation. Each member is
+compressed at zlib's default level (`GZIP_LEVEL`), not warcio's 9: on a full-page screenshot level 9 took
+about a second of CPU for some 7% fewer bytes.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import zlib
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ from warcio.warcwriter import WARCWriter
 from crawler.items import CaptureItem
 
 CRAWLER_VERSION = "pharmwatch/0.1.0"
+GZIP_LEVEL = 6
 _REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 403: "Forbidden",
             404: "Not Found", 410: "Gone", 429: "Too Many Requests", 500: "Internal Server Error",
             502: "Bad Gateway", 503: "Service Unavailable"}
@@ -30,7 +34,7 @@ def capture_warc(item: CaptureItem, *, user_agent: str = "", proxy: str = "") ->
     if item.body is None and item.screenshot is None:
         return b""
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    writer = WARCWriter(out, gzip=False, warc_version="1.1")
     url = item.final_url or item.url
     date = _warc_date(item.fetched_at)
     common = {"WARC-Date": date}
@@ -77,7 +81,10 @@ def capture_warc(item: CaptureItem, *, user_agent: str = "", proxy: str = "") ->
         warc_headers_dict={**common, "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")},
     ))
     for record in records:
+        writer.out = io.BytesIO()
         writer.write_record(record)
+        member = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member per record
+        out.write(member.compress(writer.out.getvalue()) + member.flush())
     return out.getvalue()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -75,3 +76,17 @@ def test_the_tls_certificate_summary_goes_into_the_metadata_record() -> None:
     assert _certificate(summary) == {"tls_certificate": {"sha256": summary["sha256"],
                                                          "dns_names": ["shop.example.com"]}}
     assert _certificate(None) == {} and _certificate({"error": "certificate present but unreadable"}) == {}
+
+
+def test_each_record_is_its_own_gzip_member_so_captures_concatenate() -> None:
+    item = CaptureItem(url="http://js-shop.test/", site="js-shop.test", rendered=True, status_code=200,
+                       body=b"<html>dom</html>", screenshot=b"\x89PNG fake")
+    data = capture_warc(item)
+    members, rest = 0, data
+    while rest:
+        member = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        text = member.decompress(rest)
+        assert text.startswith(b"WARC/1.1\r\n")
+        rest, members = member.unused_data, members + 1
+    assert members == 3
+    assert [t for t, _, _, _ in records(data + data)] == ["resource", "resource", "metadata"] * 2

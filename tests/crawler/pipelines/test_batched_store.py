@@ -168,7 +168,9 @@ def test_a_crawl_killed_while_a_batch_is_written_loses_the_batch_whole_and_resum
     settings.crawl.allow_private = ["127.0.0.0/8"]
     settings.crawl.render_first_page = False
     upgrade(settings.db_url)
-    overrides = {**settings.crawl_overrides(), "CAPTURE_JS_TEXT_THRESHOLD": 0}  # Chromium off altogether
+    # Chromium off altogether; small batches, so that pages are still to come after the first commit however
+    # fast the crawl runs (with batches of 50 the whole demo web can land in the first one)
+    overrides = {**settings.crawl_overrides(), "CAPTURE_JS_TEXT_THRESHOLD": 0, "STORE_BATCH_PAGES": 3}
     urls = [f"http://{domain}/" for domain in SITES]
     sessions = session_factory(make_engine(settings.db_url))
     with transaction(sessions) as session:
