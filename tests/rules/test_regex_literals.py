@@ -113,25 +113,33 @@ def test_every_shipped_regex_gets_the_hint_the_private_parser_gave() -> None:
         assert regex_hint(pattern) == _reference_hint(pattern), pattern.pattern
 
 
+def random_regex(rng: random.Random, atoms: list[str], cuts: tuple[float, float, float], quantifiers: list[str],
+                 depth: int = 0) -> str:
+    """A random pattern of atoms, groups, lookarounds and quantifiers (`cuts`: where an atom, a group and a
+    lookaround stop being chosen); it may not compile."""
+    out = ""
+    for _ in range(rng.randint(1, 4)):
+        r = rng.random()
+        if r < cuts[0] or depth > 3:
+            out += rng.choice(atoms)
+        elif r < cuts[1]:
+            out += rng.choice(["(", "(?:"]) + "|".join(
+                random_regex(rng, atoms, cuts, quantifiers, depth + 1) for _ in range(rng.randint(1, 3))) + ")"
+        elif r < cuts[2]:
+            out += rng.choice(["(?=", "(?!", "(?<!"]) + rng.choice(["a", "ab", "\\d"]) + ")"
+        else:
+            out += "(?:" + random_regex(rng, atoms, cuts, quantifiers, depth + 1) + ")"
+        if rng.random() < 0.3 and out[-1] not in "^$b{":
+            out += rng.choice(quantifiers)
+    return out
+
+
 def test_random_patterns_get_the_hint_the_private_parser_gave() -> None:
     atoms = ["a", "b", "ab", "药", "\\d", "\\s", "\\.", "[ab]", "[^a]", "[a-c]", "[:]", ".", "\\b", "^", "$", "{"]
     rng = random.Random(5)
 
-    def gen(depth: int = 0) -> str:
-        out = ""
-        for _ in range(rng.randint(1, 4)):
-            r = rng.random()
-            if r < 0.5 or depth > 3:
-                out += rng.choice(atoms)
-            elif r < 0.7:
-                out += rng.choice(["(", "(?:"]) + "|".join(gen(depth + 1) for _ in range(rng.randint(1, 3))) + ")"
-            elif r < 0.8:
-                out += rng.choice(["(?=", "(?!", "(?<!"]) + rng.choice(["a", "ab", "\\d"]) + ")"
-            else:
-                out += "(?:" + gen(depth + 1) + ")"
-            if rng.random() < 0.3 and out[-1] not in "^$b{":
-                out += rng.choice(["*", "+", "?", "{2}", "{1,3}", "{,2}", "{0,4}?", "*?"])
-        return out
+    def gen() -> str:
+        return random_regex(rng, atoms, (0.5, 0.7, 0.8), ["*", "+", "?", "{2}", "{1,3}", "{,2}", "{0,4}?", "*?"])
 
     checked = 0
     for _ in range(3000):
@@ -176,21 +184,8 @@ def test_a_regex_tried_only_at_its_leads_finds_what_finditer_finds() -> None:
     atoms = ["a", "b", "ab", "药", "\\d", "\\s", "[ab]", "[^a]", "[a-c]", ".", "\\b", "^", "$"]
     rng = random.Random(7)
 
-    def gen(depth: int = 0) -> str:
-        out = ""
-        for _ in range(rng.randint(1, 4)):
-            r = rng.random()
-            if r < 0.55 or depth > 3:
-                out += rng.choice(atoms)
-            elif r < 0.75:
-                out += rng.choice(["(", "(?:"]) + "|".join(gen(depth + 1) for _ in range(rng.randint(1, 3))) + ")"
-            elif r < 0.85:
-                out += rng.choice(["(?=", "(?!", "(?<!"]) + rng.choice(["a", "ab", "\\d"]) + ")"
-            else:
-                out += "(?:" + gen(depth + 1) + ")"
-            if rng.random() < 0.3 and out[-1] not in "^$b":
-                out += rng.choice(["*", "+", "?", "{2}", "{1,3}", "{0,4}?", "*?"])
-        return out
+    def gen() -> str:
+        return random_regex(rng, atoms, (0.55, 0.75, 0.85), ["*", "+", "?", "{2}", "{1,3}", "{0,4}?", "*?"])
 
     checked = 0
     for _ in range(1000):

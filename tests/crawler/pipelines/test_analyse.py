@@ -70,15 +70,21 @@ def test_a_failed_capture_passes_unanalysed(ruleset: RuleSet) -> None:
     assert opened(ruleset).process_item(item).analysis is None
 
 
-def test_ads_on_a_result_page_are_analysed_in_scope_ad(ruleset: RuleSet) -> None:
+def mock_serp_item() -> SerpPageItem:
+    """The mock engine's first result page for 降糖药 (it has ads), as the search spider yields it."""
     url = build_search_url("mock", "降糖药", 1)
     status, _headers, body = handle(url)
+    assert status == 200
     page = parse_serp(body, url=url, engine="mock")
-    item = SerpPageItem(engine="mock", query="降糖药", page=1, url=url, status="ok", body=body,
+    return SerpPageItem(engine="mock", query="降糖药", page=1, url=url, status="ok", body=body,
                         results=list(page.results))
+
+
+def test_ads_on_a_result_page_are_analysed_in_scope_ad(ruleset: RuleSet) -> None:
+    item = mock_serp_item()
     opened(ruleset).process_item(item)
     ads = {i for i, r in enumerate(item.results) if r.is_ad}
-    assert status == 200 and ads and set(item.ad_analyses) == ads
+    assert ads and set(item.ad_analyses) == ads
     assert any(analysis.flagged for analysis in item.ad_analyses.values())
 
 

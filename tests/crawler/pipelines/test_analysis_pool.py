@@ -9,16 +9,14 @@ import os
 from pathlib import Path
 
 from cases.registries import import_csv
-from crawler.items import CaptureItem, SerpPageItem
+from crawler.items import CaptureItem
 from crawler.pipelines.analysis_pool import PooledPageAnalysisPipeline
-from crawler.serp import build_search_url, parse_serp
 from crawler.spiders.site import SiteSpider
-from demo.search_engine import handle
 from rules import RuleSet
 from storage.db import make_engine, session_factory, transaction
 from tests.crawler.in_process import project_crawler, with_spider
 from tests.crawler.pipelines.conftest import Store
-from tests.crawler.pipelines.test_analyse import captured, opened
+from tests.crawler.pipelines.test_analyse import captured, mock_serp_item, opened
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGES = ["http://kangjian-pharmacy.test/", "http://tangan-cure.test/", "http://gbk-yaofang.test/",
@@ -64,11 +62,7 @@ def test_pages_analysed_in_worker_processes_match_the_analysis_in_the_crawl_proc
 
 
 def test_ads_are_analysed_in_a_worker_and_failed_captures_pass_unanalysed(ruleset: RuleSet) -> None:
-    url = build_search_url("mock", "降糖药", 1)
-    _status, _headers, body = handle(url)
-    page = parse_serp(body, url=url, engine="mock")
-    item = SerpPageItem(engine="mock", query="降糖药", page=1, url=url, status="ok", body=body,
-                        results=list(page.results))
+    item = mock_serp_item()
     failed = CaptureItem(url="http://unknown-host.test/", site="unknown-host.test", error="DNS lookup failed")
     pool = pooled(ruleset, ANALYSE_WORKERS=1)
 
