@@ -14,7 +14,6 @@ calling `crawl` again with its `run_id`.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import signal
 import sys
@@ -28,6 +27,7 @@ from scrapy.settings import Settings as ScrapySettings
 from sqlalchemy import select
 
 from crawler import settings as defaults
+from crawler.child_process import die_with_parent
 from crawler.serp import load_engines
 from rules import RuleSet, load_ruleset
 from rules.model import FLAGGING_SEVERITIES
@@ -127,7 +127,7 @@ def _run_child(targets: CrawlTargets, overrides: dict[str, Any]) -> str | None:
 
 
 def _crawl_in_child(targets: CrawlTargets, overrides: dict[str, Any], outcome: Any) -> None:
-    _die_with_parent()
+    die_with_parent()
     try:
         run_spiders(targets, scrapy_settings(overrides))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which records it on the run
@@ -135,14 +135,6 @@ def _crawl_in_child(targets: CrawlTargets, overrides: dict[str, Any], outcome: A
         outcome.close()
         outcome.join_thread()
         sys.exit(1)
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this process when its parent dies, so no orphan crawl writes into a run resumed later."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def scrapy_settings(overrides: Mapping[str, Any]) -> ScrapySettings:

@@ -20,10 +20,10 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from crawler.child_process import die_with_parent
 from crawler.items import CaptureItem, SerpPageItem
 from crawler.pipelines.analyse import PageAnalyser, PageAnalysis, PageAnalysisPipeline
 from crawler.registry_lookup import SqlBlacklist, SqlRegistry
-from crawler.run import _die_with_parent
 from rules import RuleSet
 from rules.model import Analysis
 from storage.db import make_engine, session_factory
@@ -38,7 +38,7 @@ def _start_worker(ruleset: RuleSet, database_url: str) -> None:
     """In a freshly forked worker: die with the crawl, leave Ctrl-C to the crawl (which stops the pool), and
     open a session of its own (the crawl's connections are never used across the fork)."""
     global _worker
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if not database_url:
