@@ -34,7 +34,7 @@ def capture_warc(item: CaptureItem, *, user_agent: str = "", proxy: str = "") ->
     if item.body is None and item.screenshot is None:
         return b""
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=False, warc_version="1.1")
+    writer = WARCWriter(out, gzip=False, warc_version="1.1")  # builds the records; each is written below
     url = item.final_url or item.url
     date = _warc_date(item.fetched_at)
     common = {"WARC-Date": date}
@@ -80,11 +80,11 @@ def capture_warc(item: CaptureItem, *, user_agent: str = "", proxy: str = "") ->
         warc_content_type="application/json",
         warc_headers_dict={**common, "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")},
     ))
-    for record in records:
-        writer.out = io.BytesIO()
-        writer.write_record(record)
-        member = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member per record
-        out.write(member.compress(writer.out.getvalue()) + member.flush())
+    for record in records:  # one gzip member per record
+        plain = io.BytesIO()
+        WARCWriter(plain, gzip=False, warc_version="1.1").write_record(record)
+        member = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        out.write(member.compress(plain.getvalue()) + member.flush())
     return out.getvalue()
 
 

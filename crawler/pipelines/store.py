@@ -75,10 +75,9 @@ class StorePipeline:
         if len(self.site_ids) > 100_000:  # a bounded memory: a long crawl meets sites without end
             self.site_ids.clear()
         self.site_ids.update(self._new_site_ids)
-        for _ in items:
-            self.stored += 1
-            if self.stored % TRIM_EVERY_PAGES == 0:
-                _trim_heap()
+        before, self.stored = self.stored, self.stored + len(items)
+        if self.stored // TRIM_EVERY_PAGES > before // TRIM_EVERY_PAGES:
+            _trim_heap()
 
     def _site(self, session: Session, domain: str) -> Site:
         site = Site.named(session, domain)
