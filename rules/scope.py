@@ -311,7 +311,9 @@ class ScopeReader:
                     lo, hi = clause
                 else:
                     lo, hi = sentence.lo, sentence.hi
-                if side == "before" and end <= s and start >= lo and s - end <= reach:
+                # A cue may overlap the claim's first characters: in 不可以根治 the claim 可以根治 starts
+                # inside the cue 不可.
+                if side == "before" and (end <= s or start < s < end <= e) and start >= lo and s - end <= reach:
                     if kind == "negation":
                         denials.append((start, end, text))
                     else:

@@ -39,6 +39,8 @@ def scope_of(text: str, claim: str, occurrence: int = 0, kinds: frozenset[str] =
         ("痛风没有特效药，要靠长期控制尿酸。", "特效药"),
         ("2型糖尿病尚无根治方法。", "根治"),
         ("根治糖尿病是不可能的。", "根治"),
+        ("二型糖尿病是不可以根治的。", "可以根治"),  # the claim starts inside the cue 不可
+        ("肝硬化很难逆转，更难彻底治愈。", "治愈"),
         ("There is no cure for type 1 diabetes.", "cure"),
         ("Type 2 diabetes cannot be cured, but it can be managed.", "cured"),
         ("Cinnamon doesn’t cure diabetes.", "cure"),
