@@ -107,7 +107,10 @@ def _serve(port_out: Any, ready: Any) -> None:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the browser closed a page mid-response (a capture finished first): not an error
 
         def log_message(self, *args: Any) -> None:
             pass
