@@ -1,4 +1,4 @@
-"""The distributed scan's queue without a server: how a run's targets become site units, and the refusal
+"""The distributed scan's queue without a server: how a run's searches and targets become units, and the refusal
 of SQLite (which no second machine can share) by `scan --distributed` and `worker`, naming the fix."""
 
 from __future__ import annotations
@@ -10,7 +10,17 @@ from click.testing import CliRunner
 
 from pharmwatch.cli import cli
 from pharmwatch.exit_codes import ExitCode
-from pharmwatch.work_queue import NeedsPostgres, SiteUnit, job_args, require_postgres, site_units
+from pharmwatch.work_queue import (
+    NeedsPostgres,
+    SearchUnit,
+    SiteUnit,
+    engine_lock,
+    job_args,
+    require_postgres,
+    search_job_args,
+    search_units,
+    site_units,
+)
 
 
 def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sites_and_budget() -> None:
@@ -25,6 +35,19 @@ def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sit
     assert job_args(units) == {"run_id": 7, "max_pages": 10, "sites": [
         ["tangan-cure.com.cn", ["http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"]],
         ["kangjian-pharmacy.test", ["http://kangjian-pharmacy.test/"]]]}
+
+
+def test_a_search_plan_becomes_one_unit_per_engine_and_query_with_its_most_pages() -> None:
+    plan = [("baidu", "降糖药", 2), ("sogou", "降糖药", 2), ("baidu", "壮阳药", 1), ("baidu", "降糖药", 3)]
+    units = search_units(4, plan)
+    assert units == [SearchUnit(4, "baidu", "降糖药", 3), SearchUnit(4, "sogou", "降糖药", 2),
+                     SearchUnit(4, "baidu", "壮阳药", 1)]
+    # A job is queries of one engine: it holds that engine's lock while it runs.
+    assert search_job_args([units[0], units[2]]) == {
+        "run_id": 4, "engine": "baidu", "queries": [["降糖药", 3], ["壮阳药", 1]]}
+    with pytest.raises(ValueError, match="one engine"):
+        search_job_args(units[:2])
+    assert engine_lock("baidu") != engine_lock("sogou")
 
 
 def test_only_postgresql_can_hold_the_queue() -> None:
