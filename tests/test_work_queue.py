@@ -89,3 +89,30 @@ def test_the_queue_schema_migrates_up_down_and_up_on_postgresql(postgres_url: st
     assert queue_objects() == ([], 0)
     db.upgrade(postgres_url)
     assert len(queue_objects()[0]) == 4
+
+
+@pytest.mark.slow
+def test_a_search_is_queued_again_only_if_its_job_failed_and_each_engine_gets_its_own_lock(
+        postgres_url: str) -> None:
+    from sqlalchemy import text
+
+    from pharmwatch.work_queue import queue_app, queue_searches, search_statuses
+    from storage import db
+
+    with db.make_engine(postgres_url).begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(postgres_url)
+    engine, app = db.make_engine(postgres_url), queue_app(postgres_url)
+    units = search_units(3, [("baidu", "降糖药", 2), ("baidu", "壮阳药", 2), ("sogou", "降糖药", 2)])
+    assert queue_searches(app, engine, units, per_job=2) == 3
+    with engine.begin() as connection:
+        jobs = connection.execute(text("SELECT lock, args FROM procrastinate_jobs ORDER BY id")).all()
+        assert [(lock, args["queries"]) for lock, args in jobs] == [
+            ("pharmwatch-search:baidu", [["降糖药", 2], ["壮阳药", 2]]),
+            ("pharmwatch-search:sogou", [["降糖药", 2]])]
+        connection.execute(text("UPDATE procrastinate_jobs SET status = 'failed' WHERE args->>'engine' = 'sogou'"))
+    # The resumed scan: the todo job is left alone, the failed one queued again (a job of its own).
+    assert queue_searches(app, engine, units, per_job=2) == 1
+    assert search_statuses(engine, 3) == {("baidu", "降糖药"): "todo", ("baidu", "壮阳药"): "todo",
+                                          ("sogou", "降糖药"): "todo"}
+    assert queue_searches(app, engine, units, per_job=2) == 0
