@@ -140,7 +140,7 @@ def _redacted(url: str) -> str:
               help="Also re-crawl every blacklisted site (the pages that proved it, else its last or front page).")
 @click.option("--new", is_flag=True, help="Abandon an interrupted scan instead of resuming it.")
 @click.option("--distributed/--in-process", default=None,
-              help="Queue each site for `pharmwatch worker` processes (PostgreSQL), or crawl here; "
+              help="Queue each search and site for `pharmwatch worker` processes (PostgreSQL), or crawl here; "
                    "default: [scan] distributed.")
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
@@ -208,7 +208,8 @@ def scan(ctx: click.Context, no_search: bool, extra_sites: tuple[str, ...], quer
 @click.option("--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_context
 def worker(ctx: click.Context, name: str | None, verbose: bool) -> None:
-    """Crawl the sites queued by distributed scans (`scan --distributed`), one at a time, until stopped."""
+    """Run the searches and crawl the sites queued by distributed scans (`scan --distributed`), one job at a
+    time, until stopped."""
     import logging
 
     from pharmwatch.work_queue import NeedsPostgres, require_postgres
@@ -222,8 +223,8 @@ def worker(ctx: click.Context, name: str | None, verbose: bool) -> None:
     ruleset = rule_packs(settings, "refusing to work with a broken rule pack:\n")
     database(settings)  # the queue's tables are part of the schema (migration 0015)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    click.echo(f"worker {name or ''} waiting for sites (rule packs {ruleset.digest[:12]}); Ctrl-C stops "
-               "after the site in hand", err=True)
+    click.echo(f"worker {name or ''} waiting for searches and sites (rule packs {ruleset.digest[:12]}); "
+               "Ctrl-C stops after the job in hand", err=True)
     run_worker(settings, ruleset.digest, name=name, verbose=verbose)
 
 

@@ -151,6 +151,7 @@ class ScanSettings:
     worker_heartbeat_seconds: float = 10.0  # how often a worker tells the queue it is alive
     stalled_worker_seconds: float = 30.0  # a worker silent this long is dead: its site is given to another
     sites_per_job: int = 1  # sites one worker crawls in one crawl (its start-up paid once)
+    searches_per_job: int = 1  # queries of one engine one worker runs in one crawl (its start-up paid once)
 
 
 @dataclass
@@ -433,6 +434,8 @@ def _check_values(settings: Settings) -> None:
         problems.append("[scan] stalled_worker_seconds must be at least twice worker_heartbeat_seconds (> 0)")
     if settings.scan.sites_per_job < 1:
         problems.append("[scan] sites_per_job must be at least 1")
+    if settings.scan.searches_per_job < 1:
+        problems.append("[scan] searches_per_job must be at least 1")
     if crawl.retry_after_max_seconds < 0 or crawl.retry_after_times < 0:
         problems.append("[crawl] retry_after_max_seconds and retry_after_times must not be negative")
     try:

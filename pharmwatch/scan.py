@@ -7,7 +7,7 @@ whose URL the run captured are marked scanned with the run's id (the others stay
 An interrupted scan (killed, crashed) is resumed by the next `pharmwatch scan`: the same run id,
 search pages already stored are not asked again, and pages are re-fetched only where no capture
 was stored; storage keys make the rest idempotent, so nothing is duplicated. A distributed scan
-(`crawl_by_workers`) runs the searches here and queues each site for `pharmwatch worker` processes.
+(`crawl_by_workers`) queues each search (engine x query), then each site, for `pharmwatch worker` processes.
 """
 
 from __future__ import annotations
@@ -18,10 +18,18 @@ from cases.networks import NetworkChange
 from cases.settle import settle_run
 from cases.tips import pending_tips
 from crawler import settings as crawl_defaults
-from crawler.run import CrawlTargets, crawl, crawl_part, search_result_urls
+from crawler.run import CrawlTargets, crawl, search_result_urls
 from pharmwatch.config import Settings
 from pharmwatch.scan_lock import ScanLock
-from pharmwatch.work_queue import queue_app, queue_sites, site_units, wait_for_sites
+from pharmwatch.work_queue import (
+    queue_app,
+    queue_searches,
+    queue_sites,
+    search_units,
+    site_units,
+    wait_for_searches,
+    wait_for_sites,
+)
 from rules import RuleSet
 from rules.model import FLAGGING_SEVERITIES
 from storage.db import session_factory, transaction
@@ -54,7 +62,7 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
              announce=print) -> ScanOutcome:  # type: ignore[no-untyped-def]
     """Run one scan of `plan` and `watchlist`, plus the URLs of pending tips unless `tips` is false.
 
-    `distributed`: the searches run here, then every site is queued for `pharmwatch worker` processes
+    `distributed`: every search, then every site, is queued for `pharmwatch worker` processes
     (pharmwatch/work_queue.py) and the scan waits for its queue to drain (PostgreSQL only)."""
     sessions = session_factory(engine)
     with ScanLock(settings.home):
@@ -86,23 +94,32 @@ def run_scan(settings: Settings, engine, ruleset: RuleSet, *,  # type: ignore[no
 
 def crawl_by_workers(settings: Settings, engine, targets: CrawlTargets, run_id: int, *,  # type: ignore[no-untyped-def]
                      verbose: bool, announce) -> ScanRun:  # type: ignore[no-untyped-def]
-    """The crawl of a distributed scan: searches here, each site by a worker; the run finished when its
-    queue drains, failed (naming the sites) if a site's job failed."""
+    """The crawl of a distributed scan: each search (engine x query), then each site, by a worker; the run
+    finished when its queue drains, failed (naming the searches and sites) if one of their jobs failed."""
     app = queue_app(settings.db_url)  # refuses SQLite first, before anything is crawled
     overrides = settings.crawl_overrides(verbose=verbose)
     error = None
+    stalled_after = settings.scan.stalled_worker_seconds
     if targets.search_plan:
-        error = crawl_part(CrawlTargets(search_plan=targets.search_plan, follow_search_results=False),
-                           overrides, run_id=run_id)
+        searches = search_units(run_id, targets.search_plan)
+        queued = queue_searches(app, engine, searches, per_job=settings.scan.searches_per_job)
+        announce(f"scan {run_id}: {queued} search(es) queued for workers ({len(searches) - queued} queued "
+                 "before); start workers with `pharmwatch worker`")
+        # The sites come from the result pages: every search must be over before they are known.
+        statuses = wait_for_searches(app, engine, run_id, stalled_after=stalled_after, announce=announce)
+        failed_searches = sorted(f"{name}: {query}" for (name, query), status in statuses.items()
+                                 if status != "succeeded")
+        if failed_searches:
+            error = (f"{len(failed_searches)} search(es) not run by a worker (see the workers' logs): "
+                     f"{', '.join(failed_searches[:10])}")
     urls = [*targets.urls, *(search_result_urls(settings.db_url, run_id) if targets.follow_search_results else [])]
     units = site_units(run_id, urls, max_pages=int(overrides.get("CAPTURE_MAX_PAGES_PER_SITE",
                                                                    crawl_defaults.CAPTURE_MAX_PAGES_PER_SITE)))
     queued = queue_sites(app, engine, units, per_job=settings.scan.sites_per_job)
     announce(f"scan {run_id}: {queued} site(s) queued for workers ({len(units) - queued} queued before); "
              "start workers with `pharmwatch worker`")
-    statuses = wait_for_sites(app, engine, run_id, stalled_after=settings.scan.stalled_worker_seconds,
-                              announce=announce)
-    failed = sorted(site for site, status in statuses.items() if status != "succeeded")
+    sites = wait_for_sites(app, engine, run_id, stalled_after=stalled_after, announce=announce)
+    failed = sorted(site for site, status in sites.items() if status != "succeeded")
     if failed:
         error = "; ".join(filter(None, [error, f"{len(failed)} site(s) not crawled by a worker (see the "
                                                f"workers' logs): {', '.join(failed[:10])}"]))

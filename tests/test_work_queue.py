@@ -1,4 +1,4 @@
-"""The distributed scan's queue without a server: how a run's targets become site units, and the refusal
+"""The distributed scan's queue without a server: how a run's searches and targets become units, and the refusal
 of SQLite (which no second machine can share) by `scan --distributed` and `worker`, naming the fix."""
 
 from __future__ import annotations
@@ -10,7 +10,17 @@ from click.testing import CliRunner
 
 from pharmwatch.cli import cli
 from pharmwatch.exit_codes import ExitCode
-from pharmwatch.work_queue import NeedsPostgres, SiteUnit, job_args, require_postgres, site_units
+from pharmwatch.work_queue import (
+    NeedsPostgres,
+    SearchUnit,
+    SiteUnit,
+    engine_lock,
+    job_args,
+    require_postgres,
+    search_job_args,
+    search_units,
+    site_units,
+)
 
 
 def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sites_and_budget() -> None:
@@ -25,6 +35,19 @@ def test_targets_become_one_unit_per_site_in_first_seen_order_and_jobs_carry_sit
     assert job_args(units) == {"run_id": 7, "max_pages": 10, "sites": [
         ["tangan-cure.com.cn", ["http://shop.tangan-cure.com.cn/tip-page", "http://tangan-cure.com.cn/"]],
         ["kangjian-pharmacy.test", ["http://kangjian-pharmacy.test/"]]]}
+
+
+def test_a_search_plan_becomes_one_unit_per_engine_and_query_with_its_most_pages() -> None:
+    plan = [("baidu", "降糖药", 2), ("sogou", "降糖药", 2), ("baidu", "壮阳药", 1), ("baidu", "降糖药", 3)]
+    units = search_units(4, plan)
+    assert units == [SearchUnit(4, "baidu", "降糖药", 3), SearchUnit(4, "sogou", "降糖药", 2),
+                     SearchUnit(4, "baidu", "壮阳药", 1)]
+    # A job is queries of one engine: it holds that engine's lock while it runs.
+    assert search_job_args([units[0], units[2]]) == {
+        "run_id": 4, "engine": "baidu", "queries": [["降糖药", 3], ["壮阳药", 1]]}
+    with pytest.raises(ValueError, match="one engine"):
+        search_job_args(units[:2])
+    assert engine_lock("baidu") != engine_lock("sogou")
 
 
 def test_only_postgresql_can_hold_the_queue() -> None:
@@ -66,3 +89,30 @@ def test_the_queue_schema_migrates_up_down_and_up_on_postgresql(postgres_url: st
     assert queue_objects() == ([], 0)
     db.upgrade(postgres_url)
     assert len(queue_objects()[0]) == 4
+
+
+@pytest.mark.slow
+def test_a_search_is_queued_again_only_if_its_job_failed_and_each_engine_gets_its_own_lock(
+        postgres_url: str) -> None:
+    from sqlalchemy import text
+
+    from pharmwatch.work_queue import queue_app, queue_searches, search_statuses
+    from storage import db
+
+    with db.make_engine(postgres_url).begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(postgres_url)
+    engine, app = db.make_engine(postgres_url), queue_app(postgres_url)
+    units = search_units(3, [("baidu", "降糖药", 2), ("baidu", "壮阳药", 2), ("sogou", "降糖药", 2)])
+    assert queue_searches(app, engine, units, per_job=2) == 3
+    with engine.begin() as connection:
+        jobs = connection.execute(text("SELECT lock, args FROM procrastinate_jobs ORDER BY id")).all()
+        assert [(lock, args["queries"]) for lock, args in jobs] == [
+            ("pharmwatch-search:baidu", [["降糖药", 2], ["壮阳药", 2]]),
+            ("pharmwatch-search:sogou", [["降糖药", 2]])]
+        connection.execute(text("UPDATE procrastinate_jobs SET status = 'failed' WHERE args->>'engine' = 'sogou'"))
+    # The resumed scan: the todo job is left alone, the failed one queued again (a job of its own).
+    assert queue_searches(app, engine, units, per_job=2) == 1
+    assert search_statuses(engine, 3) == {("baidu", "降糖药"): "todo", ("baidu", "壮阳药"): "todo",
+                                          ("sogou", "降糖药"): "todo"}
+    assert queue_searches(app, engine, units, per_job=2) == 0
