@@ -61,7 +61,7 @@ C_EMBEDDING: Final = 10.0
 READERS: Final = ("ngram", "e5", "mean", "concat", "stack", "cascade")
 #: The cascade embeds a passage only when the n-gram model is unsure of it (its probability in this band) and
 #: then reads the mean of both; elsewhere the n-gram model alone (what would keep `check` fast).
-CASCADE_BAND: Final = (0.2, 0.8)
+CASCADE_BAND: list[float] = [0.2, 0.8]  # `--band`
 THRESHOLDS: Final = tuple(round(0.2 + 0.05 * i, 2) for i in range(15))  # 0.20 … 0.90
 SHIPPED_THRESHOLD: Final = 0.5
 
@@ -308,7 +308,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--speed", action="store_true", help="only time the embedding per passage beside `check`")
     parser.add_argument("--readers", default=",".join(READERS))
+    parser.add_argument("--band", default="0.2,0.8", help="the cascade's n-gram probability band: LO,HI")
     args = parser.parse_args()
+    CASCADE_BAND[:] = [float(x) for x in args.band.split(",")]
     readers = args.readers.split(",")
 
     items = load_items()
