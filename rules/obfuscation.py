@@ -35,7 +35,7 @@ LEET: Final[dict[str, str]] = {
     "7": "t", "(": "c", "¢": "c", "9": "g",
 }
 #: Characters that may stand between the letters of one spelled-out name (v.i.a.g.r.a, cia . lis, V-i-a-g-r-a).
-SEPARATORS: Final = frozenset(" .-_*~·•,'`+=:/\\")
+SEPARATORS: Final = frozenset(" .-_*~·•,;^'`+=:/\\")
 #: At most this many separator characters between two pieces of one name.
 MAX_GAP: Final = 3
 #: Misspellings are read only for names of at least this many letters (nothing for ≤ 4: too many words).

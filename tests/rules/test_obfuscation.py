@@ -20,6 +20,8 @@ def names(text: str) -> list[tuple[str, str]]:
         ("V-i-a-g-r-a", "V-i-a-g-r-a", "viagra", "separator"),
         ("order v i a g r a", "v i a g r a", "viagra", "separator"),
         ("t*r*a*m*a*d*o*l", "t*r*a*m*a*d*o*l", "tramadol", "separator"),
+        ("c ; ia _ lis", "c ; ia _ lis", "cialis", "separator"),  # semicolons and carets, as in Enron-era spam
+        ("v - 1 - c _ 0 , d ^ 1 . n", "v - 1 - c _ 0 , d ^ 1 . n", "vicodin", "separator"),
         ("V1AGRA", "V1AGRA", "viagra", "leet"),
         ("VI@GRA", "VI@GRA", "viagra", "leet"),
         ("c1alis", "c1alis", "cialis", "leet"),
