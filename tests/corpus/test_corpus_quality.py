@@ -49,6 +49,10 @@ HELD_OUT_FLOORS = {
     # recall 0.746, category precision 0.407, category recall 0.522; README "thirteenth batch"). Floors about
     # 0.02 under those; the model has since been retrained with it.
     "real13.yaml": {"precision": 0.62, "recall": 0.72, "category_precision": 0.38, "category_recall": 0.50},
+    # real14: scored once, first pass, by the rules and the model shipped before it existed (precision 0.754,
+    # recall 0.606, category precision 0.492, category recall 0.423; README "fourteenth batch"). Floors about
+    # 0.02 under those; the model has since been retrained with it.
+    "real14.yaml": {"precision": 0.73, "recall": 0.58, "category_precision": 0.47, "category_recall": 0.40},
 }
 MIN_ITEMS = 200
 FOCUS_DISEASES = ("diabetes", "hypertension", "kidney", "rheumatism", "gout", "sexual_dysfunction")
