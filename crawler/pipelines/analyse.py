@@ -100,7 +100,9 @@ class PageAnalysisPipeline:
     def _load_ruleset(self) -> RuleSet:
         # A caller that already loaded (and so validated) the packs hands them to the spider;
         # settings cannot carry them (Scrapy copies settings, and a compiled matcher does not copy).
-        return getattr(self.crawler.spider, "ruleset", None) or load_ruleset(self.paths or None)
+        cache = self.crawler.settings.get("RULES_CACHE_DIR")
+        return getattr(self.crawler.spider, "ruleset", None) or load_ruleset(
+            self.paths or None, cache_dir=Path(cache) if cache else None)
 
     def _open_analyser(self) -> PageAnalyser:
         if self.engine is None:
