@@ -284,7 +284,6 @@ class ScopeReader:
                 reach = max(reach, fe)
                 self._frame_reach.append(reach)
             self._frame_starts = [fs for fs, _fe in frames]
-            sentence_of(0)  # builds the sentence ends
         loud, ends = self._loud, self.norm.sentence_ends
         frame_starts, frame_reach = self._frame_starts, self._frame_reach
         out: list[bool] = []
