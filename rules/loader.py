@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import yaml
 
+from rules import yaml_fast
 from rules.condition import ConditionError, parse_condition
 from rules.document import SCOPES
 from rules.model import (
@@ -94,9 +95,8 @@ def _record_lines(node: yaml.Node, path: Path_, src: _Source) -> None:
             _record_lines(item, (*path, i), src)
 
 
-#: libyaml's parser when PyYAML was built with it (10x faster than the pure-Python one: most of a pack's
-#: load time was spent there); the values are built by the same SafeConstructor either way.
-_FAST_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml's parser when PyYAML was built with it (rules.yaml_fast).
+_FAST_LOADER: Final = yaml_fast.FAST_LOADER
 
 
 def _parse_yaml(path: Path, text: str, src: _Source) -> Any:
