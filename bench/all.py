@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parent
 BENCHMARKS: list[tuple[str, list[str], str]] = [
     ("rules.py", ["--megabytes", "0.5", "--repeat", "1"], "rule engine MB/s vs re loop and raw Hyperscan"),
     ("check.py", ["--repeat", "2"], "check path (decode, extract, analyse) MB/s of HTML vs bare lxml"),
+    ("startup.py", ["--rounds", "3"], "crawl child start-up: import and pack load (no cache, cold, warm) in CPU s"),
     ("detect.py", ["--rounds", "1"], "cost of the learned second opinion beside the rules alone"),
     ("networks.py", ["--rounds", "1"], "operator-network update at 100,000 sites vs bare SQL"),
     ("crawl.py", [], "scan pages/s vs a bare Scrapy spider on the demo web"),

@@ -254,3 +254,46 @@ def _tidy(text: str) -> str:
 
 def visible_text_length(html: str) -> int:
     return len(extract_document(html).text)
+
+
+def has_visible_text(html: str, at_least: int) -> bool:
+    """`visible_text_length(html) >= at_least`, answered early for most pages: the spider asks it of every
+    page with scripts, on the reactor's thread.
+
+    The body's visible text pieces are counted (their non-space characters) only until `at_least` is
+    reached: extraction keeps every such character (tidying removes whitespace only) and the document's text
+    holds the body's, so that count is a lower bound. A page with less is measured exactly.
+    """
+    root = parse_html(html)
+    if root is None:
+        return visible_text_length(html) >= at_least
+    body = next(root.iter("body"), None)
+    if _visible_chars_reach(root if body is None else body, at_least):
+        return True
+    return visible_text_length(html) >= at_least
+
+
+def _visible_chars_reach(root: etree._Element, at_least: int) -> bool:
+    """True once the non-space characters of text `_visible_text(root)` keeps reach `at_least` (a subset of
+    its pieces is counted: element texts and tails it adds, not input values or separators)."""
+    count = 0
+
+    def counted(text: str | None) -> int:
+        if not text or _is_data_blob(text):
+            return 0
+        return len("".join(text.split()))  # str.split's whitespace is str.isspace's, all tidying removes
+
+    count += counted(root.text)
+    stack: list[Iterator[etree._Element]] = [iter(root)]
+    while stack and count < at_least:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        count += counted(child.tail)  # a child's tail is its visible parent's text, whatever the child is
+        name = child.tag
+        if not isinstance(name, str) or name in _INVISIBLE or name in ("br", "input"):
+            continue
+        count += counted(child.text)
+        stack.append(iter(child))
+    return count >= at_least

@@ -60,7 +60,8 @@ def crawl(targets: CrawlTargets, settings: Mapping[str, Any], *, run_id: int | N
     """
     overrides = _store_overrides(settings)
     if ruleset is None:
-        ruleset = load_ruleset([Path(p) for p in overrides.get("RULES_PATHS", [])] or None)
+        ruleset = load_ruleset([Path(p) for p in overrides.get("RULES_PATHS", [])] or None,
+                               cache_dir=rules_cache_dir(overrides.get("RULES_CACHE_DIR")))
     engine = make_engine(overrides["STORE_DATABASE_URL"])
     sessions = session_factory(engine)
     try:
@@ -173,7 +174,10 @@ def run_spiders(targets: CrawlTargets, settings: ScrapySettings) -> None:
     from crawler.spiders.search import SearchSpider
     from crawler.spiders.site import SiteSpider
 
-    ruleset = load_ruleset([Path(p) for p in settings.getlist("RULES_PATHS")] or None)
+    # The scan loaded (so validated) these packs already; with RULES_CACHE_DIR this load reads its compiled
+    # automata instead of compiling them again.
+    ruleset = load_ruleset([Path(p) for p in settings.getlist("RULES_PATHS")] or None,
+                           cache_dir=rules_cache_dir(settings.get("RULES_CACHE_DIR")))
     settings.set("SERP_PLAN", [list(entry) for entry in targets.search_plan], priority="cmdline")
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
@@ -197,6 +201,11 @@ def run_spiders(targets: CrawlTargets, settings: ScrapySettings) -> None:
     reactor.run(installSignalHandlers=True)  # type: ignore[attr-defined]
     if errors:
         raise errors[0]
+
+
+def rules_cache_dir(setting: object) -> Path | None:
+    """RULES_CACHE_DIR as a folder, or None when it is empty."""
+    return Path(str(setting)) if setting else None
 
 
 def search_result_urls(database_url: str, run_id: int) -> list[str]:

@@ -139,3 +139,4 @@ ANALYSE_WORKERS = 2  # processes forked with the loaded rule packs; 0: on the re
 
 # RULES_*: which rule packs analyse pages (empty: the bundled packs).
 RULES_PATHS = []  # used when the spider was not handed a loaded `ruleset`
+RULES_CACHE_DIR = ""  # compiled rule automata kept between loads; `pharmwatch scan` sets <home>/rules-cache

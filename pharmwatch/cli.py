@@ -89,7 +89,7 @@ def rule_packs(settings: Settings, why: str = ""):  # type: ignore[no-untyped-de
     from rules import RulePackError, load_ruleset
 
     try:
-        return load_ruleset([Path(p) for p in settings.rule_paths] or None)
+        return load_ruleset([Path(p) for p in settings.rule_paths] or None, cache_dir=settings.rules_cache_dir)
     except RulePackError as exc:
         fail(f"{why}{exc}")
 

@@ -250,6 +250,11 @@ class Settings:
         return self.home / "blobs"
 
     @property
+    def rules_cache_dir(self) -> Path:
+        """Compiled rule automata kept between loads (rules.database_cache)."""
+        return self.home / "rules-cache"
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'pharmwatch.db'}"
 
@@ -258,7 +263,7 @@ class Settings:
         overrides = {name: getattr(self.crawl, key) for key, name in CRAWL_KEYS.items()}
         overrides.update({name: getattr(self.search, key) for key, name in SEARCH_KEYS.items()})
         overrides.update(STORE_DATABASE_URL=self.db_url, STORE_BLOB_DIR=str(self.blob_dir),
-                         OCR_CACHE_DIR=str(self.home / "ocr-cache"),
+                         OCR_CACHE_DIR=str(self.home / "ocr-cache"), RULES_CACHE_DIR=str(self.rules_cache_dir),
                          RULES_PATHS=list(self.rule_paths), LOG_LEVEL="INFO" if verbose else "WARNING")
         return copy.deepcopy(overrides)
 

@@ -156,7 +156,7 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
                 scope_kinds=_scope_kinds(rule, positive),
             )
         )
-    for variant, canonical in evasion_table(pinyin_terms).items():
+    for variant, canonical in sorted(evasion_table(pinyin_terms).items()):  # sorted: see the regexes below
         matcher.add_evasion(variant, canonical)
     register_signal_words(matcher)
     # Every regex runs only where a literal its matches must start with starts, or else around the
@@ -169,7 +169,9 @@ def compile_rules(rules: list[Rule]) -> CompiledRules:
         if isinstance(sel, TermSelection)
         for p in sel.regex
     }
-    for pattern in patterns:
+    # In a fixed order, so the automaton's keys (and its cache key, rules.database_cache) do not depend on
+    # the process's hash seed.
+    for pattern in sorted(patterns, key=lambda p: (p.pattern, p.flags)):
         hint = regex_hint(pattern)
         if hint is not None:
             keys = tuple(matcher.add_hint(lit) for lit in sorted(hint.literals))

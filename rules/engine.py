@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rules.classifier import MODEL_PATH, ModelFileError, SecondOpinion, load_model, with_second_opinion
 from rules.compiled import CompiledRules, compile_rules
+from rules.database_cache import cached_databases
 from rules.document import TextDocument
 from rules.evaluate import ANALYSIS_TIME_BUDGET, MAX_ANALYSED_CHARS, analyse_document
 from rules.model import Analysis, Rule, RulePackError
@@ -65,12 +66,19 @@ class RuleSet:
         return with_second_opinion(analysis, doc, self.opinion) if self.opinion else analysis
 
 
-def load_ruleset(paths: list[Path] | None = None, *, model: Path | None = None) -> RuleSet:
+def load_ruleset(paths: list[Path] | None = None, *, model: Path | None = None,
+                 cache_dir: Path | None = None) -> RuleSet:
     """Load rule packs (None = the bundled packs) or raise one RulePackError listing every problem.
 
     The bundled packs come with the bundled second-opinion model; other packs get a model only when
-    `model` names its file.
+    `model` names its file. `cache_dir`: a folder where compiled automata are kept between loads
+    (`rules.database_cache`; the packs are read and validated every time, only compiling is skipped).
     """
+    with cached_databases(cache_dir):
+        return _load_ruleset(paths, model)
+
+
+def _load_ruleset(paths: list[Path] | None, model: Path | None) -> RuleSet:
     from rules.loader import load_rules
 
     rules, digest = load_rules(paths)

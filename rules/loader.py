@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import yaml
 
+from rules import yaml_fast
 from rules.condition import ConditionError, parse_condition
 from rules.document import SCOPES
 from rules.model import (
@@ -94,15 +95,21 @@ def _record_lines(node: yaml.Node, path: Path_, src: _Source) -> None:
             _record_lines(item, (*path, i), src)
 
 
+#: libyaml's parser when PyYAML was built with it (rules.yaml_fast).
+_FAST_LOADER: Final = yaml_fast.FAST_LOADER
+
+
 def _parse_yaml(path: Path, text: str, src: _Source) -> Any:
-    loader = yaml.SafeLoader(text)
+    if _FAST_LOADER is not yaml.SafeLoader:
+        lines, errors = dict(src.lines), list(src.errors)
+        try:
+            return _parse_yaml_with(_FAST_LOADER, text, src)
+        except yaml.YAMLError:
+            # A broken file is read again by the pure-Python parser, whose messages the docs and
+            # tests quote (libyaml words its errors differently).
+            src.lines, src.errors = lines, errors
     try:
-        node = loader.get_single_node()
-        if node is None:
-            src.error("file is empty; expected one rule")
-            return None
-        _record_lines(node, (), src)
-        return loader.construct_document(node)
+        return _parse_yaml_with(yaml.SafeLoader, text, src)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -111,6 +118,17 @@ def _parse_yaml(path: Path, text: str, src: _Source) -> Any:
     except yaml.YAMLError as exc:
         src.error(f"invalid YAML: {exc}")
         return None
+
+
+def _parse_yaml_with(loader_class: Any, text: str, src: _Source) -> Any:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            src.error("file is empty; expected one rule")
+            return None
+        _record_lines(node, (), src)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 

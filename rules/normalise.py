@@ -23,6 +23,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final, Literal
 
 import opencc
@@ -434,7 +435,16 @@ Purpose = Literal["terms", "identifiers"]
 
 
 def normalise(text: str, purpose: Purpose = "terms") -> NormalisedText:
-    """Normalise `text` for `purpose`; see the module docstring for the steps."""
+    """Normalise `text` for `purpose`; see the module docstring for the steps.
+
+    The result is shared by callers asking for the same text again (treat it as read-only): one page's
+    analysis asks twice for each purpose (the reference signals, then the engine and its page signals).
+    """
+    return _normalise_cached(text, purpose)
+
+
+@lru_cache(maxsize=4)
+def _normalise_cached(text: str, purpose: Purpose) -> NormalisedText:
     if purpose == "identifiers":
         return _normalise_identifiers(text)
     tables = _get_tables()

@@ -17,8 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-import yaml
-
+from rules import yaml_fast
 from rules.model import ObfuscatedSelection
 from rules.normalise import LATIN_LOOKALIKES, NormalisedText, normalise
 
@@ -357,7 +356,7 @@ def _kinds(seen: str, written: str, entry: DrugName, how: str, *, joined: bool) 
 
 
 def _load_entries(path: Path) -> list[DrugName]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml_fast.safe_load(path.read_text(encoding="utf-8"))
     return [
         DrugName(
             name=item["name"],
@@ -374,7 +373,7 @@ def _load_entries(path: Path) -> list[DrugName]:
 def load_guard(path: Path = GUARD_FILE) -> frozenset[str]:
     if not path.exists():
         return frozenset()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml_fast.safe_load(path.read_text(encoding="utf-8")) or {}
     return frozenset(w.lower() for w in [*data.get("words", []), *data.get("reviewed", [])])
 
 

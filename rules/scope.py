@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import yaml
 
+from rules import yaml_fast
 from rules.matcher import LiteralFinder
 from rules.normalise import NormalisedText, normalise_term
 from rules.regex_literals import anchored_matches, lead_starts, regex_leads
@@ -150,7 +151,7 @@ def parse_scope_cues(raw: bytes, path: Path = CUES_PATH) -> ScopeCues:
     """Validate and compile a cue file's bytes; raises ScopeCueError listing every problem."""
     problems: list[str] = []
     try:
-        data: Any = yaml.safe_load(raw.decode("utf-8"))
+        data: Any = yaml_fast.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ScopeCueError(f"{path}: cannot read the cue file: {exc}") from exc
     if not isinstance(data, dict):
@@ -284,7 +285,6 @@ class ScopeReader:
                 reach = max(reach, fe)
                 self._frame_reach.append(reach)
             self._frame_starts = [fs for fs, _fe in frames]
-            sentence_of(0)  # builds the sentence ends
         loud, ends = self._loud, self.norm.sentence_ends
         frame_starts, frame_reach = self._frame_starts, self._frame_reach
         out: list[bool] = []

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import yaml
 
+from rules import yaml_fast
 from rules.normalise import normalise_term
 
 REFERENCE_DIR: Final = Path(__file__).resolve().parent / "reference"
@@ -113,8 +114,8 @@ def parse_vocabulary(raw: bytes, path: Path, expected: Collection[str] | None = 
     """
     try:
         text = raw.decode("utf-8")
-        data: Any = yaml.safe_load(text)
-        lines = _node_lines(yaml.compose(text))
+        data: Any = yaml_fast.safe_load(text)
+        lines = _node_lines(yaml_fast.compose(text))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -25,10 +25,10 @@ def rule_packs_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     load = rules.load_ruleset
 
-    def load_once(paths=None):  # type: ignore[no-untyped-def]
+    def load_once(paths=None, *, cache_dir=None):  # type: ignore[no-untyped-def]
         key = tuple(map(str, paths)) if paths else None
         if key not in _RULESETS:
-            _RULESETS[key] = load(paths)  # a broken pack raises and is never kept
+            _RULESETS[key] = load(paths, cache_dir=cache_dir)  # a broken pack raises and is never kept
         return _RULESETS[key]
 
     monkeypatch.setattr(rules, "load_ruleset", load_once)

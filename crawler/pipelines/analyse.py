@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crawler.extract import extract_document
@@ -78,6 +79,15 @@ class PageAnalyser:
         }
 
 
+def open_analyser(ruleset: RuleSet, engine: Engine | None) -> tuple[PageAnalyser, Session | None]:
+    """An analyser with reference lookups in a session of its own on `engine` (None: no lookups), and that
+    session (the caller closes it)."""
+    if engine is None:
+        return PageAnalyser(ruleset), None
+    session = session_factory(engine)()
+    return PageAnalyser(ruleset, SqlRegistry(session), SqlBlacklist(session)), session
+
+
 class PageAnalysisPipeline:
     def __init__(self, crawler: Crawler, paths: list[Path], database_url: str) -> None:
         self.crawler = crawler
@@ -100,13 +110,13 @@ class PageAnalysisPipeline:
     def _load_ruleset(self) -> RuleSet:
         # A caller that already loaded (and so validated) the packs hands them to the spider;
         # settings cannot carry them (Scrapy copies settings, and a compiled matcher does not copy).
-        return getattr(self.crawler.spider, "ruleset", None) or load_ruleset(self.paths or None)
+        cache = self.crawler.settings.get("RULES_CACHE_DIR")
+        return getattr(self.crawler.spider, "ruleset", None) or load_ruleset(
+            self.paths or None, cache_dir=Path(cache) if cache else None)
 
     def _open_analyser(self) -> PageAnalyser:
-        if self.engine is None:
-            return PageAnalyser(self._ruleset)
-        self.session = session_factory(self.engine)()
-        return PageAnalyser(self._ruleset, SqlRegistry(self.session), SqlBlacklist(self.session))
+        self.analyser, self.session = open_analyser(self._ruleset, self.engine)
+        return self.analyser
 
     def close_spider(self, spider=None) -> None:  # type: ignore[no-untyped-def]
         if self.session is not None:

@@ -22,11 +22,10 @@ from scrapy.crawler import Crawler
 
 from crawler.child_process import die_with_parent
 from crawler.items import CaptureItem, SerpPageItem
-from crawler.pipelines.analyse import PageAnalyser, PageAnalysis, PageAnalysisPipeline
-from crawler.registry_lookup import SqlBlacklist, SqlRegistry
+from crawler.pipelines.analyse import PageAnalyser, PageAnalysis, PageAnalysisPipeline, open_analyser
 from rules import RuleSet
 from rules.model import Analysis
-from storage.db import make_engine, session_factory
+from storage.db import make_engine
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +40,8 @@ def _start_worker(ruleset: RuleSet, database_url: str) -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if not database_url:
-        _worker = PageAnalyser(ruleset)
-        return
-    session = session_factory(make_engine(database_url))()
-    _worker = PageAnalyser(ruleset, SqlRegistry(session), SqlBlacklist(session))
+    # The session lives as long as the worker (the pool ends it with the crawl).
+    _worker, _session = open_analyser(ruleset, make_engine(database_url) if database_url else None)
 
 
 def _analyse_page(html: str, url: str, server_ip: str | None, ocr_results: list[Any]) -> PageAnalysis:

@@ -27,7 +27,7 @@ from crawler.addresses import HostResolver
 from crawler.browser import CAPTURE_CONTEXT_PREFIX, BrowserTimeout, full_page_png, settle
 from crawler.charset import binary_kind, decode_html
 from crawler.domains import site_of
-from crawler.extract import visible_text_length
+from crawler.extract import has_visible_text
 from crawler.failures import describe_failure
 from crawler.items import CaptureItem
 from crawler.tls import response_certificate
@@ -114,7 +114,7 @@ class SiteSpider(scrapy.Spider):
     def _looks_script_built(self, response: TextResponse) -> bool:
         has_scripts = b"<script" in response.body[:200_000].lower()
         threshold = self.settings.getint("CAPTURE_JS_TEXT_THRESHOLD")
-        return has_scripts and visible_text_length(response.text) < threshold
+        return has_scripts and not has_visible_text(response.text, threshold)
 
     def _capture(self, response: Response, screenshot: bytes | None = None, error: str | None = None) -> CaptureItem:
         meta = response.meta

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.charset import decode_html
-from crawler.extract import extract_document
+from crawler.extract import extract_document, has_visible_text, visible_text_length
 
 PAGE = """<html><head><title>降糖神丸 官方商城</title>
 <meta name="description" content="三天降糖，告别胰岛素">
@@ -205,3 +208,32 @@ def test_declarations_in_already_decoded_text_do_not_decode_it_again() -> None:
 def test_ruby_annotations_are_not_page_words() -> None:
     html = "<p><ruby>降<rp>(</rp><rt>jiàng</rt><rp>)</rp>压<rt>yā</rt></ruby>神药</p>"
     assert extract_document(html).text == "降压神药"
+
+
+# The spider's "built by scripts?" check stops counting once a page has enough text; its answer must be the
+# full extraction's, on every page we have (demo web, reference pages, SERP and regression fixtures) ...
+_PAGES = sorted([*Path(__file__).parents[2].joinpath("demo").rglob("*.html"),
+                 *Path(__file__).parents[1].rglob("*.html")])
+
+
+@pytest.mark.parametrize("at_least", [0, 1, 20, 200, 1000, 5000])
+def test_has_visible_text_agrees_with_the_full_extraction_on_every_fixture_page(at_least: int) -> None:
+    assert len(_PAGES) > 50
+    for page in _PAGES:
+        html = decode_html(page.read_bytes())
+        assert has_visible_text(html, at_least) == (visible_text_length(html) >= at_least), page
+
+
+# ... and on arbitrary markup: data blobs, invisible elements, tails, inputs, noscript, no body.
+@given(_MARKUP, st.integers(min_value=0, max_value=80))
+@settings(max_examples=400, deadline=None)
+def test_has_visible_text_agrees_with_the_full_extraction_on_arbitrary_markup(html: str, at_least: int) -> None:
+    assert has_visible_text(html, at_least) == (visible_text_length(html) >= at_least)
+
+
+def test_a_page_whose_only_text_is_a_data_blob_has_no_visible_text() -> None:
+    blob = '{"sku": "A1", "name": "降糖神丸", "price": "99", "stock": "12", "tags": ["根治", "糖尿病"]}'
+    html = f"<html><body><script>app()</script><div id='state'>{blob}</div><p>加载中</p></body></html>"
+    assert visible_text_length(html) < 20
+    assert not has_visible_text(html, 20)
+    assert has_visible_text(html.replace("加载中", "加载中" * 10), 20)

@@ -58,3 +58,18 @@ def test_settings_overrides_derive_chromium_and_per_engine_settings(overrides: d
     assert settings.getint("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 12_000
     assert settings.getdict("DOWNLOAD_SLOTS")["serp-baidu"]["delay"] == 5.0
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 4
+
+
+def test_the_crawl_child_loads_its_packs_through_the_home_s_automaton_cache(overrides: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    # `pharmwatch` points RULES_CACHE_DIR at <home>/rules-cache; the scan's own load fills it ...
+    cache = Path(overrides["RULES_CACHE_DIR"])
+    assert cache == tmp_path / "rules-cache"
+    ruleset = load_ruleset(cache_dir=cache)
+    target = max(cache.glob("*.hsdb"), key=lambda p: p.stat().st_size)
+    intact = target.read_bytes()
+    # ... and the crawl child reads it: a file damaged in between is compiled again and rewritten by the child
+    # (the caller handed its loaded packs over, so only the child loads here).
+    target.write_bytes(intact[: len(intact) // 2])
+    run = crawl(CrawlTargets(urls=["http://tongfeng-ling.test/"]), overrides, ruleset=ruleset)
+    assert (run.status, run.pages, run.flagged_sites) == ("finished", 2, 1)
+    assert target.read_bytes() == intact
