@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,8 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
+from bench.workers import distributed_scan  # noqa: E402
 from demo import search_engine  # noqa: E402
 from storage import db  # noqa: E402
 from storage.models import SearchQueryRun  # noqa: E402
@@ -67,29 +66,10 @@ def slow_engine(delay: float) -> ThreadingHTTPServer:
 def one_round(workers: int, per_job: int, *, database_url: str, folder: Path, base_config: str,
               proxy: str) -> tuple[float, float, int]:
     """(seconds of the searches, seconds of the whole scan, result pages stored)."""
-    with db.make_engine(database_url).begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    db.upgrade(database_url)
     config = folder / f"pharmwatch-{workers}x{per_job}.toml"
     config.write_text(base_config + f"searches_per_job = {per_job}\n", encoding="utf-8")
-    home = folder / f"home-{workers}x{per_job}"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PHARMWATCH_")},
-           "PHARMWATCH_HOME": str(home), "PHARMWATCH_CRAWL__PROXY": f'"{proxy}"'}
-    command = [sys.executable, "-m", "pharmwatch", "--config", str(config)]
-    started = [subprocess.Popen([*command, "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True) for _ in range(workers)]
-    try:
-        time.sleep(3)  # workers up and listening: the round times the scan, not their start-up
-        begin = time.monotonic()
-        scan = subprocess.run([*command, "scan", "--distributed", "--no-watchlist", "--no-tips"], env=env,
-                              cwd=ROOT, capture_output=True, text=True)
-        seconds = time.monotonic() - begin
-        if scan.returncode != 0:
-            raise SystemExit(f"scan failed with {workers} worker(s):\n{scan.stdout}{scan.stderr}")
-    finally:
-        for process in started:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    seconds, scan = distributed_scan(workers, ["--no-watchlist", "--no-tips"], database_url=database_url,
+                                     config=config, home=folder / f"home-{workers}x{per_job}", proxy=proxy)
     searched = re.search(r"search\(es\) run by workers in (\d+) s", scan.stderr)
     with db.session_factory(db.make_engine(database_url))() as session:
         pages = session.scalar(select(func.count()).select_from(SearchQueryRun)) or 0

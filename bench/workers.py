@@ -59,8 +59,10 @@ def slow_web(delay: float, pages: int) -> ThreadingHTTPServer:
     return server
 
 
-def one_round(workers: int, *, database_url: str, config: Path, home: Path, proxy: str) -> tuple[float, int]:
-    """(seconds from `scan` start to its exit, pages captured) with `workers` workers."""
+def distributed_scan(workers: int, scan_args: list[str], *, database_url: str, config: Path, home: Path,
+                     proxy: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """On a fresh schema, `workers` worker processes and one `pharmwatch scan --distributed *scan_args`:
+    (seconds from the scan's start to its exit, the finished scan). Workers are killed afterwards."""
     with db.make_engine(database_url).begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     db.upgrade(database_url)
@@ -70,9 +72,9 @@ def one_round(workers: int, *, database_url: str, config: Path, home: Path, prox
     started = [subprocess.Popen([*command, "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True) for _ in range(workers)]
     try:
-        time.sleep(3)  # workers up and listening: the round times the crawl, not their start-up
+        time.sleep(3)  # workers up and listening: the round times the scan, not their start-up
         begin = time.monotonic()
-        scan = subprocess.run([*command, "scan", "--distributed", "--no-search"], env=env, cwd=ROOT,
+        scan = subprocess.run([*command, "scan", "--distributed", *scan_args], env=env, cwd=ROOT,
                               capture_output=True, text=True)
         seconds = time.monotonic() - begin
         if scan.returncode != 0:
@@ -81,6 +83,13 @@ def one_round(workers: int, *, database_url: str, config: Path, home: Path, prox
         for process in started:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    return seconds, scan
+
+
+def one_round(workers: int, *, database_url: str, config: Path, home: Path, proxy: str) -> tuple[float, int]:
+    """(seconds from `scan` start to its exit, pages captured) with `workers` workers."""
+    seconds, _scan = distributed_scan(workers, ["--no-search"], database_url=database_url, config=config,
+                                      home=home, proxy=proxy)
     with db.session_factory(db.make_engine(database_url))() as session:
         pages = session.scalar(select(func.count()).select_from(Capture).where(Capture.error.is_(None))) or 0
     return seconds, pages
