@@ -8,8 +8,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +17,8 @@ from sqlalchemy import select, text
 
 from storage import db
 from storage.models import ScanRun, SearchQueryRun, SerpObservation
-from tests.conftest import DEMO_CONFIG, ROOT, cli_env, run_cli
+from tests.conftest import DEMO_CONFIG, run_cli
+from tests.e2e.processes import line_in_log, start_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -45,24 +44,6 @@ def _config(tmp_path: Path, database_url: str) -> Path:
     return config
 
 
-def _start(args: list[str], config: Path, home: Path, proxy: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**cli_env(home, proxy, config), "PHARMWATCH_CRAWL__RENDER_FIRST_PAGE": "false"}
-    with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(config), *args], env=env,
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _line(log: Path, marker: str, timeout: float = 120) -> str:
-    """The first line of `log` with `marker`, waiting for it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            if marker in line:
-                return line
-        time.sleep(0.05)
-    raise AssertionError(f"no {marker!r} in {timeout} s:\n{log.read_text(errors='replace')}")
-
-
 def test_searches_are_queued_units_run_one_engine_at_a_time_and_a_killed_worker_loses_none(
         postgres_url: str, demo_web: str, tmp_path: Path) -> None:
     with db.make_engine(postgres_url).begin() as connection:
@@ -71,18 +52,19 @@ def test_searches_are_queued_units_run_one_engine_at_a_time_and_a_killed_worker_
     assert run_cli("db", "upgrade", home=home, config=config).returncode == 0
     scan_args = ["scan", "--distributed", "--no-watchlist", *(a for s in QUERY_SETS for a in ("--query-set", s))]
     logs = {name: tmp_path / f"{name}.log" for name in ("first-scan", "scan", "doomed", "survivor")}
-    processes = {"first-scan": _start(scan_args, config, home, demo_web, logs["first-scan"]),
-                 "doomed": _start(["worker", "--name", "doomed"], config, home, demo_web, logs["doomed"])}
+    processes = {"first-scan": start_cli(scan_args, config, home, demo_web, logs["first-scan"]),
+                 "doomed": start_cli(["worker", "--name", "doomed"], config, home, demo_web, logs["doomed"])}
     try:
-        assert "4 search(es) queued for workers (0 queued before)" in _line(logs["first-scan"], "queued for workers")
+        queued = line_in_log(logs["first-scan"], "queued for workers")
+        assert "4 search(es) queued for workers (0 queued before)" in queued
         os.kill(processes["first-scan"].pid, signal.SIGKILL)  # the scan dies while its searches are queued
         processes["first-scan"].wait()
-        assert "触发验证" in _line(logs["doomed"], ": searching ")
+        assert "触发验证" in line_in_log(logs["doomed"], ": searching ")
         time.sleep(3.0)  # its crawl child is starting or between two blocked attempts of that query
         os.kill(processes["doomed"].pid, signal.SIGKILL)
         processes["doomed"].wait()
-        processes["scan"] = _start(scan_args, config, home, demo_web, logs["scan"])
-        processes["survivor"] = _start(["worker", "--name", "survivor"], config, home, demo_web, logs["survivor"])
+        processes["scan"] = start_cli(scan_args, config, home, demo_web, logs["scan"])
+        processes["survivor"] = start_cli(["worker", "--name", "survivor"], config, home, demo_web, logs["survivor"])
         assert processes["scan"].wait(timeout=400) == 0, logs["scan"].read_text(errors="replace")
     finally:
         for process in processes.values():

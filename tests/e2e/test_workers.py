@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,8 @@ from sqlalchemy import func, select, text
 from crawler.domains import site_of
 from storage import db
 from storage.models import AuditEvent, Capture, ScanRun, Site
-from tests.conftest import DEMO_CONFIG, ROOT, cli_env, run_cli
+from tests.conftest import DEMO_CONFIG, run_cli
+from tests.e2e.processes import line_in_log, start_cli
 
 WATCHED = ["http://kangjian-pharmacy.test/", "http://tangan-cure.test/", "http://js-shop.test/",
            "http://gbk-yaofang.test/", "http://renmin-hospital.test/"]
@@ -34,24 +33,6 @@ def _config(tmp_path: Path, database_url: str) -> Path:
     return config
 
 
-def _start(args: list[str], config: Path, home: Path, proxy: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**cli_env(home, proxy, config), "PHARMWATCH_CRAWL__RENDER_FIRST_PAGE": "false"}
-    with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "pharmwatch", "--config", str(config), *args], env=env,
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _sites_in_hand(log: Path, timeout: float = 180) -> list[str]:
-    """The sites of the first job a worker's log says it started crawling."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            if ": crawling " in line:
-                return line.split(": crawling ")[1].split(" (")[0].split(", ")
-        time.sleep(0.05)
-    raise AssertionError(f"the worker took no site in {timeout} s:\n{log.read_text(errors='replace')}")
-
-
 def test_a_worker_killed_mid_site_loses_nothing_and_the_scan_finishes(
         postgres_url: str, demo_web: str, tmp_path: Path) -> None:
     with db.make_engine(postgres_url).begin() as connection:
@@ -59,12 +40,14 @@ def test_a_worker_killed_mid_site_loses_nothing_and_the_scan_finishes(
     config, home = _config(tmp_path, postgres_url), tmp_path / "home"
     assert run_cli("db", "upgrade", home=home, config=config).returncode == 0
     logs = {name: tmp_path / f"{name}.log" for name in ("scan", "doomed", "survivor")}
-    scan = _start(["scan", "--distributed", "--query-set", "rogue_pharmacy_en", "--no-watchlist",
+    scan = start_cli(["scan", "--distributed", "--query-set", "rogue_pharmacy_en", "--no-watchlist",
                    *(arg for url in WATCHED for arg in ("--site", url))], config, home, demo_web, logs["scan"])
-    doomed = _start(["worker", "--name", "doomed"], config, home, demo_web, logs["doomed"])
-    survivor = _start(["worker", "--name", "survivor"], config, home, demo_web, logs["survivor"])
+    doomed = start_cli(["worker", "--name", "doomed"], config, home, demo_web, logs["doomed"])
+    survivor = start_cli(["worker", "--name", "survivor"], config, home, demo_web, logs["survivor"])
     try:
-        sites = _sites_in_hand(logs["doomed"])
+        # "… : crawling site-a, site-b (N pages)": the sites of the first job the doomed worker took
+        taken = line_in_log(logs["doomed"], ": crawling ", timeout=180)
+        sites = taken.split(": crawling ")[1].split(" (")[0].split(", ")
         time.sleep(1.0)  # its crawl child is fetching the site's pages
         os.kill(doomed.pid, signal.SIGKILL)  # the worker alone: its crawl child must die with it
         doomed.wait()
