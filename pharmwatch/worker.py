@@ -26,8 +26,9 @@ from storage.models import ScanRun
 log = logging.getLogger("pharmwatch.worker")
 
 
-class SiteCrawlFailed(Exception):
-    """The crawl of a site or a search died or could not start (the reason); the queue retries it, then gives up."""
+class CrawlJobFailed(Exception):
+    """A job's crawl (its sites or its searches) died or could not start (the reason); the queue retries
+    it, then gives up."""
 
 
 def _run_is_open(settings: Settings, rules_digest: str, run_id: int, what: str) -> bool:
@@ -45,7 +46,7 @@ def _run_is_open(settings: Settings, rules_digest: str, run_id: int, what: str) 
         return False
     if digest != rules_digest:
         # One run, one set of rules: findings of other packs would not be what the run says it applied.
-        raise SiteCrawlFailed(f"scan {run_id} runs rule packs {digest[:12]}, this worker has "
+        raise CrawlJobFailed(f"scan {run_id} runs rule packs {digest[:12]}, this worker has "
                               f"{rules_digest[:12]}: give every machine the same packs")
     return True
 
@@ -63,7 +64,7 @@ def searcher(settings: Settings, rules_digest: str, *, verbose: bool = False) ->
         error = crawl_part(CrawlTargets(search_plan=plan, follow_search_results=False),
                            settings.crawl_overrides(verbose=verbose), run_id=run_id)
         if error:
-            raise SiteCrawlFailed(f"{names}: {error}")
+            raise CrawlJobFailed(f"{names}: {error}")
         log.info("scan %s: %s searched", run_id, names)
 
     return search
@@ -81,7 +82,7 @@ def site_crawler(settings: Settings, rules_digest: str, *, verbose: bool = False
         log.info("scan %s: crawling %s (%d entry page(s), budget %d per site)", run_id, names, len(urls), max_pages)
         error = crawl_part(CrawlTargets(urls=urls, follow_search_results=False), overrides, run_id=run_id)
         if error:
-            raise SiteCrawlFailed(f"{names}: {error}")
+            raise CrawlJobFailed(f"{names}: {error}")
         log.info("scan %s: %s done", run_id, names)
 
     return crawl_sites
