@@ -42,11 +42,6 @@ def cached_databases(folder: Path | None) -> Iterator[None]:
         _folder.reset(token)
 
 
-def current_folder() -> Path | None:
-    """The cache folder of the current context, or None."""
-    return _folder.get()
-
-
 def cache_key(binding_version: str, mode: int, expressions: Sequence[bytes], ids: Sequence[int],
               flags: Sequence[int], literal: bool) -> str:
     """SHA-256 (hex) of everything a compiled database depends on."""
@@ -108,5 +103,5 @@ def load_or_compile(key: str, compile_database: Callable[[], Any], dump: Callabl
     return database
 
 
-__all__ = ["MAGIC", "cache_key", "cached_databases", "current_folder", "load_or_compile", "read_payload",
+__all__ = ["MAGIC", "cache_key", "cached_databases", "load_or_compile", "read_payload",
            "write_payload"]

@@ -95,15 +95,11 @@ def _record_lines(node: yaml.Node, path: Path_, src: _Source) -> None:
             _record_lines(item, (*path, i), src)
 
 
-#: libyaml's parser when PyYAML was built with it (rules.yaml_fast).
-_FAST_LOADER: Final = yaml_fast.FAST_LOADER
-
-
 def _parse_yaml(path: Path, text: str, src: _Source) -> Any:
-    if _FAST_LOADER is not yaml.SafeLoader:
+    if yaml_fast.FAST_LOADER is not yaml.SafeLoader:
         lines, errors = dict(src.lines), list(src.errors)
         try:
-            return _parse_yaml_with(_FAST_LOADER, text, src)
+            return _parse_yaml_with(yaml_fast.FAST_LOADER, text, src)
         except yaml.YAMLError:
             # A broken file is read again by the pure-Python parser, whose messages the docs and
             # tests quote (libyaml words its errors differently).

@@ -275,9 +275,7 @@ class NormalisedText:
 
     def sentence_of(self, pos: int) -> int:
         """An id that is equal for two positions exactly when no sentence end lies between them."""
-        if self._sentence_ends is None:
-            self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
-        return bisect_left(self._sentence_ends, pos)
+        return bisect_left(self.sentence_ends, pos)
 
     @property
     def sentence_ends(self) -> list[int]:
@@ -289,9 +287,7 @@ class NormalisedText:
     def sentence_bounds(self, sentence: int) -> tuple[int, int]:
         """`[lo, hi)`: the positions whose `sentence_of` is `sentence` (a sentence end belongs to the
         sentence it ends)."""
-        if self._sentence_ends is None:
-            self._sentence_ends = [m.start() for m in _SENTENCE_END_RE.finditer(self.text)]
-        ends = self._sentence_ends
+        ends = self.sentence_ends
         lo = ends[sentence - 1] + 1 if sentence > 0 else 0
         hi = ends[sentence] + 1 if sentence < len(ends) else len(self.text)
         return (lo, hi)

@@ -273,12 +273,9 @@ class ScopeReader:
         frame holds it (what `verdict` would find None for every kind, answered for a whole selection
         with a bisection per span; most claim matches on a page are such)."""
         if self._loud is None:
-            if self._cues is None:
-                self._cues = self.cues.cue_finder.find(self.text)
-                self._cue_starts = [c[0] for c in self._cues]
             roles, sentence_of = self.cues.roles, self.norm.sentence_of
             # A sentence's cues (`_sentence`) start in it: their sentence ids, a superset of those with cues.
-            self._loud = {sentence_of(start) for start, _end, text in self._cues if roles.get(text)}
+            self._loud = {sentence_of(start) for start, _end, text in self._all_cues() if roles.get(text)}
             frames = sorted(span for spans in self._frames_of_all().values() for span in spans)
             reach, self._frame_reach = -1, []
             for _fs, fe in frames:
@@ -366,15 +363,20 @@ class ScopeReader:
 
     def _cues_between(self, start: int, end: int) -> list[tuple[int, int, str]]:
         """The cues and not-cues inside `[start, end)`, from one pass over the whole text."""
+        cues = self._all_cues()
+        i = bisect_left(self._cue_starts, start)
+        found = []
+        while i < len(cues) and cues[i][1] <= end:
+            found.append(cues[i])
+            i += 1
+        return found
+
+    def _all_cues(self) -> list[tuple[int, int, str]]:
+        """Every cue and not-cue of the text, found in one pass (and their starts, for bisection)."""
         if self._cues is None:
             self._cues = self.cues.cue_finder.find(self.text)
             self._cue_starts = [c[0] for c in self._cues]
-        i = bisect_left(self._cue_starts, start)
-        found = []
-        while i < len(self._cues) and self._cues[i][1] <= end:
-            found.append(self._cues[i])
-            i += 1
-        return found
+        return self._cues
 
     @staticmethod
     def _clause(sentence: _Sentence, s: int, e: int) -> Span:

@@ -40,7 +40,8 @@ def _start_worker(ruleset: RuleSet, database_url: str) -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # The session lives as long as the worker (the pool ends it with the crawl).
+    # The analyser's registry and blacklist hold its session, which lives as long as the worker (the pool
+    # ends it with the crawl).
     _worker, _session = open_analyser(ruleset, make_engine(database_url) if database_url else None)
 
 
