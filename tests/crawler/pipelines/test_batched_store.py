@@ -169,8 +169,10 @@ def test_a_crawl_killed_while_a_batch_is_written_loses_the_batch_whole_and_resum
     settings.crawl.render_first_page = False
     upgrade(settings.db_url)
     # Chromium off altogether; small batches, so that pages are still to come after the first commit however
-    # fast the crawl runs (with batches of 50 the whole demo web can land in the first one)
-    overrides = {**settings.crawl_overrides(), "CAPTURE_JS_TEXT_THRESHOLD": 0, "STORE_BATCH_PAGES": 3}
+    # fast the crawl runs (with batches of 50 the whole demo web can land in the first one), one page at a time
+    # with a pause, so that the writers are held before the crawl can end
+    overrides = {**settings.crawl_overrides(), "CAPTURE_JS_TEXT_THRESHOLD": 0, "STORE_BATCH_PAGES": 3,
+                 "CONCURRENT_REQUESTS": 1, "DOWNLOAD_DELAY": 0.2}
     urls = [f"http://{domain}/" for domain in SITES]
     sessions = session_factory(make_engine(settings.db_url))
     with transaction(sessions) as session:
