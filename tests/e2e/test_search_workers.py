@@ -34,7 +34,7 @@ def _config(tmp_path: Path, database_url: str) -> Path:
     sites are not what this test is about), workers judged dead after 3 s of silence."""
     demo = DEMO_CONFIG.read_text(encoding="utf-8")
     for old, new in (("[search]\n", '[search]\nqueries = ["触发验证"]\n'),
-                     ("block_backoff_seconds = 0.5", "block_backoff_seconds = 2"),
+                     ("block_backoff_seconds = 0.5", "block_backoff_seconds = 5"),
                      ("max_pages_per_site = 10", "max_pages_per_site = 1"), ("ocr = true", "ocr = false")):
         assert old in demo, f"demo/pharmwatch.toml no longer has {old!r}"
         demo = demo.replace(old, new, 1)
